@@ -1,0 +1,2 @@
+"""nlscope: a netlink traffic inspector."""
+__version__ = "0.1.0"

@@ -1,0 +1,184 @@
+"""The nlscope command line: a thin layer over the library (tshark habits)."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import os
+import sys
+from collections.abc import Iterator
+
+from . import __version__
+from .decode import Decoder
+from .export import write_json, write_jsonl
+from .model import Message
+from .pcapio import CaptureError, CaptureReader, open_writer
+from .registry import PluginError, default_registry
+from .textout import HEADER, format_time, hex_lines, summary_line, tree_lines
+
+
+class UsageError(Exception):
+    pass
+
+
+def _warn(text: str) -> None:
+    print(f"nlscope: warning: {text}", file=sys.stderr)
+
+
+def _decoder(args) -> Decoder:
+    return Decoder(default_registry(files=args.dissector or []))
+
+
+def _messages(reader: CaptureReader, decoder: Decoder, count: int | None) -> Iterator[Message]:
+    it = decoder.messages(reader)
+    return itertools.islice(it, count) if count else it
+
+
+def _finish(reader: CaptureReader, seen: int) -> int:
+    if seen == 0 and reader.skipped:
+        raise CaptureError(f"{reader.path}: no netlink frames ({reader.skipped} frames of "
+                           f"other link types skipped)")
+    return 0
+
+
+def cmd_read(args) -> int:
+    decoder = _decoder(args)
+    reader = CaptureReader(args.file, on_warning=_warn)
+    writer = None
+    wfile = None
+    if args.write:
+        wfile = open(args.write, "wb")
+        writer = open_writer(wfile, args.write_format)
+    out = sys.stdout
+    first_ns = None
+    seen = 0
+    last_frame = None
+    try:
+        if not args.quiet and not args.verbose and not writer:
+            out.write(HEADER + "\n")
+        for msg in _messages(reader, decoder, args.count):
+            seen += 1
+            if first_ns is None:
+                first_ns = msg.frame.ts_ns
+            if writer and msg.frame is not last_frame:
+                writer.write(msg.frame)
+            last_frame = msg.frame
+            if args.quiet or (writer and not args.verbose):
+                continue
+            if args.verbose:
+                out.write("\n".join(tree_lines(msg)) + "\n")
+            else:
+                out.write(summary_line(msg, format_time(msg.frame.ts_ns, first_ns, args.time)) + "\n")
+            if args.hex:
+                out.write("\n".join(hex_lines(msg.raw, msg.start)) + "\n\n")
+            elif args.verbose:
+                out.write("\n")
+    finally:
+        if wfile:
+            wfile.close()
+    return _finish(reader, seen)
+
+
+def _progress(reader: CaptureReader, enabled: bool):
+    if not enabled:
+        return contextlib.nullcontext(None)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from rich.console import Console
+    prog = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                    TimeRemainingColumn(), console=Console(file=sys.stderr), transient=True)
+    return prog
+
+
+def cmd_export(args) -> int:
+    decoder = _decoder(args)
+    reader = CaptureReader(args.file, on_warning=_warn)
+    to_file = args.output not in (None, "-")
+    show_bar = to_file and sys.stderr.isatty() and not args.quiet
+    out = open(args.output, "w", encoding="utf-8") if to_file else sys.stdout
+    seen = 0
+    try:
+        with _progress(reader, show_bar) as prog:
+            msgs = _messages(reader, decoder, args.count)
+            if prog is not None:
+                task = prog.add_task("exporting", total=reader.size)
+
+                def tracked(it=msgs):
+                    for i, m in enumerate(it):
+                        if i % 2000 == 0:
+                            prog.update(task, completed=reader.tell())
+                        yield m
+                msgs = tracked()
+
+            def counted(it=msgs):
+                nonlocal seen
+                for m in it:
+                    seen += 1
+                    yield m
+            if args.format == "jsonl":
+                write_jsonl(counted(), out, flush=not to_file)
+            else:
+                write_json(counted(), out)
+    finally:
+        if to_file:
+            out.close()
+    return _finish(reader, seen)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nlscope", description="Netlink traffic inspector.")
+    p.add_argument("--version", action="version", version=f"nlscope {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common(sp):
+        sp.add_argument("file", metavar="FILE", help="pcap or pcapng capture")
+        sp.add_argument("-c", dest="count", type=int, metavar="N", help="stop after N messages")
+        sp.add_argument("--dissector", action="append", metavar="FILE",
+                        help="load a dissector plugin from a Python file (repeatable)")
+        sp.add_argument("-q", "--quiet", action="store_true", help="no per-message output")
+
+    r = sub.add_parser("read", help="print one line per message (like tshark -r)")
+    common(r)
+    r.add_argument("-V", dest="verbose", action="store_true", help="full decoded tree")
+    r.add_argument("-x", dest="hex", action="store_true", help="hex dump of each message")
+    r.add_argument("-t", dest="time", choices=["r", "a", "e"], default="r",
+                   help="time: r relative to first (default), a absolute UTC, e epoch")
+    r.add_argument("-w", dest="write", metavar="OUT", help="write the frames read to OUT")
+    r.add_argument("-F", dest="write_format", choices=["pcapng", "pcap"], default="pcapng",
+                   help="format for -w (default pcapng)")
+    r.set_defaults(func=cmd_read)
+
+    e = sub.add_parser("export", help="export decoded messages as JSON or JSONL")
+    common(e)
+    e.add_argument("-o", dest="output", metavar="OUT", help="output file (default stdout)")
+    e.add_argument("--format", choices=["json", "jsonl"], default="jsonl")
+    e.set_defaults(func=cmd_export)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except (CaptureError, PluginError, UsageError) as e:
+        print(f"nlscope: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        if isinstance(e, BrokenPipeError):
+            # The reader of our output went away (e.g. `| head`): not an error.
+            with contextlib.suppress(Exception):
+                sys.stdout = open(os.devnull, "w")
+            return 0
+        print(f"nlscope: error: {e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}",
+              file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,385 @@
+"""Core decoding: split a frame into nlmsghdr messages, then decode each one (header,
+flags named for its kind, control messages, the family payload via the registry).
+"""
+from __future__ import annotations
+
+import errno as _errno
+import struct
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .frame import Frame
+from .model import Field, Message
+from .nla import Attr, AttrSet, walk_attrs
+from .registry import DecodeCtx, MessageType, Registry
+
+NLMSG_HDRLEN = 16
+NLMSG_NOOP, NLMSG_ERROR, NLMSG_DONE, NLMSG_OVERRUN = 1, 2, 3, 4
+CONTROL_NAMES = {NLMSG_NOOP: "NLMSG_NOOP", NLMSG_ERROR: "NLMSG_ERROR",
+                 NLMSG_DONE: "NLMSG_DONE", NLMSG_OVERRUN: "NLMSG_OVERRUN"}
+
+NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK, NLM_F_ECHO = 0x1, 0x2, 0x4, 0x8
+NLM_F_CAPPED, NLM_F_ACK_TLVS = 0x100, 0x200
+COMMON_FLAGS = {0x1: "REQUEST", 0x2: "MULTI", 0x4: "ACK", 0x8: "ECHO",
+                0x10: "DUMP_INTR", 0x20: "DUMP_FILTERED"}
+# The high byte means different things by message kind (linux/netlink.h).
+KIND_FLAGS = {
+    "get": {0x300: "DUMP", 0x100: "ROOT", 0x200: "MATCH", 0x400: "ATOMIC"},
+    "new": {0x100: "REPLACE", 0x200: "EXCL", 0x400: "CREATE", 0x800: "APPEND"},
+    "del": {0x100: "NONREC", 0x200: "BULK"},
+    "ack": {0x100: "CAPPED", 0x200: "ACK_TLVS"},
+}
+
+# Kernel-internal errnos that leak to userspace (include/linux/errno.h).
+_KERNEL_ERRNO = {512: "ERESTARTSYS", 513: "ERESTARTNOINTR", 514: "ERESTARTNOHAND",
+                 515: "ENOIOCTLCMD", 516: "ERESTART_RESTARTBLOCK", 517: "EPROBE_DEFER",
+                 518: "EOPENSTALE", 519: "ENOPARAM", 521: "EBADHANDLE", 522: "ENOTSYNC",
+                 523: "EBADCOOKIE", 524: "ENOTSUPP", 525: "ETOOSMALL", 526: "ESERVERFAULT",
+                 527: "EBADTYPE", 528: "EJUKEBOX", 529: "EIOCBQUEUED", 530: "ERECALLCONFLICT"}
+
+
+def errno_name(err: int) -> str | None:
+    e = -err if err < 0 else err
+    return _errno.errorcode.get(e) or _KERNEL_ERRNO.get(e)
+
+
+def name_flags(flags: int, kind: str) -> list[str]:
+    out = [n for bit, n in COMMON_FLAGS.items() if flags & bit]
+    rest = flags & ~0x3F
+    for bit, n in KIND_FLAGS.get(kind, {}).items():
+        if rest & bit == bit:
+            out.append(n)
+            rest &= ~bit
+    if rest:
+        out.append(f"0x{rest:x}")
+    return out
+
+
+_HDR = {o: struct.Struct(o + "IHHII") for o in "<>"}
+
+
+def guess_order(buf: bytes, pos: int, end: int) -> str:
+    """The capturing host's byte order: the one whose nlmsg_len fits the bytes left."""
+    left = end - pos
+    if left < 4:
+        return "<"
+    le = struct.unpack_from("<I", buf, pos)[0]
+    be = struct.unpack_from(">I", buf, pos)[0]
+    le_ok = NLMSG_HDRLEN <= le <= left
+    be_ok = NLMSG_HDRLEN <= be <= left
+    if be_ok and not le_ok:
+        return ">"
+    return "<"
+
+
+def scan_frame(frame: Frame) -> list[Message]:
+    """The messages of a frame (headers only). Their spans, padding included, cover
+    the frame's netlink bytes exactly; bytes that cannot be a message become a
+    fragment with problems, so nothing is lost."""
+    buf = frame.raw
+    end = len(buf)
+    pos = frame.nl_offset
+    out: list[Message] = []
+    if pos > end:
+        problem = f"frame of {end} bytes is shorter than its {pos}-byte link-layer header"
+        return [Message(frame, 0, end, end, None, None, None, None, None, "<", [problem])]
+    if pos == end:
+        return [Message(frame, 0, pos, end, None, None, None, None, None, "<", ["empty frame: no netlink message"])]
+    order = guess_order(buf, pos, end)
+    hdr = _HDR[order]
+    while pos < end:
+        left = end - pos
+        idx = len(out)
+        if left < NLMSG_HDRLEN:
+            out.append(Message(frame, idx, pos, end, None, None, None, None, None, order,
+                               [f"{left} trailing bytes, too short for an nlmsghdr (16)"]))
+            break
+        ln, mtype, flags, seq, pid = hdr.unpack_from(buf, pos)
+        problems: list[str] = []
+        if ln < NLMSG_HDRLEN:
+            problems.append(f"nlmsg_len {ln} < 16; rest of frame ({left} bytes) not walked")
+            out.append(Message(frame, idx, pos, end, ln, mtype, flags, seq, pid, order, problems))
+            break
+        if ln > left:
+            problems.append(f"nlmsg_len {ln} runs past the end of the frame ({left} bytes left)")
+            out.append(Message(frame, idx, pos, end, ln, mtype, flags, seq, pid, order, problems))
+            break
+        nxt = min(pos + ((ln + 3) & ~3), end)
+        out.append(Message(frame, idx, pos, nxt, ln, mtype, flags, seq, pid, order, problems))
+        pos = nxt
+    if frame.truncated:
+        out[-1].problems.append(f"frame truncated by the capture: {len(buf)} of {frame.orig_len} bytes")
+    return out
+
+
+# -- extended ACK (linux/netlink.h: enum nlmsgerr_attrs, netlink_policy_type_attr) -----
+ATTR_TYPES = {0: "INVALID", 1: "FLAG", 2: "U8", 3: "U16", 4: "U32", 5: "U64", 6: "S8",
+              7: "S16", 8: "S32", 9: "S64", 10: "BINARY", 11: "STRING", 12: "NUL_STRING",
+              13: "NESTED", 14: "NESTED_ARRAY", 15: "BITFIELD32", 16: "SINT", 17: "UINT"}
+POLICY_ATTRS = AttrSet("policy", {
+    1: Attr("NL_POLICY_TYPE_ATTR_TYPE", "u32", enum=ATTR_TYPES),
+    2: Attr("NL_POLICY_TYPE_ATTR_MIN_VALUE_S", "s64"),
+    3: Attr("NL_POLICY_TYPE_ATTR_MAX_VALUE_S", "s64"),
+    4: Attr("NL_POLICY_TYPE_ATTR_MIN_VALUE_U", "u64"),
+    5: Attr("NL_POLICY_TYPE_ATTR_MAX_VALUE_U", "u64"),
+    6: Attr("NL_POLICY_TYPE_ATTR_MIN_LENGTH", "u32"),
+    7: Attr("NL_POLICY_TYPE_ATTR_MAX_LENGTH", "u32"),
+    8: Attr("NL_POLICY_TYPE_ATTR_POLICY_IDX", "u32"),
+    9: Attr("NL_POLICY_TYPE_ATTR_POLICY_MAXTYPE", "u32"),
+    10: Attr("NL_POLICY_TYPE_ATTR_BITFIELD32_MASK", "u32"),
+    11: Attr("NL_POLICY_TYPE_ATTR_PAD", "binary"),
+    12: Attr("NL_POLICY_TYPE_ATTR_MASK", "u64"),
+})
+EXTACK_ATTRS = AttrSet("extack", {
+    1: Attr("NLMSGERR_ATTR_MSG", "string"),
+    2: Attr("NLMSGERR_ATTR_OFFS", "u32"),
+    3: Attr("NLMSGERR_ATTR_COOKIE", "binary"),
+    4: Attr("NLMSGERR_ATTR_POLICY", "nested", nested=POLICY_ATTRS),
+    5: Attr("NLMSGERR_ATTR_MISS_TYPE", "u32"),
+    6: Attr("NLMSGERR_ATTR_MISS_NEST", "u32"),
+})
+
+
+class Decoder:
+    """Decodes messages in capture order, keeping per-capture state (e.g. the generic
+    netlink family ids learned so far)."""
+
+    def __init__(self, registry: Registry):
+        self.registry = registry
+        self.state: dict[str, Any] = {}
+
+    # -- public --------------------------------------------------------------------
+    def decode(self, msg: Message) -> Message:
+        if msg.decoded:
+            return msg
+        msg.decoded = True
+        if msg.is_fragment:
+            msg.type_name = "FRAGMENT"
+            msg.summary = "malformed: " + "; ".join(msg.problems)
+            return msg
+        try:
+            self._decode(msg)
+        except Exception as e:  # a dissector bug must not stop the rest of the capture
+            msg.problems.append(f"dissector error: {type(e).__name__}: {e}")
+            msg.summary = msg.summary or f"{msg.type_name or msg.type} (dissector error)"
+        return msg
+
+    def messages(self, frames: Iterable[Frame], start: int = 1) -> Iterator[Message]:
+        """Number frames and messages, decode each in order."""
+        n = start
+        for i, fr in enumerate(frames, 1):
+            if not fr.number:
+                fr.number = i
+            for m in scan_frame(fr):
+                m.number = n
+                n += 1
+                yield self.decode(m)
+
+    # -- internals -----------------------------------------------------------------
+    def _header_fields(self, msg: Message) -> Field:
+        s = msg.start
+        ln_end = s + 4
+        kids = [
+            Field("nlmsg_len", "int", msg.nlmsg_len, s, ln_end),
+            Field("nlmsg_type", "enum", msg.type, s + 4, s + 6, msg.type_name),
+            Field("nlmsg_flags", "flags", msg.flags, s + 6, s + 8, msg.flag_names),
+            Field("nlmsg_seq", "int", msg.seq, s + 8, s + 12),
+            Field("nlmsg_pid", "int", msg.pid, s + 12, s + 16),
+        ]
+        return Field("nlmsghdr", "struct", None, s, s + 16, children=kids)
+
+    def _ctx(self, msg_buf: bytes, start: int, end: int, order: str, protocol: int,
+             mtype: int, flags: int, problems: list[str]) -> DecodeCtx:
+        return DecodeCtx(msg_buf, start, end, order, protocol, mtype, flags, problems,
+                         self.state, self.registry)
+
+    def _decode(self, msg: Message) -> None:
+        proto = self.registry.get(msg.protocol)
+        mtype = msg.type
+        body_end = min(msg.start + msg.nlmsg_len, msg.end)
+        ctx = self._ctx(msg.frame.raw, msg.start + NLMSG_HDRLEN, body_end, msg.order,
+                        msg.protocol, mtype, msg.flags, msg.problems)
+        spec: MessageType | None = None
+        if mtype in CONTROL_NAMES:
+            msg.type_name = CONTROL_NAMES[mtype]
+            msg.kind = "ack" if mtype in (NLMSG_ERROR, NLMSG_DONE) else "other"
+        elif mtype < 16:
+            msg.type_name = f"NLMSG_RESERVED({mtype})"
+        else:
+            spec = proto.message_type(ctx) if proto else None
+            if spec is not None:
+                msg.type_name = spec.name
+                msg.kind = spec.kind
+            else:
+                msg.type_name = f"UNKNOWN({mtype})"
+                msg.kind = proto.default_kind(mtype) if proto else "other"
+        msg.flag_names = name_flags(msg.flags, msg.kind)
+        tree = [self._header_fields(msg)]
+        if mtype == NLMSG_ERROR:
+            payload, msg.summary = self._error(msg, ctx, proto)
+        elif mtype == NLMSG_DONE:
+            payload, msg.summary = self._done(msg, ctx)
+        elif mtype in CONTROL_NAMES:
+            payload = _raw_rest(ctx)
+            msg.summary = msg.type_name
+        else:
+            payload = self._payload(spec, ctx)
+            if spec is not None and spec.summary is not None:
+                msg.summary = spec.summary(msg, payload)
+            else:
+                msg.summary = msg.type_name
+        tree.extend(payload)
+        msg.tree = tree
+        if proto is not None:
+            proto.learn(msg, self.state)
+
+    def _payload(self, spec: MessageType | None, ctx: DecodeCtx) -> list[Field]:
+        """A family payload: fixed header then attributes, or the type's own decoder."""
+        if spec is None:
+            return _raw_rest(ctx)
+        if spec.decode is not None:
+            return spec.decode(ctx)
+        out: list[Field] = []
+        pos = ctx.start
+        if spec.header is not None:
+            h = spec.header
+            if ctx.end - pos < h.size:
+                ctx.problems.append(f"{h.name}: needs {h.size} bytes, message has {ctx.end - pos}")
+                return _raw_rest(ctx)
+            out.append(Field(h.name, "struct", None, pos, pos + h.size,
+                             children=h.parse(ctx.buf, pos, ctx.order)))
+            pos += (h.size + 3) & ~3
+        if pos < ctx.end:
+            if spec.attrs is None:  # a type without attributes: keep what follows as bytes
+                out.append(Field("data", "bytes", bytes(ctx.buf[pos:ctx.end]), pos, ctx.end))
+            else:
+                aset = spec.attrs(out) if callable(spec.attrs) else spec.attrs
+                attrs = walk_attrs(ctx.buf, pos, ctx.end, aset, ctx.order, ctx.problems)
+                out.append(Field("attributes", "nest", None, pos, ctx.end, children=attrs))
+        return out
+
+    def _error(self, msg: Message, ctx: DecodeCtx, proto) -> tuple[list[Field], str]:
+        buf, pos, end, order = ctx.buf, ctx.start, ctx.end, ctx.order
+        if end - pos < 4:
+            ctx.problems.append(f"NLMSG_ERROR: {end - pos} bytes, needs at least 4 for the error code")
+            return _raw_rest(ctx), "NLMSG_ERROR (malformed)"
+        err = struct.unpack_from(order + "i", buf, pos)[0]
+        out = [Field("error", "enum", err, pos, pos + 4, errno_name(err) if err else "OK")]
+        pos += 4
+        orig_desc = ""
+        orig_fields: list[Field] = []
+        orig_start = pos
+        if end - pos >= NLMSG_HDRLEN:
+            oln, otype, oflags, oseq, opid = _HDR[order].unpack_from(buf, pos)
+            ospec = None
+            if otype in CONTROL_NAMES:
+                oname = CONTROL_NAMES[otype]
+            else:
+                octx = self._ctx(buf, pos + NLMSG_HDRLEN, end, order, msg.protocol, otype, oflags,
+                                 ctx.problems)
+                ospec = proto.message_type(octx) if proto and otype >= 16 else None
+                oname = ospec.name if ospec else f"UNKNOWN({otype})"
+            okind = ospec.kind if ospec else (proto.default_kind(otype) if proto else "other")
+            orig_fields = [
+                Field("nlmsg_len", "int", oln, pos, pos + 4),
+                Field("nlmsg_type", "enum", otype, pos + 4, pos + 6, oname),
+                Field("nlmsg_flags", "flags", oflags, pos + 6, pos + 8, name_flags(oflags, okind)),
+                Field("nlmsg_seq", "int", oseq, pos + 8, pos + 12),
+                Field("nlmsg_pid", "int", opid, pos + 12, pos + 16),
+            ]
+            orig_desc = f"{oname} seq {oseq}"
+            capped = bool(msg.flags & NLM_F_CAPPED)
+            if capped:
+                o_end = pos + NLMSG_HDRLEN
+            else:
+                o_end = min(pos + max(oln, NLMSG_HDRLEN), end)
+                if o_end > pos + NLMSG_HDRLEN and otype >= 16:
+                    octx = self._ctx(buf, pos + NLMSG_HDRLEN, o_end, order, msg.protocol, otype,
+                                     oflags, ctx.problems)
+                    orig_fields.extend(self._payload(ospec, octx))
+            out.append(Field("original", "struct", None, pos, o_end, children=orig_fields))
+            pos = ctx.start + ((o_end - ctx.start + 3) & ~3)
+        elif end > pos:
+            ctx.problems.append(f"NLMSG_ERROR: {end - pos} bytes left, too short for the original header")
+            out.append(Field("original", "bytes", bytes(buf[pos:end]), pos, end))
+            pos = end
+        ext: list[Field] = []
+        if pos < end:
+            if msg.flags & NLM_F_ACK_TLVS:
+                ext = walk_attrs(buf, pos, end, EXTACK_ATTRS, order, ctx.problems)
+                _point_offset(ext, orig_start, orig_fields)
+                out.append(Field("extack", "nest", None, pos, end, children=ext))
+            else:
+                out.append(Field("trailing", "bytes", bytes(buf[pos:end]), pos, end))
+        return out, _error_summary(err, orig_desc, ext)
+
+    def _done(self, msg: Message, ctx: DecodeCtx) -> tuple[list[Field], str]:
+        buf, pos, end = ctx.buf, ctx.start, ctx.end
+        if end - pos < 4:  # some families end dumps with an empty DONE
+            return _raw_rest(ctx), "NLMSG_DONE"
+        v = struct.unpack_from(ctx.order + "i", buf, pos)[0]
+        out = [Field("value", "enum" if v < 0 else "int", v, pos, pos + 4, errno_name(v) if v < 0 else None)]
+        ext: list[Field] = []
+        if end - pos > 4:
+            if msg.flags & NLM_F_ACK_TLVS:
+                ext = walk_attrs(buf, pos + 4, end, EXTACK_ATTRS, ctx.order, ctx.problems)
+                out.append(Field("extack", "nest", None, pos + 4, end, children=ext))
+            else:
+                out.append(Field("data", "bytes", bytes(buf[pos + 4:end]), pos + 4, end))
+        if v < 0:
+            return out, "dump failed: " + _error_summary(v, "", ext)
+        text = _extack_msg(ext)
+        return out, f"NLMSG_DONE {v}" + (f' "{text}"' if text else "")
+
+
+def _raw_rest(ctx: DecodeCtx) -> list[Field]:
+    if ctx.end > ctx.start:
+        return [Field("data", "bytes", bytes(ctx.buf[ctx.start:ctx.end]), ctx.start, ctx.end)]
+    return []
+
+
+def _extack_msg(ext: list[Field]) -> str | None:
+    for f in ext:
+        if f.name == "NLMSGERR_ATTR_MSG":
+            return f.value
+    return None
+
+
+def _point_offset(ext: list[Field], orig_start: int, orig_fields: list[Field]) -> None:
+    """NLMSGERR_ATTR_OFFS counts from the original nlmsghdr: name the attribute there."""
+    for f in ext:
+        if f.name == "NLMSGERR_ATTR_OFFS" and f.kind == "int":
+            target = orig_start + f.value
+            hit = _field_at(orig_fields, target)
+            if hit is not None:
+                f.kind, f.meta = "enum", hit.name
+
+
+def _field_at(fields: list[Field], pos: int) -> Field | None:
+    best = None
+    for f in fields:
+        if f.start == pos and f.name not in ("attributes",):
+            best = f
+        if f.children and f.start <= pos < f.end:
+            inner = _field_at(f.children, pos)
+            if inner is not None:
+                best = inner
+    return best
+
+
+def _error_summary(err: int, orig: str, ext: list[Field]) -> str:
+    text = _extack_msg(ext)
+    to = f" to {orig}" if orig else ""
+    if err == 0:
+        return f"ACK{to}" + (f' (warning: "{text}")' if text else "")
+    name = errno_name(err) or "?"
+    line = f"error {err} {name}{to}"
+    if text:
+        line += f': "{text}"'
+    for f in ext:
+        if f.name == "NLMSGERR_ATTR_OFFS" and f.kind == "enum":
+            line += f" at {f.meta}"
+        if f.name == "NLMSGERR_ATTR_MISS_TYPE":
+            line += f" missing attribute {f.value}"
+    return line
+

@@ -1,0 +1,181 @@
+"""The decoded data model: Field (a node of the tree) and Message (one nlmsghdr)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .frame import Frame, protocol_name
+
+
+class Field:
+    """A decoded value with its byte span [start, end) in the frame's raw bytes.
+
+    kind decides how the value is shown and exported:
+      int, str, bytes (hex), addr, mac, bool    plain values
+      enum      value is the number, meta the name (or None if unknown)
+      flags     value is the number, meta the list of names
+      nest, struct  children keyed by name; list  children in order (arrays)
+    """
+
+    __slots__ = ("name", "kind", "value", "start", "end", "meta", "children")
+
+    def __init__(self, name: str, kind: str, value: Any, start: int, end: int,
+                 meta: Any = None, children: list[Field] | None = None):
+        self.name = name
+        self.kind = kind
+        self.value = value
+        self.start = start
+        self.end = end
+        self.meta = meta
+        self.children = children
+
+    def __repr__(self) -> str:
+        return f"Field({self.name!r}, {self.kind}, {self.display()!r}, {self.start}:{self.end})"
+
+    def display(self) -> str:
+        k, v = self.kind, self.value
+        if k == "enum":
+            return f"{self.meta} ({v})" if self.meta is not None else str(v)
+        if k == "flags":
+            return f"0x{v:x} {','.join(self.meta)}" if self.meta else f"0x{v:x}"
+        if k == "bytes":
+            return v.hex(" ") if len(v) <= 64 else v[:64].hex(" ") + f" ... ({len(v)} bytes)"
+        if k == "str":
+            return f'"{v}"'
+        if k in ("nest", "struct", "list"):
+            return f"({len(self.children or ())} items)" if v is None else str(v)
+        return str(v)
+
+    def short(self) -> str:
+        """The value alone, as a summary line wants it."""
+        if self.kind == "enum":
+            return str(self.meta if self.meta is not None else self.value)
+        if self.kind == "flags":
+            return ",".join(self.meta) if self.meta else f"0x{self.value:x}"
+        if self.kind == "bytes":
+            return self.value.hex()
+        return str(self.value)
+
+    def to_json(self) -> Any:
+        k = self.kind
+        if k == "enum":
+            return {"name": self.meta, "value": self.value}
+        if k == "flags":
+            return {"value": self.value, "names": list(self.meta or ())}
+        if k == "bytes":
+            return self.value.hex()
+        if k == "list":
+            return [c.to_json() for c in self.children or ()]
+        if k in ("nest", "struct"):
+            return fields_to_json(self.children or ())
+        return self.value
+
+    def get(self, name: str) -> Field | None:
+        for c in self.children or ():
+            if c.name == name:
+                return c
+        return None
+
+    def walk(self, depth: int = 0) -> Iterator[tuple[int, Field]]:
+        yield depth, self
+        for c in self.children or ():
+            yield from c.walk(depth + 1)
+
+
+def fields_to_json(fields) -> dict[str, Any]:
+    """Children keyed by name, in order; a name seen twice becomes a list of values."""
+    out: dict[str, Any] = {}
+    for f in fields:
+        v = f.to_json()
+        if f.name in out:
+            prev = out[f.name]
+            if isinstance(prev, _Repeated):
+                prev.append(v)
+            else:
+                out[f.name] = _Repeated([prev, v])
+        else:
+            out[f.name] = v
+    return out
+
+
+def find(fields, name: str) -> Field | None:
+    """The first field called `name`, depth first (summaries use this)."""
+    for f in fields:
+        if f.name == name:
+            return f
+        if f.children:
+            hit = find(f.children, name)
+            if hit is not None:
+                return hit
+    return None
+
+
+class _Repeated(list):
+    """A list made of repeated attributes (json serialises it as a plain list)."""
+
+
+class Message:
+    """One netlink message (or a fragment too short to be one) inside a frame.
+
+    The header fields come from a cheap scan; `decode()` in nlscope.decode fills
+    type_name, flag_names, kind, tree and summary on demand.
+    """
+
+    __slots__ = ("frame", "index", "start", "end", "nlmsg_len", "type", "flags", "seq",
+                 "pid", "order", "problems", "number", "type_name", "flag_names", "kind",
+                 "tree", "summary", "decoded")
+
+    def __init__(self, frame: Frame, index: int, start: int, end: int, nlmsg_len: int | None,
+                 mtype: int | None, flags: int | None, seq: int | None, pid: int | None,
+                 order: str, problems: list[str]):
+        self.frame = frame
+        self.index = index
+        self.start = start
+        self.end = end
+        self.nlmsg_len = nlmsg_len
+        self.type = mtype
+        self.flags = flags
+        self.seq = seq
+        self.pid = pid
+        self.order = order
+        self.problems = problems
+        self.number = 0
+        self.type_name: str | None = None
+        self.flag_names: list[str] = []
+        self.kind = "other"
+        self.tree: list[Field] = []
+        self.summary = ""
+        self.decoded = False
+
+    @property
+    def protocol(self) -> int:
+        return self.frame.protocol
+
+    @property
+    def family(self) -> str:
+        return protocol_name(self.frame.protocol)
+
+    @property
+    def raw(self) -> bytes:
+        return self.frame.raw[self.start:self.end]
+
+    @property
+    def is_fragment(self) -> bool:
+        """Too short to hold an nlmsghdr: only raw bytes and problems."""
+        return self.type is None
+
+    @property
+    def direction(self) -> str:
+        if self.frame.direction:
+            return self.frame.direction
+        if self.flags is None:
+            return "?"
+        return "out" if self.flags & 1 else "in"
+
+    @property
+    def malformed(self) -> bool:
+        return bool(self.problems)
+
+    def __repr__(self) -> str:
+        return (f"Message(#{self.number} {self.family} {self.type_name or self.type} "
+                f"seq={self.seq} {self.start}:{self.end})")

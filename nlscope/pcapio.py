@@ -1,0 +1,375 @@
+"""Streaming pcap / pcapng reader and writer for netlink captures.
+
+The reader never holds the file: it reads one record at a time and yields Frames.
+Problems (truncated records, foreign link types) become warnings, never exceptions,
+once the file is known to be a capture.
+"""
+from __future__ import annotations
+
+import io
+import os
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from .frame import Frame
+
+LINKTYPE_LINUX_SLL = 113
+LINKTYPE_NETLINK = 253
+LINKTYPE_LINUX_SLL2 = 276
+ARPHRD_NETLINK = 824
+PACKET_OUTGOING = 4
+
+PCAP_MAGIC_US = 0xA1B2C3D4
+PCAP_MAGIC_NS = 0xA1B23C4D
+PCAPNG_SHB = 0x0A0D0D0A
+PCAPNG_BOM = 0x1A2B3C4D
+PCAPNG_IDB = 1
+PCAPNG_PB = 2  # obsolete Packet Block
+PCAPNG_SPB = 3
+PCAPNG_EPB = 6
+OPT_ENDOFOPT = 0
+OPT_COMMENT = 1
+IF_NAME = 2
+IF_TSRESOL = 9
+EPB_FLAGS = 2
+SHB_USERAPPL = 4
+
+NETLINK_LINKTYPES = frozenset({LINKTYPE_NETLINK, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2})
+LINKTYPE_NAMES = {LINKTYPE_NETLINK: "NETLINK", LINKTYPE_LINUX_SLL: "LINUX_SLL",
+                  LINKTYPE_LINUX_SLL2: "LINUX_SLL2", 1: "EN10MB", 0: "NULL", 101: "RAW"}
+
+
+class CaptureError(Exception):
+    """The file cannot be read as a capture at all (one clear line for the user)."""
+
+
+def linktype_name(lt: int) -> str:
+    return LINKTYPE_NAMES.get(lt, str(lt))
+
+
+@dataclass(slots=True)
+class _Interface:
+    linktype: int
+    snaplen: int
+    units_per_s: int = 1_000_000  # pcapng default resolution: microseconds
+    name: str | None = None
+    tsres_pow2: int | None = None
+    warned: bool = False
+
+
+def _ts_to_ns(ts: int, iface: _Interface) -> int:
+    if iface.tsres_pow2 is not None:
+        return (ts * 1_000_000_000) >> iface.tsres_pow2
+    units = iface.units_per_s
+    if units <= 1_000_000_000:
+        return ts * (1_000_000_000 // units)
+    return ts // (units // 1_000_000_000)
+
+
+def netlink_offset(linktype: int, raw: bytes) -> tuple[int, int] | str:
+    """(nl_offset, protocol) of a frame of this link type, or why it is not netlink."""
+    if linktype == LINKTYPE_NETLINK:
+        if len(raw) < 16:
+            return 16, -1
+        return 16, struct.unpack_from(">H", raw, 14)[0]
+    if linktype == LINKTYPE_LINUX_SLL:
+        if len(raw) < 16:
+            return 16, -1
+        hatype = struct.unpack_from(">H", raw, 2)[0]
+        if hatype != ARPHRD_NETLINK:
+            return f"LINUX_SLL frame with hatype {hatype}, not netlink ({ARPHRD_NETLINK})"
+        return 16, struct.unpack_from(">H", raw, 14)[0]
+    if linktype == LINKTYPE_LINUX_SLL2:
+        if len(raw) < 20:
+            return 20, -1
+        hatype = struct.unpack_from(">H", raw, 8)[0]
+        if hatype != ARPHRD_NETLINK:
+            return f"LINUX_SLL2 frame with hatype {hatype}, not netlink ({ARPHRD_NETLINK})"
+        return 20, struct.unpack_from(">H", raw, 0)[0]
+    return f"link type {linktype_name(linktype)} is not netlink"
+
+
+class CaptureReader:
+    """Iterate the netlink Frames of a pcap or pcapng file, streaming.
+
+    `warnings` collects what was skipped or cut; `skipped` counts frames of foreign
+    link types. `on_warning` (if given) is called as each warning happens.
+    """
+
+    def __init__(self, path: str | os.PathLike, on_warning: Callable[[str], None] | None = None):
+        self.path = os.fspath(path)
+        self.warnings: list[str] = []
+        self.skipped = 0
+        self.records = 0
+        self.on_warning = on_warning
+        self.section_comments: list[str] = []
+        try:
+            self._f: BinaryIO = open(self.path, "rb")
+        except OSError as e:
+            raise CaptureError(f"{self.path}: {e.strerror}") from None
+        self.size = os.fstat(self._f.fileno()).st_size
+        head = self._f.read(4)
+        if len(head) < 4:
+            self._f.close()
+            raise CaptureError(f"{self.path}: not a pcap or pcapng file (only {len(head)} bytes)")
+        magic_le = struct.unpack("<I", head)[0]
+        magic_be = struct.unpack(">I", head)[0]
+        self._f.seek(0)
+        if magic_le == PCAPNG_SHB:
+            self.format = "pcapng"
+            self._iter = self._pcapng()
+        elif PCAP_MAGIC_US in (magic_le, magic_be) or PCAP_MAGIC_NS in (magic_le, magic_be):
+            self.format = "pcap"
+            self._iter = self._pcap()
+            self._pcap_header()  # fail now, not on first next(), on a bad header
+        else:
+            self._f.close()
+            raise CaptureError(f"{self.path}: not a pcap or pcapng file (magic 0x{magic_be:08x})")
+
+    # -- plumbing -------------------------------------------------------------
+    def tell(self) -> int:
+        return self._f.tell() if not self._f.closed else self.size
+
+    def close(self) -> None:
+        self._f.close()
+
+    def __enter__(self) -> CaptureReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Frame]:
+        try:
+            yield from self._iter
+        finally:
+            self._f.close()
+
+    def _warn(self, text: str) -> None:
+        self.warnings.append(text)
+        if self.on_warning:
+            self.on_warning(text)
+
+    def _make_frame(self, iface: _Interface, ifidx: int, ts_ns: int, raw: bytes,
+                    orig_len: int, comment: str | None = None, direction: str | None = None
+                    ) -> Frame | None:
+        self.records += 1
+        where = netlink_offset(iface.linktype, raw)
+        if isinstance(where, str):
+            self.skipped += 1
+            if not iface.warned:
+                iface.warned = True
+                self._warn(f"record {self.records}: {where}; skipping such frames")
+            return None
+        off, proto = where
+        return Frame(number=0, ts_ns=ts_ns, protocol=proto, raw=raw, nl_offset=off,
+                     orig_len=orig_len, linktype=iface.linktype, interface=ifidx,
+                     comment=comment, direction=direction)
+
+    def _read(self, n: int, what: str) -> bytes | None:
+        data = self._f.read(n)
+        if len(data) < n:
+            if data:
+                self._warn(f"truncated {what} at byte {self._f.tell() - len(data)}: "
+                           f"{len(data)} of {n} bytes; stopped there")
+            return None
+        return data
+
+    # -- pcap -------------------------------------------------------------------
+    def _pcap_header(self) -> None:
+        hdr = self._f.read(24)
+        if len(hdr) < 24:
+            raise CaptureError(f"{self.path}: truncated pcap file header ({len(hdr)} of 24 bytes)")
+        magic = struct.unpack("<I", hdr[:4])[0]
+        self._e = "<" if magic in (PCAP_MAGIC_US, PCAP_MAGIC_NS) else ">"
+        magic = struct.unpack(self._e + "I", hdr[:4])[0]
+        self._frac_ns = 1 if magic == PCAP_MAGIC_NS else 1000
+        _, _, _, _, snaplen, network = struct.unpack_from(self._e + "HHiIII", hdr, 4)
+        lt = network & 0x0FFFFFFF
+        if lt not in NETLINK_LINKTYPES:
+            raise CaptureError(f"{self.path}: link type {linktype_name(lt)} is not netlink "
+                               f"(expected NETLINK 253, LINUX_SLL 113 or LINUX_SLL2 276)")
+        self._pcap_iface = _Interface(linktype=lt, snaplen=snaplen)
+
+    def _pcap(self) -> Iterator[Frame]:
+        e, iface = self._e, self._pcap_iface
+        rec = struct.Struct(e + "IIII")
+        while True:
+            head = self._read(16, "pcap record header")
+            if head is None:
+                return
+            sec, frac, incl, orig = rec.unpack(head)
+            if incl > 0x4000000:
+                self._warn(f"record at byte {self._f.tell() - 16}: implausible length {incl}; stopped")
+                return
+            raw = self._read(incl, f"pcap record ({incl} bytes)")
+            if raw is None:
+                return
+            fr = self._make_frame(iface, 0, sec * 1_000_000_000 + frac * self._frac_ns, raw, orig)
+            if fr is not None:
+                yield fr
+
+    # -- pcapng -----------------------------------------------------------------
+    def _pcapng(self) -> Iterator[Frame]:
+        e = "<"
+        ifaces: list[_Interface] = []
+        while True:
+            head = self._read(8, "pcapng block header")
+            if head is None:
+                return
+            btype_le = struct.unpack("<I", head[:4])[0]
+            if btype_le == PCAPNG_SHB:
+                bom = self._read(4, "pcapng section header")
+                if bom is None:
+                    return
+                e = "<" if struct.unpack("<I", bom)[0] == PCAPNG_BOM else ">"
+                if struct.unpack(e + "I", bom)[0] != PCAPNG_BOM:
+                    self._warn("bad pcapng byte-order magic; stopped")
+                    return
+                blen = struct.unpack(e + "I", head[4:])[0]
+                body = self._read(blen - 12, "pcapng section header")
+                if body is None:
+                    return
+                ifaces = []
+                for code, val in _options(body, 8, len(body) - 4, e):
+                    if code == OPT_COMMENT:
+                        self.section_comments.append(val.decode("utf-8", "replace"))
+                continue
+            btype, blen = struct.unpack(e + "II", head)
+            if blen < 12 or blen % 4 or blen > 0x8000000:
+                self._warn(f"pcapng block at byte {self._f.tell() - 8}: bad length {blen}; stopped")
+                return
+            body = self._read(blen - 8, f"pcapng block (type {btype}, {blen} bytes)")
+            if body is None:
+                return
+            end = len(body) - 4
+            if btype == PCAPNG_IDB:
+                lt, _, snap = struct.unpack_from(e + "HHI", body, 0)
+                iface = _Interface(linktype=lt, snaplen=snap)
+                for code, val in _options(body, 8, end, e):
+                    if code == IF_TSRESOL and val:
+                        r = val[0]
+                        if r & 0x80:
+                            iface.tsres_pow2 = r & 0x7F
+                        else:
+                            iface.units_per_s = 10 ** r
+                    elif code == IF_NAME:
+                        iface.name = val.decode("utf-8", "replace")
+                ifaces.append(iface)
+            elif btype in (PCAPNG_EPB, PCAPNG_PB):
+                if btype == PCAPNG_EPB:
+                    ifidx, hi, lo, cap, orig = struct.unpack_from(e + "IIIII", body, 0)
+                else:
+                    ifidx, _drops, hi, lo, cap, orig = struct.unpack_from(e + "HHIIII", body, 0)
+                if ifidx >= len(ifaces):
+                    self._warn(f"packet block for unknown interface {ifidx}; skipped")
+                    continue
+                data_end = 20 + cap
+                raw = body[20:data_end]
+                comment = direction = None
+                for code, val in _options(body, (data_end + 3) & ~3, end, e):
+                    if code == OPT_COMMENT:
+                        comment = val.decode("utf-8", "replace")
+                    elif code == EPB_FLAGS and btype == PCAPNG_EPB and len(val) >= 4:
+                        d = struct.unpack(e + "I", val[:4])[0] & 3
+                        direction = {1: "in", 2: "out"}.get(d)
+                iface = ifaces[ifidx]
+                fr = self._make_frame(iface, ifidx, _ts_to_ns((hi << 32) | lo, iface), raw,
+                                      orig, comment, direction)
+                if fr is not None:
+                    yield fr
+            elif btype == PCAPNG_SPB:
+                if not ifaces:
+                    self._warn("simple packet block before any interface; skipped")
+                    continue
+                orig = struct.unpack_from(e + "I", body, 0)[0]
+                iface = ifaces[0]
+                cap = min(orig, iface.snaplen or orig, end - 4)
+                fr = self._make_frame(iface, 0, 0, body[4:4 + cap], orig)
+                if fr is not None:
+                    yield fr
+            # Other blocks (name resolution, statistics, custom) carry nothing we decode.
+
+
+def _options(body: bytes, pos: int, end: int, e: str) -> Iterator[tuple[int, bytes]]:
+    while pos + 4 <= end:
+        code, length = struct.unpack_from(e + "HH", body, pos)
+        if code == OPT_ENDOFOPT:
+            return
+        yield code, body[pos + 4:pos + 4 + length]
+        pos += 4 + ((length + 3) & ~3)
+
+
+# -- writers ------------------------------------------------------------------------
+
+def cooked_header(protocol: int) -> bytes:
+    """The 16-byte LINKTYPE_NETLINK header nlmon produces."""
+    return struct.pack(">HHH8sH", PACKET_OUTGOING, ARPHRD_NETLINK, 0, b"", protocol & 0xFFFF)
+
+
+def as_netlink_linktype(frame: Frame) -> bytes:
+    if frame.linktype == LINKTYPE_NETLINK:
+        return frame.raw
+    return cooked_header(frame.protocol) + bytes(frame.payload)
+
+
+def _opt(code: int, val: bytes) -> bytes:
+    return struct.pack("<HH", code, len(val)) + val + b"\0" * (-len(val) % 4)
+
+
+def _block(btype: int, body: bytes) -> bytes:
+    body += b"\0" * (-len(body) % 4)
+    n = len(body) + 12
+    return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+
+class PcapngWriter:
+    """Writes LINKTYPE_NETLINK frames with nanosecond timestamps, one interface."""
+
+    def __init__(self, f: BinaryIO, comments: list[str] | None = None, ifname: str = "nlmon0"):
+        self._f = f
+        opts = b"".join(_opt(OPT_COMMENT, c.encode()) for c in comments or [])
+        opts += _opt(SHB_USERAPPL, b"nlscope") + _opt(OPT_ENDOFOPT, b"")
+        f.write(_block(PCAPNG_SHB, struct.pack("<IHHq", PCAPNG_BOM, 1, 0, -1) + opts))
+        idb_opts = _opt(IF_NAME, ifname.encode()) + _opt(IF_TSRESOL, b"\x09") + _opt(OPT_ENDOFOPT, b"")
+        f.write(_block(PCAPNG_IDB, struct.pack("<HHI", LINKTYPE_NETLINK, 0, 0) + idb_opts))
+
+    def write(self, frame: Frame) -> None:
+        raw = as_netlink_linktype(frame)
+        opts = b""
+        if frame.comment:
+            opts += _opt(OPT_COMMENT, frame.comment.encode())
+        if frame.direction in ("in", "out"):
+            opts += _opt(EPB_FLAGS, struct.pack("<I", 1 if frame.direction == "in" else 2))
+        if opts:
+            opts += _opt(OPT_ENDOFOPT, b"")
+        ts = frame.ts_ns
+        orig = max(frame.orig_len - frame.nl_offset, len(raw) - 16) + 16
+        body = struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(raw), orig)
+        body += raw + b"\0" * (-len(raw) % 4) + opts
+        self._f.write(_block(PCAPNG_EPB, body))
+
+
+class PcapWriter:
+    """Classic pcap, nanosecond magic, LINKTYPE_NETLINK."""
+
+    def __init__(self, f: BinaryIO):
+        self._f = f
+        f.write(struct.pack("<IHHiIII", PCAP_MAGIC_NS, 2, 4, 0, 0, 262144, LINKTYPE_NETLINK))
+
+    def write(self, frame: Frame) -> None:
+        raw = as_netlink_linktype(frame)
+        sec, ns = divmod(frame.ts_ns, 1_000_000_000)
+        orig = max(frame.orig_len - frame.nl_offset, len(raw) - 16) + 16
+        self._f.write(struct.pack("<IIII", sec, ns, len(raw), orig) + raw)
+
+
+def open_writer(f: BinaryIO | io.BufferedWriter, fmt: str = "pcapng", **kw) -> PcapngWriter | PcapWriter:
+    if fmt == "pcap":
+        return PcapWriter(f)
+    if fmt == "pcapng":
+        return PcapngWriter(f, **kw)
+    raise ValueError(f"unknown capture format {fmt!r} (pcap or pcapng)")
+

@@ -1,0 +1,135 @@
+"""The dissector registry: families register by netlink protocol number, then by
+message type. The core never imports a family; families (built-in, entry points,
+files given with --dissector) call `registry.add(...)` from their `register()`.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import Field, Message
+from .nla import AttrSet, FixedHeader
+
+ENTRY_POINT_GROUP = "nlscope.dissectors"
+
+
+class PluginError(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class DecodeCtx:
+    """What a payload decoder sees: the frame bytes, its payload span, byte order,
+    the message header values, where to put problems, and per-capture state."""
+
+    buf: bytes
+    start: int
+    end: int
+    order: str
+    protocol: int
+    mtype: int
+    flags: int
+    problems: list[str]
+    state: dict[str, Any]
+    registry: Registry
+
+
+# summary(msg, fields) -> one line (the Info column)
+Summary = Callable[[Message, list[Field]], str]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageType:
+    """One message type of a family: its name, its kind (which picks the names of the
+    high flag bits: get, new, del, or other), its fixed header, its attributes, and
+    its summary line. `decode` replaces header+attrs for payloads that are neither."""
+
+    name: str
+    kind: str = "other"
+    header: FixedHeader | None = None
+    attrs: AttrSet | Callable[[list[Field]], AttrSet | None] | None = None
+    summary: Summary | None = None
+    decode: Callable[[DecodeCtx], list[Field]] | None = None
+
+
+class Protocol:
+    """A netlink protocol (family number). Subclass and override `message_type` when
+    the type alone does not decide (generic netlink resolves family ids)."""
+
+    def __init__(self, number: int, name: str, messages: dict[int, MessageType] | None = None):
+        self.number = number
+        self.name = name
+        self.messages: dict[int, MessageType] = dict(messages or {})
+
+    def message_type(self, ctx: DecodeCtx) -> MessageType | None:
+        return self.messages.get(ctx.mtype)
+
+    def default_kind(self, mtype: int) -> str:
+        return "other"
+
+    def learn(self, msg: Message, state: dict[str, Any]) -> None:
+        """Called once per decoded message, in capture order: update per-capture state
+        (e.g. generic netlink family ids from CTRL_CMD_NEWFAMILY)."""
+
+
+@dataclass
+class Registry:
+    protocols: dict[int, Protocol] = field(default_factory=dict)
+    loaded: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)  # family-specific tables (genl, ...)
+
+    def add(self, proto: Protocol, number: int | None = None) -> None:
+        """Register `proto` for its number (or another one: a module parameter may move
+        a custom family to a different protocol number)."""
+        self.protocols[proto.number if number is None else number] = proto
+
+    def get(self, number: int) -> Protocol | None:
+        return self.protocols.get(number)
+
+    # -- plugins ---------------------------------------------------------------------
+    def _run(self, obj: Any, origin: str) -> None:
+        reg = getattr(obj, "register", obj)
+        if not callable(reg):
+            raise PluginError(f"{origin}: has no register(registry) function")
+        reg(self)
+        self.loaded.append(origin)
+
+    def load_builtin(self) -> None:
+        from . import dissectors
+        self._run(dissectors, "builtin")
+
+    def load_entry_points(self) -> None:
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                self._run(ep.load(), f"entry point {ep.name}")
+            except Exception as e:  # a broken third-party plugin must not stop nlscope
+                print(f"nlscope: warning: dissector plugin {ep.name!r} failed: {e}", file=sys.stderr)
+
+    def load_file(self, path: str) -> None:
+        if not os.path.isfile(path):
+            raise PluginError(f"{path}: no such dissector file")
+        name = "nlscope_plugin_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise PluginError(f"{path}: cannot load as Python")
+        mod = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(mod)
+        except Exception as e:
+            raise PluginError(f"{path}: {type(e).__name__}: {e}") from None
+        self._run(mod, path)
+
+
+def default_registry(files: list[str] = (), entry_points: bool = True) -> Registry:
+    reg = Registry()
+    reg.load_builtin()
+    if entry_points:
+        reg.load_entry_points()
+    for f in files:
+        reg.load_file(f)
+    return reg

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+SAMPLES = ROOT / "samples"
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def sample_captures() -> list[Path]:
+    return sorted(p for p in SAMPLES.rglob("*.pcap*") if p.is_file())
+
+
+@pytest.fixture(scope="session")
+def registry():
+    from nlscope.registry import default_registry
+    return default_registry()
+
+
+@pytest.fixture
+def decode_file(registry):
+    """All messages of a capture, decoded, as a list."""
+    from nlscope.decode import Decoder
+    from nlscope.pcapio import CaptureReader
+
+    def run(path, extra_registry=None):
+        reader = CaptureReader(path)
+        msgs = list(Decoder(extra_registry or registry).messages(reader))
+        return msgs, reader
+    return run
