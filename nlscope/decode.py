@@ -164,10 +164,23 @@ class Decoder:
             msg.summary = msg.summary or f"{msg.type_name or msg.type} (dissector error)"
         return msg
 
+    def note_comment(self, text: str) -> None:
+        """A capture-level comment (pcapng section comment): every protocol may seed
+        its per-capture state from it (e.g. a saved genl family-id map)."""
+        for proto in self.registry.protocols.values():
+            proto.capture_comment(text, self.state)
+
     def messages(self, frames: Iterable[Frame], start: int = 1) -> Iterator[Message]:
-        """Number frames and messages, decode each in order."""
+        """Number frames and messages, decode each in order. A source that collects
+        capture comments (CaptureReader.section_comments) has them noted as they come."""
         n = start
+        comments = getattr(frames, "section_comments", None)
+        noted = 0
         for i, fr in enumerate(frames, 1):
+            if comments is not None and len(comments) > noted:
+                for text in comments[noted:]:
+                    self.note_comment(text)
+                noted = len(comments)
             if not fr.number:
                 fr.number = i
             for m in scan_frame(fr):
@@ -195,8 +208,10 @@ class Decoder:
 
     def _decode(self, msg: Message) -> None:
         proto = self.registry.get(msg.protocol)
+        if proto is not None:
+            msg.family = proto.name
         mtype = msg.type
-        body_end = min(msg.start + msg.nlmsg_len, msg.end)
+        body_end = msg.end if msg.nlmsg_len < NLMSG_HDRLEN else min(msg.start + msg.nlmsg_len, msg.end)
         ctx = self._ctx(msg.frame.raw, msg.start + NLMSG_HDRLEN, body_end, msg.order,
                         msg.protocol, mtype, msg.flags, msg.problems)
         spec: MessageType | None = None
@@ -219,7 +234,7 @@ class Decoder:
             payload, msg.summary = self._error(msg, ctx, proto)
         elif mtype == NLMSG_DONE:
             payload, msg.summary = self._done(msg, ctx)
-        elif mtype in CONTROL_NAMES:
+        elif mtype in CONTROL_NAMES or msg.nlmsg_len < NLMSG_HDRLEN:
             payload = _raw_rest(ctx)
             msg.summary = msg.type_name
         else:

@@ -122,7 +122,7 @@ class Message:
     """
 
     __slots__ = ("frame", "index", "start", "end", "nlmsg_len", "type", "flags", "seq",
-                 "pid", "order", "problems", "number", "type_name", "flag_names", "kind",
+                 "pid", "order", "problems", "number", "family", "type_name", "flag_names", "kind",
                  "tree", "summary", "decoded")
 
     def __init__(self, frame: Frame, index: int, start: int, end: int, nlmsg_len: int | None,
@@ -140,6 +140,7 @@ class Message:
         self.order = order
         self.problems = problems
         self.number = 0
+        self.family = protocol_name(frame.protocol)  # the registered family's name once decoded
         self.type_name: str | None = None
         self.flag_names: list[str] = []
         self.kind = "other"
@@ -150,10 +151,6 @@ class Message:
     @property
     def protocol(self) -> int:
         return self.frame.protocol
-
-    @property
-    def family(self) -> str:
-        return protocol_name(self.frame.protocol)
 
     @property
     def raw(self) -> bytes:

@@ -233,7 +233,7 @@ class CaptureReader:
                 if body is None:
                     return
                 ifaces = []
-                for code, val in _options(body, 8, len(body) - 4, e):
+                for code, val in _options(body, 12, len(body) - 4, e):
                     if code == OPT_COMMENT:
                         self.section_comments.append(val.decode("utf-8", "replace"))
                 continue

@@ -76,6 +76,11 @@ class Protocol:
         """Called once per decoded message, in capture order: update per-capture state
         (e.g. generic netlink family ids from CTRL_CMD_NEWFAMILY)."""
 
+    def capture_comment(self, text: str, state: dict[str, Any]) -> None:
+        """Called with each capture-level comment (pcapng section comment) before the
+        frames after it are decoded: seed per-capture state from what the capture
+        saved (e.g. generic netlink family ids)."""
+
 
 @dataclass
 class Registry:
