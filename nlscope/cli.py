@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import itertools
 import os
 import sys
@@ -15,6 +16,10 @@ from .model import Message
 from .pcapio import CaptureError, CaptureReader, open_writer
 from .registry import PluginError, default_registry
 from .textout import HEADER, format_time, hex_lines, summary_line, tree_lines
+
+
+# Modules named here add a subcommand: add_parser(subparsers, common) (e.g. "cmd_stats").
+EXTRA_COMMANDS: list[str] = []
 
 
 class UsageError(Exception):
@@ -153,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-o", dest="output", metavar="OUT", help="output file (default stdout)")
     e.add_argument("--format", choices=["json", "jsonl"], default="jsonl")
     e.set_defaults(func=cmd_export)
+    # Further commands live in their own modules, each with add_parser(subparsers, common).
+    for mod in EXTRA_COMMANDS:
+        importlib.import_module(f"nlscope.{mod}").add_parser(sub, common)
     return p
 
 
