@@ -46,7 +46,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
         | $SUDO debconf-set-selections || true
     # Wait for a concurrent apt/dpkg instead of failing on its lock.
     $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    # INITRD=No: the kernel's postinst skips mkinitramfs (vng builds its own
+    # initramfs), which saves about a minute per kernel on a fresh machine.
+    $SUDO env DEBIAN_FRONTEND=noninteractive INITRD=No apt-get install -y -qq \
         -o DPkg::Lock::Timeout=900 \
         --no-install-recommends \
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
@@ -61,7 +63,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
 if [ ! -x "$VENV/bin/vng" ]; then
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check virtme-ng </dev/null
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check 'virtme-ng>=1.40,<2' </dev/null
 else
     echo "setup-vm: virtme-ng already in $VENV"
 fi
