@@ -273,10 +273,26 @@ def _get(attrs: list[Field], name: str) -> Field | None:
     return None
 
 
+def event_name(msg) -> str | None:
+    """A conntrack event (multicast, not a reply to a request) as `conntrack -E`
+    names it: NEW carries NLM_F_CREATE|NLM_F_EXCL, UPDATE no flags, DESTROY is a delete.
+    Events have sequence number 0 (their portid is the deleting process, if any)."""
+    if msg.flags & 0x3 or msg.seq:  # a request, a dump part, or a reply to a request
+        return None
+    if msg.type == (1 << 8) | 2:
+        return "DESTROY"
+    if msg.type == (1 << 8) | 0:
+        return "NEW" if msg.flags & 0x400 else "UPDATE"
+    return None
+
+
 def ct_summary(msg, fields: list[Field]) -> str:
     """Like a `conntrack -L` line: proto, original tuple, state, flags."""
     attrs = attrs_of(fields)
     parts = [msg.type_name]
+    event = event_name(msg)
+    if event:
+        parts.append(f"[{event}]")
     proto, orig = tuple_text(_get(attrs, "CTA_TUPLE_ORIG"))
     if not proto and not orig:
         parts.append(family(fields, CT_FAMILY_SHORT))

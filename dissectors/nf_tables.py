@@ -84,6 +84,17 @@ COUNTER = AttrSet("nft_counter_attributes", {1: Attr("NFTA_COUNTER_BYTES", "be64
 DEVICES = AttrSet("nft_devices_attributes", {1: Attr("NFTA_DEVICE_NAME", "string")})
 
 
+class ListOf(AttrSet):
+    """A list nest: the kernel takes every member as the list's element whatever its
+    type (nla_for_each_nested); libnftnl numbers set elements 1, 2, 3..."""
+
+    def __init__(self, name: str, elem: Attr):
+        super().__init__(name, {1: elem})
+
+    def get(self, t: int) -> Attr | None:
+        return self.attrs[1]
+
+
 def _set(name: str, spec: dict[int, tuple]) -> AttrSet:
     """An attribute table from {type: (name, kind[, extra])}, extra being an enum or
     flags dict (flags when its name ends in _F), a nested set, or a fmt callable."""
@@ -258,7 +269,7 @@ def _expr_data(siblings: list[Field]) -> AttrSet | None:
 
 EXPR = _set("nft_expr_attributes", {1: ("NFTA_EXPR_NAME", "string"),
                                     2: ("NFTA_EXPR_DATA", "nested", _expr_data)})
-EXPR_LIST = _set("nft_list_attributes", {1: ("NFTA_LIST_ELEM", "nested", EXPR)})
+EXPR_LIST = ListOf("nft_list_attributes", Attr("NFTA_LIST_ELEM", "nested", nested=EXPR))
 
 # expressions that nest others
 EXPRS["dynset"] = _set("nft_dynset_attributes", {
@@ -332,8 +343,8 @@ RULE = _set("nft_rule_attributes", {
 SET_FIELD = _set("nft_set_field_attributes", {1: ("NFTA_SET_FIELD_LEN", BE32)})
 SET_DESC = _set("nft_set_desc_attributes", {
     1: ("NFTA_SET_DESC_SIZE", BE32),
-    2: ("NFTA_SET_DESC_CONCAT", "nested", _set("nft_list_attributes", {
-        1: ("NFTA_LIST_ELEM", "nested", SET_FIELD)}))})
+    2: ("NFTA_SET_DESC_CONCAT", "nested", ListOf("nft_list_attributes",
+                                                 Attr("NFTA_LIST_ELEM", "nested", nested=SET_FIELD)))})
 SET = _set("nft_set_attributes", {
     1: ("NFTA_SET_TABLE", "string"), 2: ("NFTA_SET_NAME", "string"),
     3: ("NFTA_SET_FLAGS", BE32, SET_FLAGS, "flags"), 4: ("NFTA_SET_KEY_TYPE", BE32),
@@ -354,8 +365,8 @@ SET_ELEM = _set("nft_set_elem_attributes", {
     11: ("NFTA_SET_ELEM_EXPRESSIONS", "nested", EXPR_LIST)})
 SET_ELEM_LIST = _set("nft_set_elem_list_attributes", {
     1: ("NFTA_SET_ELEM_LIST_TABLE", "string"), 2: ("NFTA_SET_ELEM_LIST_SET", "string"),
-    3: ("NFTA_SET_ELEM_LIST_ELEMENTS", "nested", _set("nft_list_attributes", {
-        1: ("NFTA_LIST_ELEM", "nested", SET_ELEM)})),
+    3: ("NFTA_SET_ELEM_LIST_ELEMENTS", "nested", ListOf("nft_list_attributes",
+                                                        Attr("NFTA_LIST_ELEM", "nested", nested=SET_ELEM))),
     4: ("NFTA_SET_ELEM_LIST_SET_ID", BE32)})
 GEN = _set("nft_gen_attributes", {1: ("NFTA_GEN_ID", BE32), 2: ("NFTA_GEN_PROC_PID", BE32),
                                   3: ("NFTA_GEN_PROC_NAME", "string")})
@@ -576,7 +587,7 @@ def setelem_summary(msg, fields: list[Field]) -> str:
             if fl is not None and fl.value & 1:
                 t += " (end)"
             items.append(t)
-        parts.append("{ " + ", ".join(items) + " }")
+        parts.append("{ " + ", ".join(items) + " }" if items else "{}")
     elif is_dump(msg):
         parts.append("dump")
     return " ".join(parts)

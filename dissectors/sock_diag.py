@@ -1,0 +1,275 @@
+"""NETLINK_SOCK_DIAG (4): socket dumps as `ss` makes them.
+
+The payload's layout depends on the address family (its first byte) and on the
+direction (NLM_F_REQUEST: a *_diag_req; otherwise a *_diag_msg reply), so
+message_type() peeks at both. A reply does not say its IP protocol; it is taken
+from INET_DIAG_PROTOCOL when present, else from the request with the same
+sequence number seen earlier in the capture.
+Facts: linux/sock_diag.h, inet_diag.h, unix_diag.h, netlink_diag.h, packet_diag.h.
+"""
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from nlscope.model import Field, Message
+from nlscope.nla import AttrSet, FixedHeader, flag_names, walk_attrs
+from nlscope.registry import DecodeCtx, MessageType, Protocol
+
+from . import sock_diag_structs as S
+from .nf_common import IPPROTO
+
+TCPDIAG_GETSOCK, DCCPDIAG_GETSOCK, SOCK_DIAG_BY_FAMILY, SOCK_DESTROY = 18, 19, 20, 21
+NAMES = {TCPDIAG_GETSOCK: "TCPDIAG_GETSOCK", DCCPDIAG_GETSOCK: "DCCPDIAG_GETSOCK",
+         SOCK_DIAG_BY_FAMILY: "SOCK_DIAG_BY_FAMILY", SOCK_DESTROY: "SOCK_DESTROY"}
+NLM_F_REQUEST = 0x1
+MEMINFO_ATTRS = {"INET_DIAG_SKMEMINFO", "UNIX_DIAG_MEMINFO", "NETLINK_DIAG_MEMINFO", "PACKET_DIAG_MEMINFO"}
+
+
+def _fixups(buf: bytes, attrs: list[Field], order: str) -> None:
+    """What the declarative tables cannot say: tcp_info by length, named meminfo
+    arrays, unix socket names (abstract ones start with a NUL: shown as '@')."""
+    for f in attrs:
+        if f.name == "INET_DIAG_INFO" and f.kind == "bytes":
+            kids = S.tcp_info_fields(buf, f.start + 4, f.end, order)
+            if kids:
+                f.kind, f.value, f.children = "struct", None, kids
+        elif f.name in MEMINFO_ATTRS and f.children:
+            S.meminfo_names(f)
+        elif f.name == "UNIX_DIAG_NAME" and f.kind == "bytes":
+            raw = f.value
+            f.kind = "str"
+            f.value = ("@" + raw[1:].decode("utf-8", "replace")) if raw[:1] == b"\0" else \
+                raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+def _decoder(header: FixedHeader, attrs: AttrSet) -> Callable[[DecodeCtx], list[Field]]:
+    def decode(ctx: DecodeCtx) -> list[Field]:
+        pos, end = ctx.start, ctx.end
+        if end - pos < header.size:
+            ctx.problems.append(f"{header.name}: needs {header.size} bytes, message has {end - pos}")
+            return [Field("data", "bytes", bytes(ctx.buf[pos:end]), pos, end)] if end > pos else []
+        kids = header.parse(ctx.buf, pos, ctx.order)
+        if ctx.order == ">":  # cookie[0] is the low half of the u64 on every host
+            for c in kids:
+                if c.name.endswith("_cookie") and c.kind == "enum":
+                    v = c.value
+                    c.value = ((v & 0xFFFFFFFF) << 32) | (v >> 32)
+                    c.meta = S.cookie_text(c.value)
+        out = [Field(header.name, "struct", None, pos, pos + header.size, children=kids)]
+        pos += (header.size + 3) & ~3
+        if pos < end:
+            fields = walk_attrs(ctx.buf, pos, end, attrs, ctx.order, ctx.problems)
+            _fixups(ctx.buf, fields, ctx.order)
+            out.append(Field("attributes", "nest", None, pos, end, children=fields))
+        return out
+    return decode
+
+
+# -- summaries -------------------------------------------------------------------------
+def _kid(f: Field, name: str) -> Field | None:
+    for c in f.children or ():
+        if c.name == name:
+            return c
+    return None
+
+
+def _attr(fields: list[Field], name: str) -> Field | None:
+    for f in fields:
+        if f.name == "attributes":
+            for a in f.children or ():
+                if a.name == name:
+                    return a
+    return None
+
+
+def _endpoint(addr: Field, port: Field) -> str:
+    a = addr.value
+    host = f"[{a}]" if ":" in a else a
+    return f"{host}:{port.value or '*'}"
+
+
+def _states(v: int) -> str:
+    v &= ~1  # bit 0 is no TCP state (ss sets it as SS_UNKNOWN)
+    if v & S.ALL_STATES == S.ALL_STATES:
+        return "ALL"
+    names = [n.removeprefix("TCPF_") for n in flag_names(v, S.TCPF_STATES)]
+    return ",".join(names) or "none"
+
+
+def _proto_word(num: int | None) -> str:
+    return IPPROTO.get(num, str(num)) if num is not None else "?"
+
+
+def inet_request_summary(msg: Message, fields: list[Field], proto: int | None = None) -> str:
+    h = fields[0]
+    fam = _kid(h, "sdiag_family") or _kid(h, "idiag_family")
+    p = _kid(h, "sdiag_protocol")
+    num = p.value if p is not None else proto
+    parts = [msg.type_name]
+    if msg.flags & 0x300 == 0x300:
+        parts.append("dump")
+    parts += [S.FAMILY_WORD.get(fam.value, str(fam.value)), _proto_word(num)]
+    states = _kid(h, "idiag_states")
+    if msg.flags & 0x300 == 0x300:
+        parts += ["states", _states(states.value)]
+    else:
+        parts += [_endpoint(_kid(h, "idiag_src"), _kid(h, "idiag_sport")), "->",
+                  _endpoint(_kid(h, "idiag_dst"), _kid(h, "idiag_dport"))]
+    if _attr(fields, "INET_DIAG_REQ_BYTECODE") is not None:
+        parts.append("filter")
+    return " ".join(parts)
+
+
+def inet_reply_summary(msg: Message, fields: list[Field], proto: int | None = None) -> str:
+    """`SOCK_DIAG_BY_FAMILY inet tcp LISTEN 0.0.0.0:22 -> 0.0.0.0:*`, like an ss line."""
+    h = fields[0]
+    fam = _kid(h, "idiag_family")
+    pa = _attr(fields, "INET_DIAG_PROTOCOL")
+    num = pa.value if pa is not None else proto
+    state = _kid(h, "idiag_state")
+    parts = [msg.type_name, S.FAMILY_WORD.get(fam.value, str(fam.value)), _proto_word(num),
+             (state.meta or str(state.value)).removeprefix("TCP_"),
+             _endpoint(_kid(h, "idiag_src"), _kid(h, "idiag_sport")), "->",
+             _endpoint(_kid(h, "idiag_dst"), _kid(h, "idiag_dport"))]
+    cong = _attr(fields, "INET_DIAG_CONG")
+    if cong is not None:
+        parts.append(cong.value)
+    return " ".join(parts)
+
+
+def unix_request_summary(msg: Message, fields: list[Field], proto=None) -> str:
+    h = fields[0]
+    parts = [msg.type_name] + (["dump"] if msg.flags & 0x300 == 0x300 else []) + ["unix"]
+    parts += ["states", _states(_kid(h, "udiag_states").value)]
+    ino = _kid(h, "udiag_ino").value
+    if ino:
+        parts += ["ino", str(ino)]
+    return " ".join(parts)
+
+
+def unix_reply_summary(msg: Message, fields: list[Field], proto=None) -> str:
+    h = fields[0]
+    t, st = _kid(h, "udiag_type"), _kid(h, "udiag_state")
+    parts = [msg.type_name, "unix", (t.meta or str(t.value)).removeprefix("SOCK_").lower(),
+             (st.meta or str(st.value)).removeprefix("TCP_")]
+    name = _attr(fields, "UNIX_DIAG_NAME")
+    parts.append(name.value if name is not None else "*")
+    parts += ["ino", str(_kid(h, "udiag_ino").value)]
+    peer = _attr(fields, "UNIX_DIAG_PEER")
+    if peer is not None:
+        parts += ["peer", str(peer.value)]
+    return " ".join(parts)
+
+
+def netlink_request_summary(msg: Message, fields: list[Field], proto=None) -> str:
+    p = _kid(fields[0], "sdiag_protocol")
+    parts = [msg.type_name] + (["dump"] if msg.flags & 0x300 == 0x300 else []) + ["netlink"]
+    parts.append("all" if p.value == 255 else (p.meta or str(p.value)).removeprefix("NETLINK_").lower())
+    return " ".join(parts)
+
+
+def netlink_reply_summary(msg: Message, fields: list[Field], proto=None) -> str:
+    h = fields[0]
+    p = _kid(h, "ndiag_protocol")
+    parts = [msg.type_name, "netlink", (p.meta or str(p.value)).removeprefix("NETLINK_").lower(),
+             f"portid {_kid(h, 'ndiag_portid').value}"]
+    dst = _kid(h, "ndiag_dst_portid").value
+    if dst:
+        parts.append(f"-> {dst}")
+    parts += ["ino", str(_kid(h, "ndiag_ino").value)]
+    return " ".join(parts)
+
+
+def packet_request_summary(msg: Message, fields: list[Field], proto=None) -> str:
+    return " ".join([msg.type_name] + (["dump"] if msg.flags & 0x300 == 0x300 else []) + ["packet"])
+
+
+def packet_reply_summary(msg: Message, fields: list[Field], proto=None) -> str:
+    h = fields[0]
+    t = _kid(h, "pdiag_type")
+    parts = [msg.type_name, "packet", (t.meta or str(t.value)).removeprefix("SOCK_").lower(),
+             f"proto 0x{_kid(h, 'pdiag_num').value:04x}", "ino", str(_kid(h, "pdiag_ino").value)]
+    info = _attr(fields, "PACKET_DIAG_INFO")
+    if info is not None:
+        parts += ["ifindex", str(_kid(info, "pdi_index").value)]
+    return " ".join(parts)
+
+
+def other_summary(msg: Message, fields: list[Field], proto=None) -> str:
+    fam = _kid(fields[0], "sdiag_family") if fields and fields[0].children else None
+    word = S.FAMILY_WORD.get(fam.value, str(fam.value)) if fam is not None else ""
+    return " ".join(p for p in (msg.type_name, word) if p)
+
+
+# (family, is_request) -> (header, attrs, summary); inet families are filled per v4/v6
+_LAYOUTS: dict[tuple[int, bool], tuple[FixedHeader, AttrSet, Callable]] = {
+    (S.AF_INET, True): (S.inet_req_v2(False), S.INET_REQ_ATTRS, inet_request_summary),
+    (S.AF_INET6, True): (S.inet_req_v2(True), S.INET_REQ_ATTRS, inet_request_summary),
+    (S.AF_INET, False): (S.inet_msg(False), S.INET_ATTRS, inet_reply_summary),
+    (S.AF_INET6, False): (S.inet_msg(True), S.INET_ATTRS, inet_reply_summary),
+    (S.AF_UNIX, True): (S.UNIX_REQ, S.EMPTY, unix_request_summary),
+    (S.AF_UNIX, False): (S.UNIX_MSG, S.UNIX_ATTRS, unix_reply_summary),
+    (S.AF_NETLINK, True): (S.NETLINK_REQ, S.EMPTY, netlink_request_summary),
+    (S.AF_NETLINK, False): (S.NETLINK_MSG, S.NETLINK_ATTRS, netlink_reply_summary),
+    (S.AF_PACKET, True): (S.PACKET_REQ, S.EMPTY, packet_request_summary),
+    (S.AF_PACKET, False): (S.PACKET_MSG, S.PACKET_ATTRS, packet_reply_summary),
+}
+_OLD_REQ = {S.AF_INET: S.inet_req_v1(False), S.AF_INET6: S.inet_req_v1(True)}
+
+
+class SockDiagProtocol(Protocol):
+    def __init__(self) -> None:
+        super().__init__(4, "sock_diag", {})
+        self._cache: dict[tuple, MessageType] = {}
+
+    def message_type(self, ctx: DecodeCtx) -> MessageType | None:
+        name = NAMES.get(ctx.mtype)
+        if name is None:
+            return None
+        fam = ctx.buf[ctx.start] if ctx.end > ctx.start else -1
+        request = bool(ctx.flags & NLM_F_REQUEST)
+        proto = None
+        if ctx.mtype in (TCPDIAG_GETSOCK, DCCPDIAG_GETSOCK):
+            proto = 6 if ctx.mtype == TCPDIAG_GETSOCK else 33
+        elif not request and fam in (S.AF_INET, S.AF_INET6):
+            proto = ctx.state.get("sock_diag.protocol", {}).get(_seq(ctx))
+        key = (ctx.mtype, fam, request, proto)
+        mt = self._cache.get(key)
+        if mt is None:
+            mt = self._cache[key] = self._build(ctx.mtype, name, fam, request, proto)
+        return mt
+
+    @staticmethod
+    def _build(mtype: int, name: str, fam: int, request: bool, proto: int | None) -> MessageType:
+        kind = "del" if mtype == SOCK_DESTROY else "get"
+        layout = _LAYOUTS.get((fam, request))
+        if mtype in (TCPDIAG_GETSOCK, DCCPDIAG_GETSOCK) and request:
+            hdr = _OLD_REQ.get(fam)
+            layout = (hdr, S.EMPTY, inet_request_summary) if hdr else None
+        if layout is None:
+            header, attrs, summ = S.SOCK_DIAG_REQ, S.EMPTY, other_summary
+        else:
+            header, attrs, summ = layout
+        return MessageType(name, kind, decode=_decoder(header, attrs),
+                           summary=lambda msg, fields, _s=summ, _p=proto: _s(msg, fields, _p))
+
+    def learn(self, msg: Message, state: dict[str, Any]) -> None:
+        """Remember each inet request's protocol by sequence number (ss uses one
+        fixed sequence number, so the latest request wins, as in capture order)."""
+        if msg.type != SOCK_DIAG_BY_FAMILY or not msg.flags & NLM_F_REQUEST or len(msg.tree) < 2:
+            return
+        h = msg.tree[1]
+        p = _kid(h, "sdiag_protocol") if h.children else None
+        fam = _kid(h, "sdiag_family") if h.children else None
+        if p is not None and fam is not None and fam.value in (S.AF_INET, S.AF_INET6):
+            state.setdefault("sock_diag.protocol", {})[msg.seq] = p.value
+
+
+def _seq(ctx: DecodeCtx) -> int:
+    return struct.unpack_from(ctx.order + "I", ctx.buf, ctx.start - 8)[0]
+
+
+def register(registry) -> None:
+    registry.add(SockDiagProtocol())
