@@ -94,7 +94,8 @@ def test_conntrack_unreplied_icmp_and_dump_request(registry):
     ev = nlmsg(0x100, 0, 0, 0, nfgen(2) + nest(1, icmp_tuple) + nla(3, be32(0x8)) + nla(7, be32(29)))
     dump = nlmsg(0x101, 0x301, 9, 0, nfgen(0))
     m1, m2 = decode(registry, ev, dump)
-    assert m1.summary == ("IPCTNL_MSG_CT_NEW icmp 1 src=127.0.0.1 dst=127.0.0.1 id=42 type=8 code=0 "
+    # seq 0, no flags, not a request: a conntrack update event
+    assert m1.summary == ("IPCTNL_MSG_CT_NEW [UPDATE] icmp 1 src=127.0.0.1 dst=127.0.0.1 id=42 type=8 code=0 "
                           "[UNREPLIED] timeout=29")
     assert m2.type_name == "IPCTNL_MSG_CT_GET" and "DUMP" in m2.flag_names
     assert m2.summary == "IPCTNL_MSG_CT_GET unspec dump"
