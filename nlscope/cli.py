@@ -19,7 +19,7 @@ from .textout import HEADER, format_time, hex_lines, summary_line, tree_lines
 
 
 # Modules named here add a subcommand: add_parser(subparsers, common) (e.g. "cmd_stats").
-EXTRA_COMMANDS: list[str] = []
+EXTRA_COMMANDS: list[str] = ["cmd_tui"]
 
 
 class UsageError(Exception):
@@ -166,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and not argv[0].startswith("-") and os.path.isfile(argv[0]) \
+            and argv[0] not in parser._subparsers._group_actions[0].choices:
+        argv = ["tui", *argv]  # `nlscope FILE` opens the TUI on it
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""TUI benchmark: time to first screen, index time, peak RSS and filter time on a
+large capture (default 1,000,000 messages), generated deterministically.
+
+    .venv/bin/python bench/tui_bench.py [--messages N] [--capture PATH] [--keep]
+
+The capture comes from bench/make_capture.py when present, else from `make_capture`
+below: a repeating, realistic mix of rtnetlink and generic netlink transactions (a
+link dump, route adds answered by an error with extack or an ACK, an address delete
+refused, a genl family lookup, an unanswered request), sequence numbers counting up.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import struct
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nlscope.frame import Frame  # noqa: E402
+from nlscope.pcapio import PcapngWriter  # noqa: E402
+
+T0 = 1_700_000_000 * 1_000_000_000
+
+
+def nla(t: int, data: bytes, nested: bool = False) -> bytes:
+    t |= 0x8000 if nested else 0
+    return struct.pack("<HH", 4 + len(data), t) + data + b"\0" * (-len(data) % 4)
+
+
+def nlmsg(mtype: int, flags: int, seq: int, pid: int, payload: bytes = b"") -> bytes:
+    ln = 16 + len(payload)
+    return struct.pack("<IHHII", ln, mtype, flags, seq, pid) + payload + b"\0" * (-ln % 4)
+
+
+def cooked(proto: int) -> bytes:
+    return struct.pack(">HHH8sH", 4, 824, 0, b"", proto)
+
+
+def ifinfomsg(index: int, flags: int = 0x1003) -> bytes:
+    return struct.pack("<BxHiII", 0, 1, index, flags, 0)
+
+
+def rtmsg(dst_len: int) -> bytes:
+    return struct.pack("<BBBBBBBBI", 2, dst_len, 0, 0, 254, 3, 0, 1, 0)
+
+
+def _transactions(seq: int, pid: int) -> list[tuple[int, list[bytes]]]:
+    """One round of traffic: (protocol, [frame payloads]) with their own seqs."""
+    s = seq
+    link = [nlmsg(18, 0x301, s, 0, ifinfomsg(0)),
+            b"".join(nlmsg(16, 0x2, s, pid, ifinfomsg(k) + nla(3, f"eth{k}\0".encode())
+                           + nla(4, struct.pack("<I", 1500))) for k in range(1, 4)),
+            nlmsg(3, 0x2, s, pid, struct.pack("<i", 0))]
+    route_attrs = lambda k: (nla(1, bytes([10, k & 255, 0, 0])) + nla(5, bytes([10, 9, 0, 254]))
+                             + nla(4, struct.pack("<I", 3)))
+    req = nlmsg(24, 0x605, s + 1, 0, rtmsg(16) + route_attrs(s))
+    err = nlmsg(2, 0x200, s + 1, pid, struct.pack("<i", -101) + req
+                + nla(1, b"Nexthop has invalid gateway\0") + nla(2, struct.pack("<I", 36)))
+    req2 = nlmsg(24, 0x605, s + 2, 0, rtmsg(24) + route_attrs(s + 2))
+    ack = nlmsg(2, 0x100, s + 2, pid, struct.pack("<i", 0) + req2[:16])
+    dela = nlmsg(21, 0x105, s + 3, 0, struct.pack("<BBBBI", 2, 24, 0, 0, 2))
+    eexist = nlmsg(2, 0x300, s + 3, pid, struct.pack("<i", -17) + dela[:16] + nla(1, b"exists\0"))
+    getfam = nlmsg(0x10, 0x5, s + 4, 0, bytes([3, 1, 0, 0]) + nla(2, b"nl80211\0"))
+    newfam = nlmsg(0x10, 0x0, s + 4, pid, bytes([1, 2, 0, 0]) + nla(2, b"nl80211\0")
+                   + nla(1, struct.pack("<H", 0x21)) + nla(3, struct.pack("<I", 1)))
+    genl_ack = nlmsg(2, 0x100, s + 4, pid, struct.pack("<i", 0) + getfam[:16])
+    lost = nlmsg(18, 0x5, s + 5, 0, ifinfomsg(7))  # never answered
+    return [(0, link), (0, [req, err]), (0, [req2, ack]), (0, [dela, eexist]),
+            (16, [getfam, newfam + genl_ack]), (0, [lost])]
+
+
+MESSAGES_PER_ROUND = 15
+
+
+def make_capture(path: str, messages: int = 1_000_000) -> int:
+    """Write a deterministic capture of about `messages` messages; returns the count."""
+    n = 0
+    ts = T0
+    seq = 1
+    pid = 4242
+    fno = 0
+    with open(path, "wb") as f:
+        w = PcapngWriter(f)
+        while n < messages:
+            for proto, frames in _transactions(seq, pid):
+                for payload in frames:
+                    raw = cooked(proto) + payload
+                    fno += 1
+                    w.write(Frame(number=fno, ts_ns=ts, protocol=proto, raw=raw, orig_len=len(raw)))
+                    ts += 37_000 + (fno * 7919) % 50_000
+            n += MESSAGES_PER_ROUND
+            seq += 6
+    return n
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+async def _run_tui(path: str, filter_text: str) -> dict[str, float]:
+    from nlscope.tui.app import make_app
+
+    out: dict[str, float] = {}
+    rss0 = current_rss_mb()
+    t0 = time.perf_counter()
+    app = make_app(path, deterministic=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        lst = app.message_list
+        while lst.row_count < 40:
+            await asyncio.sleep(0.005)
+        await pilot.pause()
+        out["first_screen_s"] = time.perf_counter() - t0
+        while not app.index.complete:
+            await asyncio.sleep(0.05)
+        out["index_s"] = time.perf_counter() - t0
+        out["messages"] = app.index.count
+        out["index_arrays_mb"] = app.index.memory_bytes() / 2**20
+        out["rss_after_index_mb"] = current_rss_mb()
+        out["rss_index_growth_mb"] = current_rss_mb() - rss0
+        await pilot.press("G")
+        await pilot.pause()
+        t1 = time.perf_counter()
+        await pilot.press("slash")
+        for ch in filter_text:
+            await pilot.press(ch if ch != " " else "space")
+        # keystroke latency while typing stays the UI's, not the filter's
+        t2 = time.perf_counter()
+        await pilot.press("enter")
+        out["filter_typing_s"] = t2 - t1
+        t3 = time.perf_counter()
+        worst = 0.0
+        while app.view.filtering:
+            a = time.perf_counter()
+            await pilot.press("j")  # the UI answers keys while the filter runs
+            worst = max(worst, time.perf_counter() - a)
+            await asyncio.sleep(0.2)
+        out["filter_s"] = time.perf_counter() - t3
+        out["filter_matches"] = len(app.view)
+        out["worst_key_latency_during_filter_s"] = worst
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--messages", type=int, default=1_000_000)
+    ap.add_argument("--capture", help="use (or create) this capture file")
+    ap.add_argument("--filter", default="nlmsg.type == NLMSG_ERROR")
+    ap.add_argument("--keep", action="store_true", help="keep the generated capture")
+    args = ap.parse_args()
+    tmp = None
+    path = args.capture
+    if path is None:
+        tmp = tempfile.NamedTemporaryFile(suffix=".pcapng", delete=False)
+        path = tmp.name
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        t = time.perf_counter()
+        maker = ROOT / "bench" / "make_capture.py"
+        n = make_capture(path, args.messages)
+        print(f"generated {n} messages, {os.path.getsize(path) / 2**20:.1f} MB in "
+              f"{time.perf_counter() - t:.1f}s -> {path}" + (f" (bench/make_capture.py exists: {maker})"
+                                                            if maker.exists() else ""))
+    try:
+        res = asyncio.run(_run_tui(path, args.filter))
+    finally:
+        if tmp is not None and not args.keep:
+            os.unlink(path)
+    for k, v in res.items():
+        print(f"{k:>36}: {v:.3f}" if isinstance(v, float) else f"{k:>36}: {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""`nlscope tui`: the interactive inspector (also `nlscope FILE`).
+
+    nlscope tui FILE [-Y FILTER] [--follow]   a capture file (--follow: still growing)
+    nlscope tui -                               pcap/pcapng streamed on stdin
+    nlscope tui -i nlmon0                       live, through nlscope's capture source
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from .pcapio import CaptureError, CaptureReader
+
+
+class TuiError(Exception):
+    pass
+
+
+def add_parser(subparsers, common) -> None:
+    p = subparsers.add_parser("tui", help="interactive inspector (Wireshark's panes, in a terminal)",
+                              description="Interactive inspector: message list, detail tree, "
+                                          "bytes, transactions, display filter, live follow.")
+    p.add_argument("file", metavar="FILE", nargs="?",
+                   help="pcap or pcapng capture ('-': a capture streamed on stdin)")
+    p.add_argument("-i", dest="interface", metavar="IFACE",
+                   help="capture live from this nlmon interface (via nlscope's capture source)")
+    p.add_argument("-Y", dest="filter", metavar="FILTER", default="",
+                   help="display filter to apply at start")
+    p.add_argument("--follow", action="store_true",
+                   help="keep reading FILE as it grows (a capture still being written)")
+    p.add_argument("--dissector", action="append", metavar="FILE",
+                   help="load a dissector plugin from a Python file (repeatable)")
+    p.set_defaults(func=cmd_tui)
+
+
+def _live_source(iface: str, decoder):
+    """A live source from nlscope.capture. The capture runs with its own privileges
+    (a helper process); the TUI only reads what it streams."""
+    from .tui.source import FrameSource, StreamSource
+    try:
+        cap = importlib.import_module("nlscope.capture")
+    except ImportError:
+        raise TuiError("live capture needs nlscope.capture (not installed in this build); "
+                       f"meanwhile: capture with `tcpdump -i {iface} -w FILE` and run "
+                       "`nlscope tui --follow FILE`") from None
+    for name in ("tui_argv", "capture_argv"):  # a helper command streaming pcapng to stdout
+        fn = getattr(cap, name, None)
+        if fn is not None:
+            return StreamSource(None, decoder, argv=list(fn(iface)), label=iface)
+    for name in ("live_frames", "open_live", "capture_frames", "frames"):
+        fn = getattr(cap, name, None)
+        if fn is not None:
+            frames = fn(iface)
+            drops = getattr(frames, "drops", None)
+            return FrameSource(frames, decoder, label=iface,
+                               drops=(lambda: frames.drops) if drops is not None else None)
+    raise TuiError("nlscope.capture offers no live source the TUI knows")
+
+
+def build_app(args):
+    from .tui.app import make_app, new_decoder
+    from .tui.source import StreamSource
+    decoder = new_decoder(args.dissector)
+    if args.interface:
+        if args.file:
+            raise TuiError("give FILE or -i IFACE, not both")
+        return make_app(source=_live_source(args.interface, decoder), filter_text=args.filter)
+    if not args.file:
+        raise TuiError("nothing to show: give a capture FILE, '-' for stdin, or -i IFACE")
+    if args.file == "-":
+        if sys.stdin.isatty():
+            raise TuiError("'-' reads a capture from stdin, but stdin is a terminal")
+        stream = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+        _reattach_tty()
+        return make_app(source=StreamSource(stream, decoder), filter_text=args.filter)
+    if not os.path.isfile(args.file):
+        raise CaptureError(f"{args.file}: no such file")
+    if not args.follow or os.path.getsize(args.file) >= 4:
+        CaptureReader(args.file).close()  # one clear line for a file that is not a capture
+    return make_app(args.file, follow=args.follow, dissectors=args.dissector,
+                    filter_text=args.filter)
+
+
+def _reattach_tty() -> None:
+    """The capture came on stdin: the keyboard is the controlling terminal."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY)
+    except OSError:
+        raise TuiError("no terminal to read keys from (/dev/tty)") from None
+    os.dup2(fd, 0)
+    os.close(fd)
+    sys.stdin = open(0, "r", closefd=False)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    try:
+        app = build_app(args)
+    except TuiError as e:
+        print(f"nlscope: error: {e}", file=sys.stderr)
+        return 2
+    app.run()
+    return 0

@@ -1,0 +1,540 @@
+"""The nlscope TUI: Wireshark's three panes for netlink, plus transactions.
+
+    make_app(path) / make_app(source=...)  build the app (tests use this directly)
+
+Layout: the filter bar, the message list (virtual, Line API), the detail tree beside
+the transaction pane, the bytes pane, a legend and a status bar. The app only draws:
+indexing, filtering, searching, statistics and saving run in worker threads.
+"""
+from __future__ import annotations
+
+import os
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.worker import get_current_worker
+
+from ..decode import Decoder
+from ..export import write_json, write_jsonl
+from ..pcapio import open_writer
+from ..registry import default_registry
+from .detail import DetailTree
+from .dialogs import GotoScreen, SaveRequest, SaveScreen, SearchRequest, SearchScreen
+from .filter_bar import FilterBar, FilterInput
+from .filters import FilterProblem, compile_filter
+from .help import HelpScreen, binding_rows
+from .hexview import HexView
+from .index import CaptureIndex
+from .message_list import MessageList
+from .source import FileSource, Source
+from .stats_screen import StatsScreen, compute_stats
+from .status import Legend, RateMeter, StatusBar
+from .txn_panel import TransactionPanel
+from .txns import PENDING, TxnIndex
+from .view import Marks, MessageView, make_matcher, search_rows
+
+
+class NlscopeApp(App[None]):
+    TITLE = "nlscope"
+    CSS = """
+    Screen {
+        layout: vertical;
+    }
+    #panes {
+        height: 1fr;
+    }
+    #list-pane {
+        height: 45%;
+        border-bottom: hkey $primary 50%;
+    }
+    #middle {
+        height: 1fr;
+        border-bottom: hkey $primary 50%;
+    }
+    #detail {
+        width: 3fr;
+    }
+    #txn {
+        width: 2fr;
+    }
+    #hex {
+        height: 12;
+    }
+    .hidden {
+        display: none;
+    }
+    """
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark,f1", "help", "Help (this screen)"),
+        Binding("slash", "filter", "Display filter (Enter applies, Esc leaves)"),
+        Binding("escape", "focus_list", "Back to the message list", show=False),
+        Binding("s", "search", "Search: text, hex bytes, field value"),
+        Binding("n", "search_next", "Next search match"),
+        Binding("N", "search_prev", "Previous search match"),
+        Binding("colon,ctrl+g", "goto", "Go to message number"),
+        Binding("m", "mark", "Mark / unmark the message"),
+        Binding("apostrophe", "next_mark", "Next marked message"),
+        Binding("quotation_mark", "prev_mark", "Previous marked message"),
+        Binding("t", "toggle_txn", "One row per transaction / per message"),
+        Binding("r", "goto_request", "Go to the transaction's request"),
+        Binding("e", "goto_end", "Go to the transaction's ACK / error / DONE"),
+        Binding("right_square_bracket", "txn_step(1)", "Next message of the transaction"),
+        Binding("left_square_bracket", "txn_step(-1)", "Previous message of the transaction"),
+        Binding("f", "follow", "Follow new messages (live) on/off"),
+        Binding("S", "stats", "Statistics"),
+        Binding("w,ctrl+s", "save", "Save shown / marked / all messages (JSONL, JSON, pcapng)"),
+        Binding("z", "zoom", "Maximise / restore the focused pane"),
+        Binding("plus", "resize(1)", "Message list taller"),
+        Binding("minus", "resize(-1)", "Message list shorter"),
+        Binding("L", "legend", "Show / hide the colour legend"),
+    ]
+
+    def __init__(self, source: Source, deterministic: bool = False, filter_text: str = ""):
+        super().__init__()
+        self.source = source
+        self.index: CaptureIndex = source.index
+        self.txns: TxnIndex = source.txns
+        self.view = MessageView(self.index, self.txns)
+        self.marks = Marks()
+        self.deterministic = deterministic
+        self.initial_filter = filter_text
+        self.rate = RateMeter()
+        self.last_search: SearchRequest | None = None
+        self.busy: str | None = None
+        self.note: str | None = None
+        self.list_pct = 45
+        self._state_version = -1
+        self._detail_for: int | None = None
+        self._errors = 0
+        self._unanswered = 0
+        self._counted = 0
+        self.saved: list[str] = []
+
+    # -- layout ----------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield FilterBar(id="filter")
+        with Vertical(id="panes"):
+            yield MessageList(self.view, self.marks, id="list-pane")
+            with Horizontal(id="middle"):
+                yield DetailTree(id="detail")
+                yield TransactionPanel(id="txn")
+            yield HexView(id="hex")
+        yield Legend(id="legend")
+        yield StatusBar(id="status")
+
+    @property
+    def message_list(self) -> MessageList:
+        return self.query_one(MessageList)
+
+    def on_mount(self) -> None:
+        self.title = f"nlscope — {self.source.label}"
+        if self.deterministic:
+            for inp in self.query("Input"):
+                inp.cursor_blink = False
+        lst = self.message_list
+        lst.follow = self.source.live
+        lst.focus()
+        self.run_index()
+        self.set_interval(0.1, self.tick)
+        if self.initial_filter:
+            self.query_one(FilterInput).value = self.initial_filter
+            self.apply_filter(self.initial_filter)
+
+    # -- background: index ------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="index", exit_on_error=False)
+    def run_index(self) -> None:
+        self.source.run()
+
+    def tick(self) -> None:
+        ix = self.index
+        if ix.state_version != self._state_version:
+            self._state_version = ix.state_version
+            self.message_list.invalidate()
+            self._detail_for = None
+        self._count_status()
+        self.message_list.sync()
+        if self._detail_for is None and self.message_list.selected_message is not None:
+            self.show_selected(self.message_list.selected_message)
+        self.update_status()
+
+    def _count_status(self) -> None:
+        """Errors and unanswered requests, counted incrementally from the index."""
+        txns = self.txns
+        n = txns.done
+        if n == self._counted and not (self.index.complete and self._counted >= 0):
+            return
+        ix = self.index
+        for i in range(self._counted, n):
+            mt = ix.m_type[i]
+            if (mt == 2 and ix.m_err[i]) or (mt == 3 and ix.m_err[i] < 0):
+                self._errors += 1
+        self._counted = n
+        # unanswered can change for old transactions: count them all, cheaply, when idle
+        if self.index.complete and not getattr(self, "_unanswered_final", False):
+            self._unanswered = sum(1 for t in range(len(txns)) if txns.status(t) == PENDING)
+            self._unanswered_final = True
+
+    def update_status(self) -> None:
+        src = self.source
+        ix = self.index
+        rate = self.rate.add(ix.count) if src.live and not self.deterministic else None
+        busy = self.busy
+        if self.view.filtering:
+            busy = f"filtering {self.view.filter_progress():.0%}" + (f"  {busy}" if busy else "")
+        note = self.note
+        if src.error:
+            note = f"source: {src.error}"
+        elif ix.warnings and not note:
+            note = f"warning: {ix.warnings[-1]}"
+        self.query_one(StatusBar).show(
+            label=src.label, messages=ix.count, frames=ix.frames, shown=len(self.view),
+            filtered=self.view.predicate is not None, errors=self._errors,
+            unanswered=self._unanswered, live=src.live, rate=rate, drops=src.drops,
+            follow=self.message_list.follow, indexing=not ix.complete and not src.live,
+            busy=busy, marks=len(self.marks),
+            mode="transactions" if self.view.by_txn else "messages", note=note)
+
+    # -- selection ------------------------------------------------------------------------
+    @on(MessageList.Selected)
+    def _selected(self, event: MessageList.Selected) -> None:
+        self.show_selected(event.index)
+
+    def show_selected(self, i: int | None) -> None:
+        self._detail_for = i
+        msg = self.index.message(i) if i is not None else None
+        self.query_one(DetailTree).show_message(msg)
+        self.query_one(HexView).show(msg, (msg.start, msg.end) if msg else None)
+        self.query_one(TransactionPanel).show(self.index, self.txns, i)
+
+    @on(DetailTree.SpanSelected)
+    def _span(self, event: DetailTree.SpanSelected) -> None:
+        self.query_one(HexView).highlight(event.span)
+
+    @on(MessageList.FollowChanged)
+    def _follow_changed(self, event: MessageList.FollowChanged) -> None:
+        self.update_status()
+
+    # -- filter ---------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        self.query_one(FilterInput).focus()
+
+    def action_focus_list(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        self.message_list.focus()
+
+    @on(FilterBar.Applied)
+    def _filter_applied(self, event: FilterBar.Applied) -> None:
+        self.apply_filter(event.text)
+        self.message_list.focus()
+
+    @on(FilterBar.Cancelled)
+    def _filter_cancelled(self) -> None:
+        self.message_list.focus()
+
+    def apply_filter(self, text: str) -> bool:
+        try:
+            pred = compile_filter(text)
+        except FilterProblem as e:
+            self.note = f"filter: {e.message}"
+            self.bell()
+            return False
+        keep = self.message_list.selected_message
+        self.view.start_filter(text.strip(), pred)
+        self._keep_after_filter = keep
+        if pred is not None:
+            self.filter_worker()
+        self.message_list.sync()
+        if keep is not None:
+            self.message_list.set_cursor(self.view.nearest_row(keep), force=True)
+        return True
+
+    @work(thread=True, exclusive=True, group="filter", exit_on_error=False)
+    def filter_worker(self) -> None:
+        worker = get_current_worker()
+        self.view.run_filter(lambda: worker.is_cancelled, lambda: self.source.live
+                             and not self.source.finished)
+        self.call_from_thread(self._filter_finished)
+
+    def _filter_finished(self) -> None:
+        lst = self.message_list
+        lst.sync()
+        keep = getattr(self, "_keep_after_filter", None)
+        if keep is not None and not lst.follow:
+            lst.set_cursor(self.view.nearest_row(keep), force=True)
+        self.update_status()
+
+    # -- transactions ------------------------------------------------------------------------
+    def action_toggle_txn(self) -> None:
+        keep = self.message_list.selected_message
+        self.view.set_by_txn(not self.view.by_txn)
+        self.message_list.sync()
+        if keep is not None:
+            self.message_list.set_cursor(self.view.nearest_row(keep), force=True)
+
+    def _txn_jump(self, pick) -> None:
+        i = self.message_list.selected_message
+        if i is None:
+            return
+        t = self.txns.of(i)
+        if t < 0:
+            self.bell()
+            return
+        info = self.txns.info(t)
+        target = pick(info, i)
+        if target is None:
+            self.bell()
+            return
+        self.goto_message(target)
+
+    def action_goto_request(self) -> None:
+        self._txn_jump(lambda info, i: info.request)
+
+    def action_goto_end(self) -> None:
+        self._txn_jump(lambda info, i: info.end)
+
+    def action_txn_step(self, step: int) -> None:
+        def pick(info, i):
+            mem = info.members
+            k = mem.index(i) if i in mem else 0
+            k += step
+            return mem[k] if 0 <= k < len(mem) else None
+        self._txn_jump(pick)
+
+    def goto_message(self, i: int) -> bool:
+        """Put the cursor on message index i (in transaction mode, its transaction's row);
+        a message the filter hides is shown anyway in the detail panes."""
+        lst = self.message_list
+        if lst.select_message(i):
+            if self.view.by_txn:
+                self.show_selected(i)
+            return True
+        self.note = f"message {i + 1} is hidden by the filter"
+        self.show_selected(i)
+        return False
+
+    # -- go to, marks ------------------------------------------------------------------------
+    def action_goto(self) -> None:
+        def done(n: int | None) -> None:
+            if n is None:
+                return
+            if not 1 <= n <= self.index.count:
+                self.note = f"no message {n} (1-{self.index.count})"
+                self.bell()
+                return
+            self.goto_message(n - 1)
+        self.push_screen(GotoScreen(), done)
+
+    def action_mark(self) -> None:
+        i = self.message_list.selected_message
+        if i is not None:
+            self.marks.toggle(i)
+            self.message_list.invalidate()
+
+    def _mark_jump(self, forward: bool) -> None:
+        i = self.message_list.selected_message
+        if i is None:
+            return
+        m = self.marks.next_after(i, self.view, forward)
+        if m is None:
+            self.bell()
+            return
+        self.goto_message(m)
+
+    def action_next_mark(self) -> None:
+        self._mark_jump(True)
+
+    def action_prev_mark(self) -> None:
+        self._mark_jump(False)
+
+    # -- search ----------------------------------------------------------------------------------
+    def action_search(self) -> None:
+        def done(req: SearchRequest | None) -> None:
+            if req is None:
+                return
+            self.last_search = req
+            self.search(req, True)
+        self.push_screen(SearchScreen(self.last_search), done)
+
+    def action_search_next(self) -> None:
+        if self.last_search:
+            self.search(self.last_search, True)
+
+    def action_search_prev(self) -> None:
+        if self.last_search:
+            self.search(self.last_search, False)
+
+    def search(self, req: SearchRequest, forward: bool) -> None:
+        try:
+            match = make_matcher(req.mode, req.text)
+        except ValueError as e:
+            self.note = f"search: {e}"
+            self.bell()
+            return
+        self.busy = f"searching {req.mode} {req.text!r}…"
+        self.search_worker(match, self.message_list.cursor, forward, req)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def search_worker(self, match, start: int, forward: bool, req: SearchRequest) -> None:
+        worker = get_current_worker()
+        row = search_rows(self.view, start, forward, match, lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.call_from_thread(self._search_done, row, req)
+
+    def _search_done(self, row: int | None, req: SearchRequest) -> None:
+        self.busy = None
+        if row is None:
+            self.note = f"not found: {req.text!r}"
+            self.bell()
+        else:
+            self.note = None
+            self.message_list.set_cursor(row)
+        self.update_status()
+
+    # -- follow ------------------------------------------------------------------------------
+    def action_follow(self) -> None:
+        lst = self.message_list
+        lst.set_follow(not lst.follow)
+        self.update_status()
+
+    # -- statistics ----------------------------------------------------------------------------
+    def action_stats(self) -> None:
+        self.busy = "computing statistics…"
+        self.stats_worker()
+
+    @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
+    def stats_worker(self) -> None:
+        worker = get_current_worker()
+        rows = self.view.rows
+        st = compute_stats(self.index, self.txns, rows, lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.call_from_thread(self._stats_done, st)
+
+    def _stats_done(self, st) -> None:
+        self.busy = None
+        title = f"Statistics — {self.source.label}"
+        if self.view.filter_text:
+            title += f"  (filter: {self.view.filter_text})"
+        self.push_screen(StatsScreen(st, title))
+
+    # -- save ------------------------------------------------------------------------------------
+    def action_save(self) -> None:
+        base = os.path.splitext(self.source.label)[0] or "nlscope"
+
+        def done(req: SaveRequest | None) -> None:
+            if req is not None:
+                self.busy = f"saving {req.path}…"
+                self.save_worker(req)
+        self.push_screen(SaveScreen(f"{base}-view.jsonl"), done)
+
+    def messages_for(self, scope: str) -> list[int] | range:
+        if scope == "marked":
+            return self.marks.sorted()
+        if scope == "all" or self.view.rows is None:
+            return range(self.index.count)
+        return list(self.view.rows)
+
+    @work(thread=True, exclusive=True, group="save", exit_on_error=False)
+    def save_worker(self, req: SaveRequest) -> None:
+        try:
+            n = save_messages(self.index, self.messages_for(req.scope), req.path, req.format)
+        except OSError as e:
+            self.call_from_thread(self._save_done, req, None, e.strerror or str(e))
+            return
+        self.call_from_thread(self._save_done, req, n, None)
+
+    def _save_done(self, req: SaveRequest, n: int | None, err: str | None) -> None:
+        self.busy = None
+        if err:
+            self.note = f"save failed: {req.path}: {err}"
+            self.bell()
+        else:
+            self.saved.append(req.path)
+            self.note = f"saved {n} {'frames' if req.format.startswith('pcap') else 'messages'} to {req.path}"
+        self.update_status()
+
+    # -- panes ---------------------------------------------------------------------------------
+    def action_zoom(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+            return
+        w = self.focused
+        while w is not None and w.id not in ("list-pane", "detail", "txn", "hex"):
+            w = w.parent
+        if w is not None:
+            self.screen.maximize(w, container=False)
+
+    def action_resize(self, step: int) -> None:
+        self.list_pct = max(15, min(85, self.list_pct + 5 * step))
+        self.message_list.styles.height = f"{self.list_pct}%"
+
+    def action_legend(self) -> None:
+        self.query_one(Legend).toggle_class("hidden")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(help_groups()))
+
+    def on_unmount(self) -> None:
+        self.source.close()
+
+
+def help_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    app_rows = binding_rows(NlscopeApp.BINDINGS)
+    nav = binding_rows(MessageList.BINDINGS)
+    tree = binding_rows(DetailTree.BINDINGS)
+    filt = binding_rows(FilterInput.BINDINGS)
+    return [("Message list", nav), ("Everywhere", app_rows), ("Detail tree", tree
+            + [("Enter Space", "Expand / collapse the node")]),
+            ("Filter bar", filt + [("Enter", "Apply the filter")]),
+            ("Panes", [("Tab Shift+Tab", "Next / previous pane")])]
+
+
+def save_messages(ix: CaptureIndex, which, path: str, fmt: str) -> int:
+    """Write the messages `which` (indices) as JSONL/JSON, or their frames as
+    pcapng/pcap (a frame once, even when several of its messages are chosen)."""
+    if fmt in ("jsonl", "json"):
+        msgs = (_fresh(ix, i) for i in which)
+        with open(path, "w", encoding="utf-8") as f:
+            return (write_jsonl if fmt == "jsonl" else write_json)(msgs, f)
+    n = 0
+    last = -1
+    with open(path, "wb") as f:
+        w = open_writer(f, fmt)
+        for i in which:
+            fi = ix.m_frame[i]
+            if fi == last:
+                continue
+            last = fi
+            w.write(ix.frame(fi))
+            n += 1
+    return n
+
+
+def _fresh(ix: CaptureIndex, i: int):
+    """A decoded message from the worker thread without touching the UI's cache."""
+    fi = ix.m_frame[i]
+    m = ix.frame_messages(fi)[i - ix.fr_first[fi]]
+    return ix.decoder.decode(m)
+
+
+def make_app(path: str | None = None, *, source: Source | None = None, follow: bool = False,
+             dissectors: list[str] | None = None, deterministic: bool = False,
+             filter_text: str = "") -> NlscopeApp:
+    """The TUI over a capture file (`path`) or any Source (live, stream, frames)."""
+    if source is None:
+        if path is None:
+            raise ValueError("make_app needs a path or a source")
+        decoder = Decoder(default_registry(files=dissectors or []))
+        source = FileSource(path, decoder, follow=follow)
+    return NlscopeApp(source, deterministic=deterministic, filter_text=filter_text)
+
+
+def new_decoder(dissectors: list[str] | None = None) -> Decoder:
+    return Decoder(default_registry(files=dissectors or []))
+
+
+__all__ = ["NlscopeApp", "make_app", "new_decoder", "save_messages"]

@@ -1,0 +1,189 @@
+"""The display filter bar: validated as you type (green / red, with a caret under the
+error's position), field names completed (Tab or →), previous filters with ↑/↓."""
+from __future__ import annotations
+
+import re
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message as TMessage
+from textual.suggester import Suggester
+from textual.widgets import Input, Static
+
+from .filters import FilterProblem, compile_filter, field_names
+
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+class FieldSuggester(Suggester):
+    """Completes the word under the cursor with a field name."""
+
+    def __init__(self, names: list[str]):
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.names = sorted(names)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        m = _TOKEN.search(value)
+        if not m:
+            return None
+        word = m.group(0)
+        for n in self.names:
+            if n.startswith(word) and n != word:
+                return value[:m.start()] + n
+        low = word.lower()
+        for n in self.names:
+            if n.lower().startswith(low) and n != word:
+                return value[:m.start()] + n
+        return None
+
+
+class FilterInput(Input):
+    BINDINGS = [
+        Binding("tab", "complete", "Complete", show=False, priority=True),
+        Binding("up", "history(-1)", "Previous filter", show=False),
+        Binding("down", "history(1)", "Next filter", show=False),
+        Binding("escape", "cancel", "Cancel", show=False),
+    ]
+
+    def action_complete(self) -> None:
+        if self._suggestion:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
+        else:
+            self.screen.focus_next()
+
+    def action_history(self, step: int) -> None:
+        self.parent_bar.history_step(step)
+
+    def action_cancel(self) -> None:
+        self.parent_bar.cancel()
+
+    @property
+    def parent_bar(self) -> FilterBar:
+        return self.parent.parent if isinstance(self.parent.parent, FilterBar) else self.parent  # type: ignore[return-value]
+
+
+class FilterBar(Horizontal):
+    DEFAULT_CSS = """
+    FilterBar {
+        height: auto;
+        dock: top;
+        background: $boost;
+    }
+    FilterBar > #filter-label {
+        width: auto;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    FilterBar > FilterInput {
+        width: 1fr;
+        height: 1;
+        border: none;
+        padding: 0 1;
+        background: $surface;
+    }
+    FilterBar > FilterInput.-valid {
+        background: #0f3d1a;
+    }
+    FilterBar > FilterInput.-invalid {
+        background: #4a1010;
+    }
+    FilterBar > #filter-status {
+        width: auto;
+        max-width: 60%;
+        padding: 0 1;
+    }
+    FilterBar > #filter-status.-invalid {
+        color: #ff8787;
+    }
+    """
+
+    class Applied(TMessage):
+        def __init__(self, text: str):
+            super().__init__()
+            self.text = text
+
+    class Cancelled(TMessage):
+        pass
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.history: list[str] = []
+        self._hpos = 0
+        self.applied = ""
+        self.error: FilterProblem | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Filter:", id="filter-label")
+        yield FilterInput(placeholder="display filter  (/ to edit, Enter to apply, Tab completes)",
+                          id="filter-input", suggester=FieldSuggester(field_names()))
+        yield Static("", id="filter-status")
+
+    @property
+    def input(self) -> FilterInput:
+        return self.query_one(FilterInput)
+
+    def check(self, text: str) -> FilterProblem | None:
+        try:
+            compile_filter(text)
+        except FilterProblem as e:
+            return e
+        return None
+
+    @on(Input.Changed, "#filter-input")
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.validate(event.value)
+
+    def validate(self, text: str) -> bool:
+        inp = self.input
+        status = self.query_one("#filter-status", Static)
+        err = self.check(text)
+        self.error = err
+        inp.remove_class("-valid", "-invalid")
+        status.remove_class("-invalid")
+        if not text.strip():
+            status.update("")
+            return True
+        if err is None:
+            inp.add_class("-valid")
+            status.update(Text("✓", "bold #87d787"))
+            return True
+        inp.add_class("-invalid")
+        status.add_class("-invalid")
+        col = err.column
+        msg = Text(f"✗ {err.message}")
+        if col is not None:
+            msg.append(f" (col {col + 1})")
+            msg.append("  " + text[:col], "dim")
+            msg.append(text[col:col + 1] or "␣", "reverse bold")
+            msg.append(text[col + 1:], "dim")
+        status.update(msg)
+        return False
+
+    @on(Input.Submitted, "#filter-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        if not self.validate(text):
+            self.app.bell()
+            return
+        if text and (not self.history or self.history[-1] != text):
+            self.history.append(text)
+        self._hpos = len(self.history)
+        self.applied = text
+        self.post_message(self.Applied(text))
+
+    def history_step(self, step: int) -> None:
+        if not self.history:
+            return
+        self._hpos = max(0, min(len(self.history), self._hpos + step))
+        self.input.value = self.history[self._hpos] if self._hpos < len(self.history) else ""
+        self.input.cursor_position = len(self.input.value)
+
+    def cancel(self) -> None:
+        self.input.value = self.applied
+        self.post_message(self.Cancelled())

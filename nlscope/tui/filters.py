@@ -1,0 +1,86 @@
+"""The display filter, as the TUI uses it: compile, validate (with the error's
+column), field names for completion.
+
+The language is nlscope.filter's (compile_filter(text) -> predicate over a Message,
+FilterError(msg, column), field_names()). Until that module is installed, a plain
+fallback keeps the filter bar working: every word must occur in the message's line
+(family, type, flags, Info), case-insensitively; `!word` must not.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..model import Message
+
+Predicate = Callable[[Message], bool]
+
+
+@dataclass(slots=True)
+class FilterProblem(Exception):
+    message: str
+    column: int | None = None  # 0-based position of the error in the text
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _library():
+    try:
+        return importlib.import_module("nlscope.filter")
+    except ImportError:
+        return None
+
+
+def have_library() -> bool:
+    return _library() is not None
+
+
+def compile_filter(text: str) -> Predicate | None:
+    """A predicate for `text`, None for an empty filter; FilterProblem if invalid."""
+    text = text.strip()
+    if not text:
+        return None
+    lib = _library()
+    if lib is not None:
+        try:
+            pred = lib.compile_filter(text)
+        except lib.FilterError as e:
+            col = getattr(e, "column", None)
+            if col is None and len(e.args) > 1 and isinstance(e.args[1], int):
+                col = e.args[1]
+            msg = getattr(e, "msg", None) or (e.args[0] if e.args else str(e))
+            raise FilterProblem(str(msg), col) from None
+        return pred
+    return _fallback(text)
+
+
+def _fallback(text: str) -> Predicate:
+    want, reject = [], []
+    for w in text.lower().split():
+        if w.startswith("!") and len(w) > 1:
+            reject.append(w[1:])
+        elif w == "!":
+            raise FilterProblem("'!' needs a word after it", text.index("!"))
+        else:
+            want.append(w)
+
+    def pred(m: Message) -> bool:
+        line = " ".join((m.family, m.type_name or "", ",".join(m.flag_names), m.summary)).lower()
+        return all(w in line for w in want) and not any(w in line for w in reject)
+    return pred
+
+
+_FALLBACK_FIELDS = ("family", "nlmsg.type", "nlmsg.flags", "nlmsg.seq", "nlmsg.pid", "nlmsg.len",
+                    "error", "summary")
+
+
+def field_names() -> list[str]:
+    lib = _library()
+    if lib is not None and hasattr(lib, "field_names"):
+        try:
+            return sorted(set(lib.field_names()))
+        except Exception:
+            pass
+    return list(_FALLBACK_FIELDS)

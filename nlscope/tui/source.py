@@ -1,0 +1,200 @@
+"""Where the TUI's messages come from. Each source grows a CaptureIndex from a worker
+thread, and the transaction index with it:
+
+  FileSource    a capture file, indexed by a background scan; with `follow`, a file
+                that is still being written (tcpdump -w, a capture process) keeps
+                being read as it grows
+  StreamSource  pcap/pcapng bytes from a pipe (a capture child process's stdout,
+                stdin): spooled to a temporary file, indexed as it grows
+  FrameSource   Frames from any iterator (nlscope.capture's live source, a test's
+                generator): spooled and indexed unchanged
+
+The TUI itself never needs privileges: whatever captures runs elsewhere.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import BinaryIO
+
+from ..decode import Decoder
+from ..frame import Frame
+from .index import CaptureIndex, FileScanner, FileStore, FrameFeeder
+from .txns import TxnIndex
+
+BATCH = 20_000  # messages indexed between two transaction updates
+
+
+class Source:
+    live = False
+    label = ""
+
+    def __init__(self, decoder: Decoder):
+        self.decoder = decoder
+        self.index = CaptureIndex(decoder)
+        self.txns = TxnIndex(self.index)
+        self.stop = threading.Event()
+        self.error: str | None = None
+        self.finished = False
+
+    @property
+    def drops(self) -> int | None:
+        return None
+
+    def run(self) -> None:
+        """Grow the index until the source ends or stop is set (worker thread)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.stop.set()
+        self.index.close()
+
+    def _pair(self) -> None:
+        self.txns.update()
+
+
+class FileSource(Source):
+    def __init__(self, path: str, decoder: Decoder, follow: bool = False, poll: float = 0.2):
+        super().__init__(decoder)
+        self.path = path
+        self.live = follow
+        self.poll = poll
+        self.label = os.path.basename(path)
+        self.index.store = FileStore(path)
+        self.scanner = FileScanner(path, self.index)
+
+    def run(self) -> None:
+        sc = self.scanner
+        try:
+            while not self.stop.is_set():
+                added = sc.scan(final=not self.live, budget=BATCH, stop=self.stop)
+                self._pair()
+                if added:
+                    continue
+                if not self.live or self.index.complete:
+                    break
+                time.sleep(self.poll)
+        finally:
+            self._pair()
+            if not self.live:
+                self.index.complete = True
+            self.finished = True
+
+    def end_follow(self) -> None:
+        """The writer is done: read what is left, then stop."""
+        self.live = False
+
+
+class StreamSource(Source):
+    """pcap/pcapng bytes from a stream, spooled to a temporary file and indexed as
+    they arrive. With `argv`, the stream is the stdout of that child process."""
+
+    def __init__(self, stream: BinaryIO | None, decoder: Decoder, argv: list[str] | None = None,
+                 label: str = "stdin"):
+        super().__init__(decoder)
+        self.live = True
+        self.label = label
+        self.proc: subprocess.Popen | None = None
+        if argv is not None:
+            self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         stdin=subprocess.DEVNULL)
+            stream = self.proc.stdout
+        self.stream = stream
+        fd, self.spool_path = tempfile.mkstemp(prefix="nlscope-live-", suffix=".pcap")
+        self.spool = os.fdopen(fd, "wb")
+        self.index.store = FileStore(self.spool_path)
+        self.scanner = FileScanner(self.spool_path, self.index)
+        self._eof = threading.Event()
+
+    def _pump(self) -> None:
+        try:
+            while not self.stop.is_set():
+                chunk = self.stream.read1(65536) if hasattr(self.stream, "read1") else self.stream.read(65536)
+                if not chunk:
+                    break
+                self.spool.write(chunk)
+                self.spool.flush()
+        except (OSError, ValueError) as e:
+            self.error = str(e)
+        finally:
+            self._eof.set()
+
+    def run(self) -> None:
+        pump = threading.Thread(target=self._pump, name="nlscope-spool", daemon=True)
+        pump.start()
+        try:
+            while not self.stop.is_set():
+                eof = self._eof.is_set()
+                added = self.scanner.scan(final=eof, budget=BATCH, stop=self.stop)
+                self._pair()
+                if added:
+                    continue
+                if eof:
+                    break
+                time.sleep(0.1)
+        finally:
+            self._pair()
+            self.index.complete = True
+            self.finished = True
+            if self.proc is not None and self.proc.poll() is not None and self.proc.returncode:
+                err = self.proc.stderr.read().decode(errors="replace").strip() if self.proc.stderr else ""
+                self.error = err.splitlines()[-1] if err else f"capture exited with {self.proc.returncode}"
+
+    def close(self) -> None:
+        super().close()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(2)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        try:
+            self.spool.close()
+            os.unlink(self.spool_path)
+        except OSError:
+            pass
+
+
+class FrameSource(Source):
+    """Frames from an iterator, e.g. nlscope.capture's live source or a generator."""
+
+    def __init__(self, frames: Iterable[Frame], decoder: Decoder, label: str = "live",
+                 drops: Callable[[], int] | None = None):
+        super().__init__(decoder)
+        self.live = True
+        self.label = label
+        self.frames = frames
+        self.feeder = FrameFeeder(self.index)
+        self._drops = drops
+
+    @property
+    def drops(self) -> int | None:
+        return self._drops() if self._drops else self.feeder.drops
+
+    def run(self) -> None:
+        n = 0
+        try:
+            for fr in self.frames:
+                if self.stop.is_set():
+                    break
+                self.feeder.feed(fr)
+                n += 1
+                if n % 256 == 0:
+                    self._pair()
+                else:
+                    self.txns.update()
+        except Exception as e:  # a live source failing must not take the UI down
+            self.error = f"{type(e).__name__}: {e}"
+        finally:
+            self._pair()
+            self.index.complete = True
+            self.finished = True
+
+
+def which(name: str) -> str | None:
+    return shutil.which(name)
