@@ -290,7 +290,11 @@ class Decoder:
             if otype in CONTROL_NAMES:
                 oname = CONTROL_NAMES[otype]
             else:
-                octx = self._ctx(buf, pos + NLMSG_HDRLEN, end, order, msg.protocol, otype, oflags,
+                # What the type's decoder may look at: the echoed request only (a capped
+                # echo has no payload; extack TLVs after it are not the request's).
+                o_lim = (pos + NLMSG_HDRLEN if msg.flags & NLM_F_CAPPED
+                         else min(pos + max(oln, NLMSG_HDRLEN), end))
+                octx = self._ctx(buf, pos + NLMSG_HDRLEN, o_lim, order, msg.protocol, otype, oflags,
                                  ctx.problems)
                 ospec = proto.message_type(octx) if proto and otype >= 16 else None
                 oname = ospec.name if ospec else f"UNKNOWN({otype})"

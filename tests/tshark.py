@@ -37,7 +37,7 @@ def _header(pairs: Pairs) -> dict[str, int]:
     for k, v in pairs:
         if k == "netlink.hdr_len":
             h["len"] = int(v)
-        elif k == "netlink.hdr_type" or k.endswith(".nltype"):
+        elif k in ("netlink.hdr_type", "genl.family_id") or k.endswith(".nltype"):
             h["type"] = int(v, 0)
         elif k == "netlink.hdr_flags":
             h["flags"] = int(v, 0)
