@@ -96,6 +96,11 @@ def scan_frame(frame: Frame) -> list[Message]:
             break
         ln, mtype, flags, seq, pid = hdr.unpack_from(buf, pos)
         problems: list[str] = []
+        if ln == 0 and out and not any(buf[pos:end]):
+            # Zero fill after the last message (iproute2 sends its whole request buffer);
+            # the kernel stops at nlmsg_len 0, so it is padding of that message.
+            out[-1].end = end
+            break
         if ln < NLMSG_HDRLEN:
             problems.append(f"nlmsg_len {ln} < 16; rest of frame ({left} bytes) not walked")
             out.append(Message(frame, idx, pos, end, ln, mtype, flags, seq, pid, order, problems))
@@ -244,6 +249,9 @@ class Decoder:
             else:
                 msg.summary = msg.type_name
         tree.extend(payload)
+        pad_at = min(msg.start + ((msg.nlmsg_len + 3) & ~3), msg.end)
+        if msg.nlmsg_len >= NLMSG_HDRLEN and msg.end - pad_at > 0 and not any(msg.frame.raw[pad_at:msg.end]):
+            tree.append(Field("padding", "bytes", bytes(msg.frame.raw[pad_at:msg.end]), pad_at, msg.end))
         msg.tree = tree
         if proto is not None:
             proto.learn(msg, self.state)
