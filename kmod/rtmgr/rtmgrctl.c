@@ -391,17 +391,33 @@ static void handle_newfamily(FILE *f, const struct genlmsghdr *g, size_t len)
 	}
 }
 
-/* Print one received message; returns the kernel errno for NLMSG_ERROR. */
-static int print_message(const struct nlmsghdr *nlh, bool event, uint32_t group)
+/* Are bits 0x100..0x400 GET-request modifiers (ROOT, MATCH, ATOMIC)? */
+static bool is_get_request(const struct nlmsghdr *nlh)
 {
-	FILE *f = stdout;
+	const struct genlmsghdr *g = NLMSG_DATA(nlh);
+
+	if (!(nlh->nlmsg_flags & NLM_F_REQUEST))
+		return false;
+	if (!opt.genl)
+		return nlh->nlmsg_type == RTMGR_MSG_GET;
+	if (nlh->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
+		return false;
+	if (nlh->nlmsg_type == GENL_ID_CTRL)
+		return g->cmd == CTRL_CMD_GETFAMILY;
+	return nlh->nlmsg_type == genl_family_id && g->cmd == RTMGR_CMD_GET;
+}
+
+/*
+ * Print one received message to @f (a /dev/null stream when quiet: the
+ * parse still records what CTRL_CMD_NEWFAMILY told); returns the kernel
+ * errno carried by NLMSG_ERROR / NLMSG_DONE.
+ */
+static int print_message(FILE *f, const struct nlmsghdr *nlh, bool event, uint32_t group)
+{
 	char fl[96];
 	int ret = 0;
-	bool is_get = false;
 
-	if (!opt.genl && nlh->nlmsg_type == RTMGR_MSG_GET)
-		is_get = true;
-	fmt_flags(fl, sizeof(fl), nlh->nlmsg_type, nlh->nlmsg_flags, is_get);
+	fmt_flags(fl, sizeof(fl), nlh->nlmsg_type, nlh->nlmsg_flags, is_get_request(nlh));
 	fprintf(f, "%s seq=%u portid=%u", event ? "event" : "recv",
 		nlh->nlmsg_seq, nlh->nlmsg_pid);
 	if (event)
@@ -460,6 +476,8 @@ static int print_message(const struct nlmsghdr *nlh, bool event, uint32_t group)
 	fputc('\n', f);
 	return ret;
 }
+
+static FILE *null_out;
 
 static bool is_quiet_msg(const struct nlmsghdr *nlh)
 {
@@ -548,7 +566,7 @@ static void *receiver(void *arg)
 
 			if (event) {
 				events_seen++;
-				print_message(nlh, true, ffs(from.nl_groups));
+				print_message(stdout, nlh, true, ffs(from.nl_groups));
 				if (opt.count > 0 && events_seen >= opt.count) {
 					pthread_mutex_lock(&lock);
 					rx_quit = true;
@@ -557,12 +575,8 @@ static void *receiver(void *arg)
 				}
 				continue;
 			}
-			if (is_quiet_msg(nlh)) {
-				if (nlh->nlmsg_type == NLMSG_ERROR)
-					err = -((const struct nlmsgerr *)NLMSG_DATA(nlh))->error;
-			} else {
-				err = print_message(nlh, false, 0);
-			}
+			err = print_message(is_quiet_msg(nlh) ? null_out : stdout,
+					    nlh, false, 0);
 			complete(nlh, err);
 		}
 		if (rem > 0)
@@ -579,7 +593,8 @@ static void *receiver(void *arg)
  * Send one message and wait until the receiver completes it.
  * Returns 0, the kernel errno, or EXIT_TIMEOUT.
  */
-static int transact(struct nlmsghdr *nlh, enum wait_kind kind, const char *desc)
+static int transact(struct nlmsghdr *nlh, enum wait_kind kind, const char *desc,
+		    const char *extra)
 {
 	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
 	struct timespec deadline;
@@ -596,11 +611,12 @@ static int transact(struct nlmsghdr *nlh, enum wait_kind kind, const char *desc)
 
 	if (!opt.quiet) {
 		char fl[96];
-		bool is_get = !opt.genl && nlh->nlmsg_type == RTMGR_MSG_GET;
 
-		fmt_flags(fl, sizeof(fl), nlh->nlmsg_type, nlh->nlmsg_flags, is_get);
-		printf("send seq=%u portid=%u type=%s flags=%s len=%u\n",
-		       nlh->nlmsg_seq, nlh->nlmsg_pid, desc, fl, nlh->nlmsg_len);
+		fmt_flags(fl, sizeof(fl), nlh->nlmsg_type, nlh->nlmsg_flags,
+			  is_get_request(nlh));
+		printf("send seq=%u portid=%u type=%s flags=%s len=%u%s%s\n",
+		       nlh->nlmsg_seq, nlh->nlmsg_pid, desc, fl, nlh->nlmsg_len,
+		       extra ? " " : "", extra ? extra : "");
 		fflush(stdout);
 	}
 
@@ -768,14 +784,24 @@ static void fill_route_attrs(const struct route_args *ra, struct attr_buf *ab, b
 		ab_put(ab, RTMGR_A_METRIC, &ra->metric, 4);
 }
 
-static void route_desc(char *buf, size_t len, const struct route_args *ra)
+/* The request's route as "route=D/M gw=G oif="O" metric=N" (the key alone for GET/DELETE). */
+static void route_desc(char *buf, size_t len, const struct route_args *ra, bool key_only)
 {
 	char d[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	size_t n;
 
 	fmt_ip(d, ra->dest);
-	fmt_ip(g, ra->gw);
-	snprintf(buf, len, "%s/%u gw=%s oif=%s metric=%u", d, ra->mask, g,
-		 ra->oif ? ra->oif : "-", ra->metric);
+	n = snprintf(buf, len, "route=%s/%u", d, ra->mask);
+	if (key_only || n >= len)
+		return;
+	if (ra->has_gw || !opt.genl) {
+		fmt_ip(g, ra->gw);
+		n += snprintf(buf + n, len - n, " gw=%s", g);
+	}
+	if (n < len && (ra->has_oif || !opt.genl))
+		n += snprintf(buf + n, len - n, " oif=\"%s\"", ra->oif ? ra->oif : "");
+	if (n < len && (ra->has_metric || !opt.genl))
+		snprintf(buf + n, len - n, " metric=%u", ra->metric);
 }
 
 /* ---- genl --------------------------------------------------------------- */
@@ -803,7 +829,8 @@ static int genl_resolve(void)
 	ab = (struct attr_buf){ attrs, 0, sizeof(attrs) };
 	ab_put(&ab, CTRL_ATTR_FAMILY_NAME, RTMGR_GENL_NAME, sizeof(RTMGR_GENL_NAME));
 	msg_append(&m, attrs, ab.len);
-	err = transact(nlh, WAIT_ACK, "nlctrl(0x10) cmd=CTRL_CMD_GETFAMILY(3) name=\"" RTMGR_GENL_NAME "\"");
+	err = transact(nlh, WAIT_ACK, "nlctrl(0x10)",
+		       "cmd=CTRL_CMD_GETFAMILY(3) name=\"" RTMGR_GENL_NAME "\"");
 	if (err)
 		return err;
 	if (!genl_family_id) {
@@ -828,22 +855,21 @@ static int genl_route_cmd(uint8_t cmd, const struct route_args *ra, uint16_t fla
 	struct msg m;
 	struct nlmsghdr *nlh;
 	struct attr_buf ab;
-	char attrs[256], desc[192], rd[128];
+	char attrs[256], desc[64], extra[192];
+	size_t n;
 
 	nlh = genl_init(&m, genl_family_id, cmd, flags);
 	ab = (struct attr_buf){ attrs, 0, sizeof(attrs) };
 	if (ra)
 		fill_route_attrs(ra, &ab, key_only);
 	msg_append(&m, attrs, ab.len);
+	snprintf(desc, sizeof(desc), "%s(0x%x)", RTMGR_GENL_NAME, genl_family_id);
+	n = snprintf(extra, sizeof(extra), "cmd=%s(%u)", genl_cmd_name(cmd), cmd);
 	if (ra) {
-		route_desc(rd, sizeof(rd), ra);
-		snprintf(desc, sizeof(desc), "%s(0x%x) cmd=%s(%u) route=%s", RTMGR_GENL_NAME,
-			 genl_family_id, genl_cmd_name(cmd), cmd, rd);
-	} else {
-		snprintf(desc, sizeof(desc), "%s(0x%x) cmd=%s(%u)", RTMGR_GENL_NAME,
-			 genl_family_id, genl_cmd_name(cmd), cmd);
+		extra[n++] = ' ';
+		route_desc(extra + n, sizeof(extra) - n, ra, key_only);
 	}
-	return transact(nlh, kind, desc);
+	return transact(nlh, kind, desc, extra);
 }
 
 static int raw_route_cmd(uint16_t type, const struct route_args *ra, uint16_t flags,
@@ -852,18 +878,17 @@ static int raw_route_cmd(uint16_t type, const struct route_args *ra, uint16_t fl
 	struct rtmgr_route r;
 	struct msg m;
 	struct nlmsghdr *nlh;
-	char desc[192], rd[128];
+	char desc[64], extra[160];
 
 	nlh = msg_init(&m, type, flags);
+	snprintf(desc, sizeof(desc), "%s(%u)", raw_type_name(type), type);
 	if (ra) {
 		fill_route_struct(ra, &r);
 		msg_append(&m, &r, sizeof(r));
-		route_desc(rd, sizeof(rd), ra);
-		snprintf(desc, sizeof(desc), "%s(%u) route=%s", raw_type_name(type), type, rd);
-	} else {
-		snprintf(desc, sizeof(desc), "%s(%u)", raw_type_name(type), type);
+		route_desc(extra, sizeof(extra), ra,
+			   type == RTMGR_MSG_DELETE || type == RTMGR_MSG_GET);
 	}
-	return transact(nlh, kind, desc);
+	return transact(nlh, kind, desc, ra ? extra : NULL);
 }
 
 static int route_cmd(const char *name, const struct route_args *ra)
@@ -917,7 +942,7 @@ static int cmd_greet(const char *text)
 		flags = opt.flags;
 	nlh = msg_init(&m, NLGREET_MSG_GREET, flags);
 	msg_append(&m, text, strlen(text) + 1);
-	return transact(nlh, (flags & NLM_F_ACK) ? WAIT_ACK : WAIT_REPLY, "NLGREET(20)");
+	return transact(nlh, (flags & NLM_F_ACK) ? WAIT_ACK : WAIT_REPLY, "NLGREET(20)", NULL);
 }
 
 static size_t parse_hex(const char *hex, char *out, size_t cap)
@@ -945,7 +970,7 @@ static size_t parse_hex(const char *hex, char *out, size_t cap)
 static int cmd_send(const char *type_s, const char *hex)
 {
 	uint16_t flags = opt.flags >= 0 ? opt.flags : NLM_F_REQUEST | NLM_F_ACK;
-	char payload[4096], desc[64];
+	char payload[4096], desc[64], extra[64] = "";
 	unsigned long type;
 	size_t n = 0;
 	struct msg m;
@@ -961,15 +986,16 @@ static int cmd_send(const char *type_s, const char *hex)
 		if (type > 0xff)
 			die(EXIT_USAGE, "genl command must be 0..255");
 		nlh = genl_init(&m, genl_family_id, type, flags);
-		snprintf(desc, sizeof(desc), "%s(0x%x) cmd=%s(%lu)", RTMGR_GENL_NAME,
-			 genl_family_id, genl_cmd_name(type), type);
+		snprintf(desc, sizeof(desc), "%s(0x%x)", RTMGR_GENL_NAME, genl_family_id);
+		snprintf(extra, sizeof(extra), "cmd=%s(%lu)", genl_cmd_name(type), type);
 	} else {
 		nlh = msg_init(&m, type, flags);
 		snprintf(desc, sizeof(desc), "%s(%lu)", raw_type_name(type), type);
 	}
 	if (n)
 		msg_append(&m, payload, n);
-	return transact(nlh, (flags & NLM_F_ACK) ? WAIT_ACK : WAIT_REPLY, desc);
+	return transact(nlh, (flags & NLM_F_ACK) ? WAIT_ACK : WAIT_REPLY, desc,
+			extra[0] ? extra : NULL);
 }
 
 /* senddgram HEX: a datagram exactly as given (may be shorter than a header). */
@@ -1232,7 +1258,10 @@ int main(int argc, char **argv)
 	int c;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt_long(argc, argv, "+p:gt:qnf:c:h", lo, NULL)) != -1) {
+	null_out = fopen("/dev/null", "w");
+	if (!null_out)
+		die(EXIT_SYSTEM, "/dev/null: %s", strerror(errno));
+	while ((c = getopt_long(argc, argv, "p:gt:qnf:c:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			opt.proto = strtol(optarg, &end, 0);
@@ -1285,6 +1314,23 @@ int main(int argc, char **argv)
 	ctx.name = argv[optind];
 	ctx.argc = argc - optind - 1;
 	ctx.argv = argv + optind + 1;
+
+	{
+		static const char *const known[] = {
+			"greet", "create", "update", "delete", "get", "dump",
+			"monitor", "cycle", "send", "senddgram",
+		};
+		unsigned int i;
+
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (!strcmp(ctx.name, known[i]))
+				break;
+		if (i == sizeof(known) / sizeof(known[0])) {
+			fprintf(stderr, "rtmgrctl: unknown command '%s'\n", ctx.name);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
 
 	open_socket();
 	if (!opt.quiet)
