@@ -5,7 +5,7 @@ import datetime as _dt
 
 from .model import Field, Message
 
-HEADER = f"{'No.':>6} {'Time':>12} {'Family':<9} {'Type':<20} {'Flags':<22} {'Seq':>10} {'PortID':>10} {'Len':>5}  Info"
+HEADER = f"{'No.':>6} {'Time':>12} {'Family':<9} {'Type':<20} {'Flags':<24} {'Seq':>10} {'PortID':>10} {'Len':>5}  Info"
 
 
 def format_time(ts_ns: int, first_ns: int, mode: str) -> str:
@@ -20,13 +20,13 @@ def format_time(ts_ns: int, first_ns: int, mode: str) -> str:
 
 def summary_line(msg: Message, time_text: str) -> str:
     if msg.is_fragment:
-        return (f"{msg.number:>6} {time_text:>12} {msg.family:<9} {'FRAGMENT':<20} {'':<22} "
+        return (f"{msg.number:>6} {time_text:>12} {msg.family:<9} {'FRAGMENT':<20} {'':<24} "
                 f"{'':>10} {'':>10} {msg.end - msg.start:>5}  {msg.summary}")
     flags = ",".join(msg.flag_names) or "0"
     info = msg.summary
     if msg.problems and "malformed" not in info:
         info += f"  [malformed: {msg.problems[0]}]"
-    return (f"{msg.number:>6} {time_text:>12} {msg.family:<9} {msg.type_name:<20} {flags:<22} "
+    return (f"{msg.number:>6} {time_text:>12} {msg.family:<9} {msg.type_name:<20} {flags:<24} "
             f"{msg.seq:>10} {msg.pid:>10} {msg.nlmsg_len:>5}  {info}")
 
 
