@@ -48,10 +48,11 @@ def signed32(v: int) -> str:
 
 
 def nf_decoder(attrs: AttrSet | Callable[[list[Field]], AttrSet | None] | None,
-               msg_names: dict[int, str]) -> Callable[[DecodeCtx], list[Field]]:
+               msg_names: dict[int, str],
+               post: Callable[[bytes, list[Field]], None] | None = None) -> Callable[[DecodeCtx], list[Field]]:
     """The payload decoder of one nfnetlink message type: the two halves of
     nlmsg_type (subsystem, message; spans inside the nlmsghdr), the nfgenmsg,
-    then the attributes."""
+    then the attributes (`post` may adjust them: what a table cannot say)."""
 
     def decode(ctx: DecodeCtx) -> list[Field]:
         out: list[Field] = []
@@ -73,6 +74,8 @@ def nf_decoder(attrs: AttrSet | Callable[[list[Field]], AttrSet | None] | None,
         if pos < ctx.end:
             aset = attrs(out) if callable(attrs) else attrs
             kids = walk_attrs(ctx.buf, pos, ctx.end, aset, ctx.order, ctx.problems)
+            if post is not None:
+                post(ctx.buf, kids)
             out.append(Field("attributes", "nest", None, pos, ctx.end, children=kids))
         return out
 
@@ -80,8 +83,8 @@ def nf_decoder(attrs: AttrSet | Callable[[list[Field]], AttrSet | None] | None,
 
 
 def nf_message(name: str, kind: str, attrs, msg_names: dict[int, str],
-               summary=None) -> MessageType:
-    return MessageType(name, kind, decode=nf_decoder(attrs, msg_names),
+               summary=None, post=None) -> MessageType:
+    return MessageType(name, kind, decode=nf_decoder(attrs, msg_names, post),
                        summary=summary or generic_summary)
 
 

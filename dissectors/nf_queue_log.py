@@ -7,7 +7,7 @@ from __future__ import annotations
 import construct as cs
 
 from nlscope.model import Field
-from nlscope.nla import Attr, AttrSet, FixedHeader
+from nlscope.nla import Attr, AttrSet, FixedHeader, mac_text
 
 from .nf_common import NFPROTO, attrs_of, family, nf_message, res_id
 from .nf_conntrack import CT, CT_INFO, EXPECT
@@ -106,6 +106,16 @@ LOG_CONFIG = AttrSet("nfulnl_attr_config", {
 })
 
 
+def hwaddr_len(buf: bytes, attrs: list[Field]) -> None:
+    """hw_addr is 8 bytes of which hw_addrlen count (6 for Ethernet)."""
+    for f in attrs:
+        if f.name in ("NFQA_HWADDR", "NFULA_HWADDR") and f.kind == "struct":
+            n, addr = f.children[0].value, f.children[1]
+            if 0 < n < 8:
+                addr.end = addr.start + n
+                addr.value = mac_text(bytes(buf[addr.start:addr.end]))
+
+
 def _child(f: Field | None, name: str) -> Field | None:
     for c in (f.children or []) if f is not None else []:
         if c.name == name:
@@ -161,7 +171,8 @@ def messages() -> dict[int, object]:
     out: dict[int, object] = {}
     for m, name in QUEUE_MSGS.items():
         out[(3 << 8) | m] = nf_message(name, "other", QUEUE_CONFIG if m == 2 else QUEUE, QUEUE_MSGS,
-                                       queue_summary)
+                                       queue_summary, hwaddr_len)
     for m, name in LOG_MSGS.items():
-        out[(4 << 8) | m] = nf_message(name, "other", LOG_CONFIG if m == 1 else LOG, LOG_MSGS, log_summary)
+        out[(4 << 8) | m] = nf_message(name, "other", LOG_CONFIG if m == 1 else LOG, LOG_MSGS, log_summary,
+                                       hwaddr_len)
     return out
