@@ -58,8 +58,8 @@ def _addresses(buf: bytes, fields: list[Field], family: int | None) -> None:
                 a = f.end - 16
                 f.value = ip_text(bytes(buf[a:a + 4]))
         elif f.children:
-            own = _family_of(f)
-            _addresses(buf, f.children, own if own is not None else family)
+            own = _family_of(f)  # a selector of AF_UNSPEC takes its SA's family, as ip xfrm shows it
+            _addresses(buf, f.children, own if own else family)
             if f.name == "xfrm_user_migrate":
                 fams = {c.name: c.value for c in f.children if c.name.endswith("_family")}
                 for c in f.children:

@@ -36,6 +36,7 @@ ADDR_FIELDS = ("daddr", "saddr", "encap_oa", "local", "remote", "old_daddr", "ol
                "new_saddr")
 KINDS = {n: "ipaddr" for n in ADDR_FIELDS} | {"alg_name": "string"}
 
+FMTS = {"spi": lambda v: f"0x{v:08x}"}  # as ip xfrm prints it
 ADDR = cs.Bytes(16)
 SELECTOR = cs.Struct(
     "daddr" / ADDR, "saddr" / ADDR, "dport" / cs.Int16ub, "dport_mask" / cs.Int16ub,
@@ -64,7 +65,7 @@ USERPOLICY_ID = cs.Struct("sel" / SELECTOR, "index" / cs.Int32un, "dir" / cs.Int
 
 def _hdr(name: str, sc: cs.Struct, flags: dict[int, str] | None = None) -> FixedHeader:
     """A struct with xfrm's enums; `flags` names the bits of its (only) `flags` field."""
-    return FixedHeader(name, sc, enums=ENUMS, kinds=KINDS, flags={"flags": flags} if flags else {})
+    return FixedHeader(name, sc, enums=ENUMS, kinds=KINDS, flags={"flags": flags} if flags else {}, fmts=FMTS)
 
 
 H_USERSA_INFO = _hdr("xfrm_usersa_info", USERSA_INFO, SA_FLAGS)
@@ -83,7 +84,7 @@ H_POLEXPIRE = _hdr("xfrm_user_polexpire", cs.Struct("pol" / USERPOLICY_INFO, "ha
 H_FLUSH = _hdr("xfrm_usersa_flush", cs.Struct("proto" / cs.Int8un))
 H_AEVENT_ID = FixedHeader("xfrm_aevent_id", cs.Struct(
     "sa_id" / USERSA_ID, "saddr" / ADDR, "flags" / cs.Int32un, "reqid" / cs.Int32un),
-    enums=ENUMS, kinds=KINDS, flags={"flags": AE_FLAGS})
+    enums=ENUMS, kinds=KINDS, flags={"flags": AE_FLAGS}, fmts=FMTS)
 H_REPORT = _hdr("xfrm_user_report", cs.Struct("proto" / cs.Int8un, cs.Padding(3), "sel" / SELECTOR))
 H_INFO_FLAGS = FixedHeader("flags", cs.Struct("flags" / cs.Int32un))
 H_MAPPING = _hdr("xfrm_user_mapping", cs.Struct(
