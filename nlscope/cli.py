@@ -30,8 +30,32 @@ def _warn(text: str) -> None:
     print(f"nlscope: warning: {text}", file=sys.stderr)
 
 
+def _registry(args):
+    """Built-in dissectors, then what the options add: --dissector files, --spec YNL
+    specs, --kmod-proto numbers for the project's kernel modules."""
+    reg = default_registry(files=getattr(args, "dissector", None) or [])
+    for path in getattr(args, "spec", None) or []:
+        from .ynl import load_spec
+        for w in load_spec(reg, path).warnings:  # a bad spec raises YnlError (a PluginError)
+            _warn(f"{path}: {w}")
+    for number in getattr(args, "kmod_proto", None) or []:
+        from .dissectors.kmod import add_protocol
+        add_protocol(reg, number)
+    return reg
+
+
 def _decoder(args) -> Decoder:
-    return Decoder(default_registry(files=args.dissector or []))
+    return Decoder(_registry(args))
+
+
+def _protocol_number(text: str) -> int:
+    try:
+        n = int(text, 0)
+    except ValueError:
+        n = -1
+    if not 0 <= n <= 31:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a netlink protocol number (0..31)")
+    return n
 
 
 def _messages(reader: CaptureReader, decoder: Decoder, count: int | None) -> Iterator[Message]:
@@ -140,6 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("-c", dest="count", type=int, metavar="N", help="stop after N messages")
         sp.add_argument("--dissector", action="append", metavar="FILE",
                         help="load a dissector plugin from a Python file (repeatable)")
+        sp.add_argument("--spec", action="append", metavar="FILE.yaml",
+                        help="decode a family from its YNL spec (kernel YAML format; repeatable)")
+        sp.add_argument("--kmod-proto", action="append", type=_protocol_number, metavar="N",
+                        help="decode protocol N as the nlgreet/rtmgr modules' raw protocol "
+                             "(their proto= parameter; 31 is always on; repeatable)")
         sp.add_argument("-q", "--quiet", action="store_true", help="no per-message output")
 
     r = sub.add_parser("read", help="print one line per message (like tshark -r)")
