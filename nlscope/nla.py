@@ -34,7 +34,7 @@ for _k, _c in _INT_FMT.items():
 
 KINDS = frozenset([*_INT_FMT, "be16", "be32", "be64", "uint", "sint", "string", "binary",
                    "flag", "ipaddr", "ipv4", "ipv6", "mac", "nested", "nested-array",
-                   "bitfield32", "struct", "u32-array", "hex"])
+                   "bitfield32", "struct", "u32-array", "hex", "custom"])
 
 # A nested table may depend on what came before it (IFLA_INFO_DATA depends on
 # IFLA_INFO_KIND): then `nested` is a callable (siblings decoded so far) -> AttrSet.
@@ -50,6 +50,11 @@ class Attr:
     nested: Nested = None
     struct: FixedHeader | None = None
     fmt: Callable[[Any], str] | None = None  # custom display, e.g. a time in ms
+    # kind "custom": decode(name, buf, start, end, order, problems, path, siblings) -> Field
+    # for layouts no other kind covers (arrays of structs, a struct then attributes, a
+    # payload whose layout a sibling decides, ...); [start, end) spans the whole
+    # attribute, its payload starts at start + 4; siblings are those decoded before it.
+    decode: Callable[..., Field] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -114,9 +119,9 @@ class _Slot:
 class FixedHeader:
     """A construct Struct describing a fixed C struct, plus how to show its fields.
 
-    Parsing uses one struct.unpack_from per field (the construct definition is the
-    single source of the layout; offsets come from sizeof()), which is far faster
-    than construct's own parser on the per-message hot path.
+    The construct definition is the single source of the layout (offsets come from
+    sizeof()); parsing uses precompiled struct.unpack_from runs, far faster than
+    construct's own parser on the per-message hot path.
     """
 
     def __init__(self, name: str, sc: cs.Construct, *, enums: Mapping[str, Mapping[int, str]] = {},
@@ -144,20 +149,43 @@ class FixedHeader:
                 else:  # Bytes(n), arrays of bytes: shown by kind hint (ipaddr, mac) or hex
                     self.slots.append(_Slot(sub.name, off, size, None, False))
             off += size
-        self._cache: dict[tuple[str, str], struct.Struct] = {}
+        self._plans: dict[str, list[tuple[struct.Struct, int, list[int]]]] = {}
 
-    def _unpacker(self, slot: _Slot, order: str) -> struct.Struct:
-        key = (slot.fmt, order)
-        s = self._cache.get(key)
-        if s is None:
-            o = order if slot.native else ("<" if slot.fmt[0] == "<" else ">")
-            s = self._cache[key] = struct.Struct(o + slot.fmt[1:])
-        return s
+    def _plan(self, order: str) -> list[tuple[struct.Struct, int, list[int]]]:
+        """Runs of integer fields of one byte order, each unpacked by one struct.Struct
+        (gaps become pad bytes): a few unpack calls per header instead of one per field."""
+        plan = self._plans.get(order)
+        if plan is not None:
+            return plan
+        plan = []
+        cur: str | None = None
+        fmt, base, pos, idxs = "", 0, 0, []
+        for i, sl in enumerate(self.slots):
+            if sl.fmt is None:
+                continue
+            o = order if sl.native else ("<" if sl.fmt[0] == "<" else ">")
+            if o != cur:
+                if idxs:
+                    plan.append((struct.Struct(cur + fmt), base, idxs))
+                cur, fmt, base, pos, idxs = o, "", sl.offset, sl.offset, []
+            if sl.offset > pos:
+                fmt += f"{sl.offset - pos}x"
+            fmt += sl.fmt[1:]
+            pos = sl.offset + sl.size
+            idxs.append(i)
+        if idxs:
+            plan.append((struct.Struct(cur + fmt), base, idxs))
+        self._plans[order] = plan
+        return plan
 
     def parse(self, buf: bytes, start: int, order: str) -> list[Field]:
         """Fields of the struct at buf[start:]; the caller checks there are self.size bytes."""
         out: list[Field] = []
-        for sl in self.slots:
+        vals: list[Any] = [None] * len(self.slots)
+        for st, base, idxs in self._plan(order):
+            for i, v in zip(idxs, st.unpack_from(buf, start + base)):
+                vals[i] = v
+        for sl, v in zip(self.slots, vals):
             a, b = start + sl.offset, start + sl.offset + sl.size
             if sl.sub is not None:
                 out.append(Field(sl.name, "struct", None, a, b, children=sl.sub.parse(buf, a, order)))
@@ -167,7 +195,6 @@ class FixedHeader:
                 raw = bytes(buf[a:b])
                 out.append(_bytes_field(sl.name, kind or "binary", raw, a, b))
                 continue
-            v = self._unpacker(sl, order).unpack_from(buf, a)[0]
             if kind in ("ipaddr", "ipv4"):
                 out.append(Field(sl.name, "addr", ip_text(buf[a:b]), a, b))
             elif sl.name in self.fmts:
@@ -303,6 +330,8 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
                 problems.append(f"{here}: {st.name} needs {st.size} bytes, got {n}")
                 return Field(name, "bytes", bytes(data), pos, a_end)
             return Field(name, "struct", None, pos, a_end, children=st.parse(buf, p0, order))
+        if kind == "custom":
+            return spec.decode(name, buf, pos, a_end, order, problems, here, siblings)
         if kind == "u32-array":
             kids = [Field(str(i), "int", _UNPACK[order + "u32"].unpack_from(buf, p0 + 4 * i)[0],
                           p0 + 4 * i, p0 + 4 * i + 4) for i in range(n // 4)]
