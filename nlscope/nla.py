@@ -253,8 +253,17 @@ def walk_attrs(buf: bytes, start: int, end: int, aset: AttrSet | None, order: st
 def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet | None,
                 order: str, problems: list[str], path: str, siblings: list[Field]) -> Field:
     t = raw_type & NLA_TYPE_MASK
-    spec = aset.get(t) if aset is not None else None
+    spec = aset.attrs.get(t) if aset is not None else None
     p0 = pos + 4
+    if spec is not None:  # fast paths: most attributes are integers or strings
+        kind = spec.kind
+        size = _INT_SIZE.get(kind)
+        if size is not None and a_end - p0 >= size:
+            o = ">" if raw_type & NLA_F_NET_BYTEORDER else order
+            return _int_attr(spec, _UNPACK[o + kind].unpack_from(buf, p0)[0], pos, a_end)
+        if kind == "string":
+            return Field(spec.name, "str", bytes(buf[p0:a_end]).split(b"\0", 1)[0].decode("utf-8", "replace"),
+                         pos, a_end)
     data = buf[p0:a_end]
     n = len(data)
     if spec is None:
@@ -345,4 +354,6 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
 def _int_attr(spec: Attr, v: int, a: int, b: int) -> Field:
     if spec.fmt is not None:
         return Field(spec.name, "enum", v, a, b, spec.fmt(v))
+    if spec.enum is None and spec.flags is None:
+        return Field(spec.name, "int", v, a, b)
     return int_field(spec.name, v, a, b, spec.enum, spec.flags)
