@@ -253,7 +253,7 @@ def walk_attrs(buf: bytes, start: int, end: int, aset: AttrSet | None, order: st
 def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet | None,
                 order: str, problems: list[str], path: str, siblings: list[Field]) -> Field:
     t = raw_type & NLA_TYPE_MASK
-    spec = aset.attrs.get(t) if aset is not None else None
+    spec = aset.get(t) if aset is not None else None
     p0 = pos + 4
     if spec is not None:  # fast paths: most attributes are integers or strings
         kind = spec.kind

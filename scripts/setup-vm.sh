@@ -25,6 +25,7 @@ fi
 
 APT_PKGS=(
     linux-image-amd64 linux-headers-amd64
+    linux-image-6.12-amd64 linux-headers-6.12-amd64
     qemu-system-x86
     busybox-static kmod udev
     tcpdump tshark
