@@ -12,14 +12,16 @@ from collections.abc import Iterator
 from . import __version__
 from .decode import Decoder
 from .export import write_json, write_jsonl
+from .filter import Filter, FilterError, compile_filter
 from .model import Message
 from .pcapio import CaptureError, CaptureReader, open_writer
 from .registry import PluginError, default_registry
 from .textout import HEADER, format_time, hex_lines, summary_line, tree_lines
+from .transactions import TXN_HEADER, correlate, txn_line
 
 
 # Modules named here add a subcommand: add_parser(subparsers, common) (e.g. "cmd_stats").
-EXTRA_COMMANDS: list[str] = ["cmd_tui"]
+EXTRA_COMMANDS: list[str] = ["cmd_tui", "cmd_stats"]
 
 
 class UsageError(Exception):
@@ -63,6 +65,17 @@ def _messages(reader: CaptureReader, decoder: Decoder, count: int | None) -> Ite
     return itertools.islice(it, count) if count else it
 
 
+def _filter(args) -> Filter | None:
+    """The compiled -Y display filter; a bad one is a usage error pointing at its column."""
+    text = getattr(args, "filter", None)
+    if not text:
+        return None
+    try:
+        return compile_filter(text)
+    except FilterError as e:
+        raise UsageError(f"{e}\n{e.caret(text)}") from None
+
+
 def _finish(reader: CaptureReader, seen: int) -> int:
     if seen == 0 and reader.skipped:
         raise CaptureError(f"{reader.path}: no netlink frames ({reader.skipped} frames of "
@@ -71,6 +84,9 @@ def _finish(reader: CaptureReader, seen: int) -> int:
 
 
 def cmd_read(args) -> int:
+    flt = _filter(args)
+    if args.transactions and args.write:
+        raise UsageError("-w writes messages; it does not go with --transactions")
     decoder = _decoder(args)
     reader = CaptureReader(args.file, on_warning=_warn)
     writer = None
@@ -83,12 +99,18 @@ def cmd_read(args) -> int:
     seen = 0
     last_frame = None
     try:
+        if args.transactions:
+            return _read_transactions(args, flt, reader, decoder, out)
         if not args.quiet and not args.verbose and not writer:
             out.write(HEADER + "\n")
-        for msg in _messages(reader, decoder, args.count):
+        # Every message with its transaction (pairing also names the attribute a capped
+        # error's extack offset points at), in capture order; -Y keeps the matching ones.
+        for msg, txn in correlate(_messages(reader, decoder, args.count)):
             seen += 1
             if first_ns is None:
                 first_ns = msg.frame.ts_ns
+            if flt is not None and not flt(msg, txn):
+                continue
             if writer and msg.frame is not last_frame:
                 writer.write(msg.frame)
             last_frame = msg.frame
@@ -108,6 +130,32 @@ def cmd_read(args) -> int:
     return _finish(reader, seen)
 
 
+def _read_transactions(args, flt: Filter | None, reader: CaptureReader, decoder: Decoder, out) -> int:
+    """`read --transactions`: one line per transaction (a request and all it caused, or
+    a notification), in the order of their first message; -Y keeps a transaction when
+    any of its messages matches; -V adds its messages' lines."""
+    seen = 0
+    first_ns = None
+    if not args.quiet:
+        out.write(TXN_HEADER + "\n")
+    for msg, txn in correlate(_messages(reader, decoder, args.count)):
+        seen += 1
+        if first_ns is None:
+            first_ns = msg.frame.ts_ns
+        if txn is not None and msg is not txn.messages[0]:
+            continue
+        members = txn.messages if txn is not None else [msg]
+        if flt is not None and not any(flt(m, txn) for m in members):
+            continue
+        if args.quiet:
+            continue
+        out.write(txn_line(txn, msg) + "\n")
+        if args.verbose:
+            for m in members:
+                out.write("      " + summary_line(m, format_time(m.frame.ts_ns, first_ns, args.time)) + "\n")
+    return _finish(reader, seen)
+
+
 def _progress(reader: CaptureReader, enabled: bool):
     if not enabled:
         return contextlib.nullcontext(None)
@@ -120,6 +168,7 @@ def _progress(reader: CaptureReader, enabled: bool):
 
 
 def cmd_export(args) -> int:
+    flt = _filter(args)
     decoder = _decoder(args)
     reader = CaptureReader(args.file, on_warning=_warn)
     to_file = args.output not in (None, "-")
@@ -144,10 +193,15 @@ def cmd_export(args) -> int:
                 for m in it:
                     seen += 1
                     yield m
+
+            # (message, transaction) pairs: the export carries each message's "txn".
+            pairs = correlate(counted())
+            if flt is not None:
+                pairs = ((m, t) for m, t in pairs if flt(m, t))
             if args.format == "jsonl":
-                write_jsonl(counted(), out, flush=not to_file)
+                write_jsonl(pairs, out, flush=not to_file)
             else:
-                write_json(counted(), out)
+                write_json(pairs, out)
     finally:
         if to_file:
             out.close()
@@ -180,12 +234,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-w", dest="write", metavar="OUT", help="write the frames read to OUT")
     r.add_argument("-F", dest="write_format", choices=["pcapng", "pcap"], default="pcapng",
                    help="format for -w (default pcapng)")
+    r.add_argument("-Y", dest="filter", metavar="FILTER", help="display filter (README: Display filters)")
+    r.add_argument("--transactions", action="store_true",
+                   help="one line per transaction: request, replies, DONE/ACK/error, latency")
     r.set_defaults(func=cmd_read)
 
     e = sub.add_parser("export", help="export decoded messages as JSON or JSONL")
     common(e)
     e.add_argument("-o", dest="output", metavar="OUT", help="output file (default stdout)")
     e.add_argument("--format", choices=["json", "jsonl"], default="jsonl")
+    e.add_argument("-Y", dest="filter", metavar="FILTER", help="export only messages matching this display filter")
     e.set_defaults(func=cmd_export)
     # Further commands live in their own modules, each with add_parser(subparsers, common).
     for mod in EXTRA_COMMANDS:

@@ -9,11 +9,16 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from .model import Message, fields_to_json
+from .transactions import Transaction, link_json
 
 SCHEMA_VERSION = 1
 
 
-def message_to_json(msg: Message) -> dict[str, Any]:
+_NO_TXN: Any = object()
+
+
+def message_to_json(msg: Message, txn: Transaction | None = _NO_TXN) -> dict[str, Any]:
+    """One message as JSON; given its transaction (None for none), with a "txn" object."""
     fr = msg.frame
     out: dict[str, Any] = {
         "number": msg.number,
@@ -41,6 +46,8 @@ def message_to_json(msg: Message) -> dict[str, Any]:
             "pid": msg.pid,
         }
     out["summary"] = msg.summary
+    if txn is not _NO_TXN:
+        out["txn"] = link_json(msg, txn)
     out["payload"] = fields_to_json(msg.tree[1:])
     out["problems"] = list(msg.problems)
     out["raw"] = msg.raw.hex()
@@ -51,10 +58,17 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
+def _to_json(item: Message | tuple[Message, Transaction | None]) -> dict[str, Any]:
+    """A message, or a (message, transaction) pair as nlscope.transactions.correlate gives."""
+    if type(item) is tuple:
+        return message_to_json(item[0], item[1])
+    return message_to_json(item)
+
+
 def write_jsonl(messages: Iterable[Message], out: TextIO, flush: bool = False) -> int:
     n = 0
     for m in messages:
-        out.write(dumps(message_to_json(m)))
+        out.write(dumps(_to_json(m)))
         out.write("\n")
         if flush:
             out.flush()
@@ -67,7 +81,7 @@ def write_json(messages: Iterable[Message], out: TextIO) -> int:
     out.write("[")
     for m in messages:
         out.write(",\n" if n else "\n")
-        out.write(json.dumps(message_to_json(m), ensure_ascii=False, indent=None))
+        out.write(json.dumps(_to_json(m), ensure_ascii=False, indent=None))
         n += 1
     out.write("\n]\n")
     return n

@@ -1,0 +1,707 @@
+"""Transactions: each request paired with what it caused (replies, DONE, ACK or error,
+notifications), with a status and latencies.
+
+Pairing key: netlink protocol, nlmsg_seq and the socket's port id. A request usually
+says port id 0 (the kernel fills in the socket's); the first answer carries the real one
+and the transaction learns it. Two processes may use the same seq: answers then go to
+the open request whose learned port id matches, else to one that has not learned its
+port id yet, preferring the one the answer fits (an NLMSG_ERROR repeats the request's
+header; a rtnetlink reply is in the request's group of four types), else the oldest.
+With a trace source (Frame.pid/direction known) the process and direction must match.
+
+Streaming: `Tracker.feed()` takes messages in capture order and keeps only open
+transactions (and, for linking late notifications, a bounded map of recently closed
+requests). A transaction stays open until its answer ends it (DONE, ACK/error, the one
+reply of a GET, the echo), until nothing has happened to it for a while of capture
+time or capture messages (then it expires), or until `flush()` at the end of the capture:
+an open dump is then `incomplete`, an open request `unanswered` (or `no_reply` when it
+expected nothing). `correlate()` yields every message with its transaction, in capture
+order, each once its transaction is final; it buffers only from the oldest open
+transaction on. `transactions()` yields the transactions themselves, in the order of
+their first message.
+"""
+from __future__ import annotations
+
+import struct
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .model import Field, Message
+
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+F_REQUEST, F_MULTI, F_ACK, F_ECHO = 0x1, 0x2, 0x4, 0x8
+F_DUMP = 0x300  # ROOT | MATCH on a GET
+
+# Statuses.
+OK, ERROR, UNANSWERED, NO_REPLY, INCOMPLETE, ORPHAN, EVENT, OPEN = (
+    "ok", "error", "unanswered", "no_reply", "incomplete", "orphan", "event", "open")
+STATUSES = (OK, ERROR, UNANSWERED, NO_REPLY, INCOMPLETE, ORPHAN, EVENT)
+ROLES = ("request", "reply", "ack", "error", "done", "event", "other")
+
+# Protocols whose notifications repeat the requester's seq and port id (rtnetlink and
+# nfnetlink call rtnl_notify/nfnetlink_send with them): there a NEW/DEL/SET request
+# gets no data reply unless it asked for an echo, so a message with its seq is an event.
+# Elsewhere (generic netlink, ...) a command of any kind may answer with one message.
+NOTIFYING_PROTOCOLS = frozenset({0, 12})
+
+_HDR = {o: struct.Struct(o + "IHHII") for o in "<>"}
+
+
+class Transaction:
+    """A request and everything it caused, or a notification standing alone (`kind`
+    "event"), or answers whose request is not in the capture (`kind` "orphan")."""
+
+    __slots__ = ("id", "kind", "protocol", "family", "request", "seq", "portid", "pid", "comm",
+                 "dump", "want_ack", "want_echo", "want_reply", "multipart", "messages",
+                 "replies", "first_answer", "last_answer", "end", "status", "errno",
+                 "errno_name", "extack", "error_attr", "events", "caused_by", "cause_id",
+                 "closed_by", "last_ts", "last_no", "__weakref__")
+
+    def __init__(self, tid: int, kind: str, msg: Message):
+        self.id = tid
+        self.kind = kind
+        self.protocol = msg.protocol
+        self.family = msg.family
+        self.request: Message | None = msg if kind == "request" else None
+        self.seq = msg.seq
+        self.portid: int | None = msg.pid or None  # learned from the first answer if 0
+        self.pid = msg.frame.pid
+        self.comm = msg.frame.comm
+        self.dump = self.want_ack = self.want_echo = self.want_reply = False
+        self.multipart = False
+        self.messages: list[Message] = [msg]
+        self.replies = 0  # data replies (dump parts, the GET's answer, echoes)
+        self.first_answer: Message | None = None
+        self.last_answer: Message | None = None
+        self.end: Message | None = None  # the DONE / ACK / error / reply that closed it
+        self.status = OPEN
+        self.errno: int | None = None  # positive errno when status is error
+        self.errno_name: str | None = None
+        self.extack: str | None = None
+        self.error_attr: str | None = None  # request attribute NLMSGERR_ATTR_OFFS points at
+        self.events: list[int] = []  # numbers of notifications it caused while open
+        self.caused_by: int | None = None  # for an event: the request's message number
+        self.cause_id: int | None = None  # ... and its transaction id
+        self.closed_by: str | None = None  # done, ack, error, reply, expired, end
+        self.last_ts = msg.frame.ts_ns
+        self.last_no = msg.number
+
+    # -- what it is ----------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        return self.status != OPEN
+
+    @property
+    def type_name(self) -> str | None:
+        m = self.request or self.messages[0]
+        return m.type_name
+
+    @property
+    def expects(self) -> str:
+        """What the request asked for: dump, reply (a GET), echo, ack, or none."""
+        if self.kind != "request":
+            return "none"
+        if self.dump:
+            return "dump"
+        if self.want_reply:
+            return "reply"
+        if self.want_echo:
+            return "echo"
+        if self.want_ack:
+            return "ack"
+        return "none"
+
+    @property
+    def number(self) -> int:
+        """The number of its first message (the request's, for a request)."""
+        return self.messages[0].number
+
+    @property
+    def latency_ns(self) -> int | None:
+        """Request to its last answer (the DONE, ACK or error when there is one)."""
+        if self.request is None or self.last_answer is None:
+            return None
+        return self.last_answer.frame.ts_ns - self.request.frame.ts_ns
+
+    @property
+    def first_latency_ns(self) -> int | None:
+        if self.request is None or self.first_answer is None:
+            return None
+        return self.first_answer.frame.ts_ns - self.request.frame.ts_ns
+
+    def role_of(self, msg: Message) -> str:
+        if msg is self.request:
+            return "request"
+        if self.kind == "event":
+            return "event"
+        if msg.type == NLMSG_ERROR:
+            return "error" if _error_code(msg) else "ack"
+        if msg.type == NLMSG_DONE:
+            return "done"
+        return "reply"
+
+    def __repr__(self) -> str:
+        return (f"Transaction(#{self.id} {self.kind} {self.family} {self.type_name} seq={self.seq} "
+                f"portid={self.portid} {self.status} msgs={[m.number for m in self.messages]})")
+
+    # -- output ------------------------------------------------------------------------
+    def describe(self) -> str:
+        """One line: what was asked and how it ended (the `read --transactions` line)."""
+        if self.kind == "event":
+            text = "event"
+            if self.caused_by is not None:
+                text += f" (caused by {self.caused_by})"
+            return text
+        parts: list[str] = []
+        if self.kind == "request":
+            head = {"dump": "dump", "reply": "get", "echo": "echo", "ack": "ack"}.get(self.expects, "no ack")
+        else:
+            head = "answers without their request"
+        if self.replies:
+            parts.append(f"{self.replies} repl{'y' if self.replies == 1 else 'ies'}")
+        if self.errno:
+            err = f"{self.errno_name or '?'} (-{self.errno})"
+            if self.extack:
+                err += f' "{self.extack}"'
+            if self.error_attr:
+                err += f" at {self.error_attr}"
+            parts.append(err)
+        elif self.end is not None and self.end.type == NLMSG_DONE:
+            parts.append("DONE")
+        elif self.end is not None and self.end.type == NLMSG_ERROR:
+            parts.append("ACK" + (f' (warning: "{self.extack}")' if self.extack else ""))
+        lat = self.latency_ns
+        if lat is not None:
+            parts.append(format_duration(lat))
+        if self.events:
+            parts.append(f"{len(self.events)} event{'s' if len(self.events) > 1 else ''}")
+        return f"{head} -> {', '.join(parts) if parts else 'nothing'} {self.status}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The transaction as a whole (stats and `export --transactions`-style consumers)."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "kind": self.kind,
+            "status": self.status,
+            "family": self.family,
+            "type": self.type_name,
+            "seq": self.seq,
+            "portid": self.portid,
+            "expects": self.expects,
+            "request": self.request.number if self.request is not None else None,
+            "messages": [m.number for m in self.messages],
+            "replies": self.replies,
+            "end": self.end.number if self.end is not None else None,
+            "latency_ns": self.latency_ns,
+            "first_latency_ns": self.first_latency_ns,
+        }
+        if self.pid is not None:
+            out["pid"] = self.pid
+            out["comm"] = self.comm
+        if self.errno is not None:
+            out["errno"] = {"name": self.errno_name, "value": self.errno}
+        if self.extack is not None:
+            out["extack"] = self.extack
+        if self.error_attr is not None:
+            out["error_attr"] = self.error_attr
+        if self.events:
+            out["events"] = list(self.events)
+        if self.caused_by is not None:
+            out["caused_by"] = self.caused_by
+        return out
+
+
+def link_json(msg: Message, txn: Transaction | None) -> dict[str, Any] | None:
+    """The `txn` object of one message in the JSON export (README, JSON schema)."""
+    if txn is None:
+        return None
+    role = txn.role_of(msg)
+    out: dict[str, Any] = {"id": txn.id, "role": role, "status": txn.status}
+    if role == "request":
+        out["expects"] = txn.expects
+        out["reply_in"] = txn.first_answer.number if txn.first_answer is not None else None
+        out["end_in"] = txn.end.number if txn.end is not None else None
+        out["replies"] = txn.replies
+        if txn.events:
+            out["events"] = list(txn.events)
+    elif role != "event" and txn.request is not None:
+        out["reply_to"] = txn.request.number
+    if txn.caused_by is not None:
+        out["caused_by"] = txn.caused_by
+    if txn.request is not None and role != "event":
+        out["latency_ns"] = txn.latency_ns
+        out["first_latency_ns"] = txn.first_latency_ns
+    if txn.portid is not None and txn.request is not None and not txn.request.pid:
+        out["portid"] = txn.portid  # learned from the answers
+    if txn.errno is not None:
+        out["errno"] = {"name": txn.errno_name, "value": txn.errno}
+    if txn.extack is not None:
+        out["extack"] = txn.extack
+    if txn.error_attr is not None:
+        out["error_attr"] = txn.error_attr
+    return out
+
+
+TXN_HEADER = f"{'No.':>6} {'Family':<9} {'Type':<24} {'Seq':>10} {'PortID':>10}  Transaction"
+
+
+def txn_line(txn: Transaction | None, msg: Message | None = None) -> str:
+    """One line per transaction (`read --transactions`), numbered by its first message;
+    a message outside any transaction (a fragment, NLMSG_NOOP) shows its own summary."""
+    m = txn.messages[0] if txn is not None else msg
+    portid = txn.portid if txn is not None and txn.portid is not None else m.pid
+    seq = "" if m.seq is None else m.seq
+    portid = "" if portid is None else portid
+    text = txn.describe() if txn is not None else m.summary
+    if txn is not None and txn.kind != "request":
+        text = f"{text}: {m.summary}" if m.summary else text
+    return (f"{m.number:>6} {m.family:<9} {m.type_name or '?':<24} {seq:>10} {portid:>10}  {text}")
+
+
+def format_duration(ns: int) -> str:
+    if ns < 1_000:
+        return f"{ns} ns"
+    if ns < 1_000_000:
+        return f"{ns / 1e3:.1f} us"
+    if ns < 1_000_000_000:
+        return f"{ns / 1e6:.1f} ms"
+    return f"{ns / 1e9:.3f} s"
+
+
+# -- helpers on decoded messages -------------------------------------------------------
+
+def _error_code(msg: Message) -> int:
+    """NLMSG_ERROR's error (negative errno, 0 for an ACK); a DONE's value."""
+    tree = msg.tree
+    if len(tree) > 1 and tree[1].name in ("error", "value") and isinstance(tree[1].value, int):
+        return tree[1].value
+    raw = msg.frame.raw
+    if msg.start + 20 <= len(raw):
+        return struct.unpack_from(msg.order + "i", raw, msg.start + 16)[0]
+    return 0
+
+
+def _extack(msg: Message) -> list[Field]:
+    for f in msg.tree[1:]:
+        if f.name == "extack":
+            return f.children or []
+    return []
+
+
+def _embedded_header(msg: Message) -> bytes | None:
+    """The request header an NLMSG_ERROR repeats (16 bytes after the error code)."""
+    s = msg.start + 20
+    raw = msg.frame.raw
+    return raw[s:s + 16] if s + 16 <= min(len(raw), msg.end) else None
+
+
+def field_path_at(fields: list[Field], pos: int, path: tuple[str, ...] = ()) -> tuple[Field, str] | None:
+    """The deepest field starting at byte `pos` (an attribute, not the 'attributes' list),
+    with its dotted path of attribute names."""
+    best = None
+    for f in fields:
+        here = path if f.name in ("attributes",) else path + (f.name,)
+        if f.start == pos and f.name != "attributes":
+            best = (f, ".".join(p for p in here if p not in ("nlmsghdr",)))
+        if f.children and f.start <= pos < f.end:
+            inner = field_path_at(f.children, pos, here)
+            if inner is not None:
+                best = inner
+    return best
+
+
+def _types_fit(protocol: int, req_type: int, reply_type: int) -> bool:
+    if protocol == 0 and req_type >= 16 and reply_type >= 16:  # rtnetlink: NEW/DEL/GET/SET groups
+        return (req_type - 16) >> 2 == (reply_type - 16) >> 2
+    if protocol == 12:  # nfnetlink: the subsystem is the high byte
+        return req_type >> 8 == reply_type >> 8
+    return req_type == reply_type
+
+
+# -- the tracker ---------------------------------------------------------------------
+
+class Tracker:
+    """Pairs messages into transactions, streaming (see the module docstring).
+
+    timeout_ns: capture time without news after which a transaction waiting for an
+        answer expires (unanswered, or incomplete when part of it came);
+    quiet_ns: the same for a request that expects no answer (the kernel still sends an
+        error if it fails, synchronously);
+    max_gap: capture messages without news after which any open transaction expires
+        (this bounds what a streaming consumer buffers);
+    recent: how many closed requests are remembered to link later notifications.
+    """
+
+    def __init__(self, *, timeout_ns: int = 5_000_000_000, quiet_ns: int = 500_000_000,
+                 max_gap: int = 100_000, recent: int = 4096):
+        self.timeout_ns = timeout_ns
+        self.quiet_ns = quiet_ns
+        self.max_gap = max_gap
+        self.recent_max = recent
+        self._open: dict[tuple[int, int], list[Transaction]] = {}
+        self._waiting: OrderedDict[int, Transaction] = OrderedDict()  # least recently active first
+        self._quiet: OrderedDict[int, Transaction] = OrderedDict()
+        # closed requests, for linking late notifications: key -> (txn id, request number)
+        self._recent: OrderedDict[tuple[int, int, int | None], tuple[int, int]] = OrderedDict()
+        self._next_id = 1
+        self._now_ts = 0
+        self.count = 0  # transactions made
+
+    # -- public --------------------------------------------------------------------
+    def feed(self, msg: Message) -> Transaction | None:
+        """Take the next message (decoded, in capture order); return the transaction it
+        belongs to (None for fragments and NOOP/OVERRUN-like control messages)."""
+        ts = msg.frame.ts_ns
+        if ts > self._now_ts:
+            self._now_ts = ts
+        txn = self._place(msg)
+        self._expire(msg.number)
+        return txn
+
+    def flush(self) -> None:
+        """End of capture: close everything still open."""
+        for q in (self._waiting, self._quiet):
+            for t in list(q.values()):
+                self._close_unfinished(t, "end")
+
+    @property
+    def open_count(self) -> int:
+        return len(self._waiting) + len(self._quiet)
+
+    # -- placing one message -------------------------------------------------------
+    def _new(self, kind: str, msg: Message) -> Transaction:
+        t = Transaction(self._next_id, kind, msg)
+        self._next_id += 1
+        self.count += 1
+        return t
+
+    def _place(self, msg: Message) -> Transaction | None:
+        if msg.is_fragment or msg.type is None:
+            return None
+        d = msg.frame.direction
+        if msg.flags & F_REQUEST and msg.type >= 16 and d != "in":
+            return self._request(msg)
+        if msg.type == NLMSG_ERROR:
+            return self._error(msg)
+        if msg.type == NLMSG_DONE:
+            return self._done(msg)
+        if msg.type < 16:
+            return None
+        if d == "out":  # a trace source saw the process send it without REQUEST
+            return self._event(msg, None)
+        return self._data(msg)
+
+    def _request(self, msg: Message) -> Transaction:
+        t = self._new("request", msg)
+        kind = msg.kind
+        fl = msg.flags
+        if kind == "get":
+            t.dump = bool(fl & F_DUMP)
+        elif kind == "other":
+            t.dump = (fl & F_DUMP) == F_DUMP
+        t.want_reply = kind == "get" and not t.dump
+        t.want_ack = bool(fl & F_ACK) and not t.dump  # the kernel never ACKs a dump
+        t.want_echo = bool(fl & F_ECHO)
+        self._open.setdefault((msg.protocol, msg.seq), []).append(t)
+        self._queue(t).__setitem__(t.id, t)
+        return t
+
+    def _queue(self, t: Transaction) -> OrderedDict[int, Transaction]:
+        """Waiting for an answer (expires after timeout_ns), or quiet (quiet_ns): nothing
+        more is due, though an error may still come, or a GET's reply said MULTI and
+        more parts may follow (ctnetlink answers IPCTNL_MSG_CT_GET_STATS so, with no DONE)."""
+        expecting = (t.kind == "orphan" or t.dump or t.want_ack
+                     or ((t.want_reply or t.want_echo) and not t.replies))
+        return self._waiting if expecting else self._quiet
+
+    def _touch(self, t: Transaction, msg: Message) -> None:
+        t.last_ts = msg.frame.ts_ns
+        t.last_no = msg.number
+        q = self._queue(t)
+        other = self._quiet if q is self._waiting else self._waiting
+        other.pop(t.id, None)
+        q[t.id] = t
+        q.move_to_end(t.id)
+
+    def _candidates(self, msg: Message, same_process: bool = True) -> list[Transaction]:
+        """Open transactions this answer may belong to, best first. With a trace source,
+        an answer goes to the process that asked (a notification may go to any)."""
+        lst = self._open.get((msg.protocol, msg.seq))
+        if not lst:
+            return []
+        pid = msg.frame.pid if same_process else None
+        exact: list[Transaction] = []
+        unknown: list[Transaction] = []
+        other: list[Transaction] = []
+        for t in lst:
+            if pid is not None and t.pid is not None and pid != t.pid:
+                continue
+            if t.portid == msg.pid:
+                exact.append(t)
+            elif t.portid is None:
+                # An answer to port id 0 comes from no user socket: it answers nothing.
+                if t.kind == "request" and msg.pid:
+                    unknown.append(t)
+            elif t.kind == "request" and t.first_answer is None:
+                other.append(t)  # said a port id in its header that is not its socket's?
+        for group in (exact, unknown):
+            if len(group) > 1:
+                group.sort(key=lambda t: -self._fit(t, msg))  # stable: oldest first among equals
+        if msg.type == NLMSG_ERROR and other:
+            # Only an error repeating the request's header byte for byte goes there.
+            unknown.extend(t for t in other if self._fit(t, msg) == 3)
+        return exact + unknown
+
+    def _fit(self, t: Transaction, msg: Message) -> int:
+        req = t.request
+        if req is None:
+            return 0
+        if msg.type == NLMSG_ERROR:
+            emb = _embedded_header(msg)
+            if emb is not None:
+                if emb == req.frame.raw[req.start:req.start + 16]:
+                    return 3
+                ln, typ, fl, seq, pid = _HDR[msg.order].unpack_from(emb)
+                return 1 if typ == req.type else 0
+            return 0
+        if msg.type == NLMSG_DONE:
+            return 2 if (t.dump or t.multipart) else 0
+        return 2 if _types_fit(msg.protocol, req.type, msg.type) else 0
+
+    def _join(self, t: Transaction, msg: Message, answer: bool = True) -> None:
+        t.messages.append(msg)
+        if answer:
+            if t.first_answer is None:
+                t.first_answer = msg
+            t.last_answer = msg
+            if t.portid is None and msg.pid:
+                t.portid = msg.pid
+        self._touch(t, msg)
+
+    def _error(self, msg: Message) -> Transaction:
+        for t in self._candidates(msg):
+            if t.kind == "request":
+                self._join(t, msg)
+                self._finish_error(t, msg)
+                return t
+        for t in self._candidates(msg):  # an error ending replies whose request we missed
+            self._join(t, msg)
+            self._finish_error(t, msg)
+            return t
+        t = self._new("orphan", msg)
+        t.portid = msg.pid or None
+        t.first_answer = t.last_answer = msg
+        self._finish_error(t, msg)
+        return t
+
+    def _finish_error(self, t: Transaction, msg: Message) -> None:
+        err = _error_code(msg)
+        ext = _extack(msg)
+        for f in ext:
+            if f.name == "NLMSGERR_ATTR_MSG":
+                t.extack = f.value
+            elif f.name == "NLMSGERR_ATTR_OFFS":
+                self._point(t, msg, f)
+        if err:
+            t.errno = -err if err < 0 else err
+            from .decode import errno_name
+            t.errno_name = errno_name(err)
+            self._close(t, ERROR, "error", msg)
+        else:
+            self._close(t, OK, "ack", msg)
+
+    def _point(self, t: Transaction, msg: Message, f: Field) -> None:
+        """Name the request attribute NLMSGERR_ATTR_OFFS points at. The core does it when
+        the error carries the whole request; for a capped error the paired request does."""
+        if f.kind == "enum" and f.meta:
+            t.error_attr = f.meta
+            if t.request is not None:  # a nested attribute: give its path
+                hit = field_path_at(t.request.tree[1:], t.request.start + f.value)
+                if hit is not None and hit[0].name == f.meta:
+                    t.error_attr = hit[1]
+            return
+        req = t.request
+        if req is None or not isinstance(f.value, int):
+            return
+        hit = field_path_at(req.tree[1:], req.start + f.value)
+        if hit is None:
+            return
+        field, path = hit
+        t.error_attr = path
+        f.kind, f.meta = "enum", field.name
+        if f" at {field.name}" not in msg.summary:
+            msg.summary += f" at {field.name}"
+
+    def _done(self, msg: Message) -> Transaction:
+        for t in self._candidates(msg):
+            if t.kind == "orphan" or t.dump or t.multipart or t.replies:
+                self._join(t, msg)
+                self._finish_done(t, msg)
+                return t
+        t = self._new("orphan", msg)
+        t.portid = msg.pid or None
+        t.first_answer = t.last_answer = msg
+        self._finish_done(t, msg)
+        return t
+
+    def _finish_done(self, t: Transaction, msg: Message) -> None:
+        v = _error_code(msg) if msg.nlmsg_len >= 20 else 0
+        for f in _extack(msg):
+            if f.name == "NLMSGERR_ATTR_MSG":
+                t.extack = f.value
+        if v < 0:
+            from .decode import errno_name
+            t.errno, t.errno_name = -v, errno_name(v)
+            self._close(t, ERROR, "done", msg)
+        else:
+            self._close(t, OK, "done", msg)
+
+    def _data(self, msg: Message) -> Transaction:
+        multi = bool(msg.flags & F_MULTI)
+        caused: Transaction | tuple[int, int] | None = None
+        for t in self._candidates(msg):
+            if t.kind == "orphan":
+                if multi:
+                    self._reply(t, msg, multi)
+                    return t
+                continue
+            if self._is_reply(t, msg, multi):
+                self._reply(t, msg, multi)
+                return t
+            if caused is None and not multi:
+                caused = t
+        if caused is None and not multi and msg.frame.pid is not None:
+            # A trace: another process's socket got a notification of this request.
+            caused = next((t for t in self._candidates(msg, same_process=False)
+                           if t.kind == "request"), None)
+        if caused is None and not multi:
+            caused = self._recent_cause(msg)
+        if caused is None and multi:  # dump parts whose request was not captured
+            t = self._new("orphan", msg)
+            t.portid = msg.pid or None
+            t.multipart = True
+            t.replies = 1
+            t.first_answer = t.last_answer = msg
+            self._open.setdefault((msg.protocol, msg.seq), []).append(t)
+            self._waiting[t.id] = t
+            return t
+        return self._event(msg, caused)
+
+    def _is_reply(self, t: Transaction, msg: Message, multi: bool) -> bool:
+        req = t.request
+        if multi:
+            return t.dump or t.multipart or req.kind in ("get", "other") or t.want_echo or \
+                t.protocol not in NOTIFYING_PROTOCOLS
+        if t.dump or t.multipart:
+            return False  # a dump's parts are all MULTI: this is a notification
+        if t.want_reply:
+            return t.replies == 0
+        if t.want_echo:
+            return True  # nlmon cannot tell the echo from the multicast copies
+        if t.protocol in NOTIFYING_PROTOCOLS:
+            return req.kind == "other" and t.replies == 0 and msg.type == req.type
+        return t.replies == 0
+
+    def _reply(self, t: Transaction, msg: Message, multi: bool) -> None:
+        t.replies += 1
+        if multi and not t.multipart:
+            t.multipart = True
+        self._join(t, msg)
+        if not multi and not t.dump and not t.want_ack and t.kind == "request":
+            self._close(t, OK, "reply", msg)
+
+    def _event(self, msg: Message, cause: Transaction | tuple[int, int] | None) -> Transaction:
+        t = self._new("event", msg)
+        t.status = EVENT
+        t.closed_by = "event"
+        if isinstance(cause, tuple):  # a request closed already
+            t.cause_id, t.caused_by = cause
+        elif cause is not None:
+            t.caused_by = cause.request.number if cause.request is not None else cause.number
+            t.cause_id = cause.id
+            cause.events.append(msg.number)
+        return t
+
+    def _recent_cause(self, msg: Message) -> tuple[int, int] | None:
+        r = self._recent
+        return r.get((msg.protocol, msg.seq, msg.pid)) or r.get((msg.protocol, msg.seq, None))
+
+    # -- closing -------------------------------------------------------------------
+    def _close(self, t: Transaction, status: str, how: str, end: Message | None) -> None:
+        t.status = ORPHAN if t.kind == "orphan" else status
+        t.closed_by = how
+        if end is not None:
+            t.end = end
+        self._waiting.pop(t.id, None)
+        self._quiet.pop(t.id, None)
+        key = (t.protocol, t.seq)
+        lst = self._open.get(key)
+        if lst is not None:
+            try:
+                lst.remove(t)
+            except ValueError:
+                pass
+            if not lst:
+                del self._open[key]
+        if t.kind == "request" and (t.seq or t.portid):
+            rk = (t.protocol, t.seq, t.portid)
+            self._recent[rk] = (t.id, t.request.number)
+            self._recent.move_to_end(rk)
+            if len(self._recent) > self.recent_max:
+                self._recent.popitem(last=False)
+
+    def _close_unfinished(self, t: Transaction, how: str) -> None:
+        if t.kind == "orphan":
+            status = ORPHAN
+        elif t.dump:
+            status = INCOMPLETE if t.replies else UNANSWERED
+        elif t.first_answer is not None:
+            # The reply came but its ACK did not: incomplete. A GET's reply flagged
+            # MULTI with no DONE after it (ctnetlink's stats) answered it all the same.
+            status = INCOMPLETE if t.want_ack else OK
+        elif t.want_reply or t.want_ack or t.want_echo:
+            status = UNANSWERED
+        else:
+            status = NO_REPLY
+        self._close(t, status, how, None)
+
+    def _expire(self, now_no: int) -> None:
+        now_ts = self._now_ts
+        for q, limit in ((self._waiting, self.timeout_ns), (self._quiet, self.quiet_ns)):
+            while q:
+                t = next(iter(q.values()))
+                if now_ts - t.last_ts > limit or now_no - t.last_no > self.max_gap:
+                    self._close_unfinished(t, "expired")
+                else:
+                    break
+
+
+# -- streams ---------------------------------------------------------------------------
+
+def correlate(messages: Iterable[Message], tracker: Tracker | None = None
+              ) -> Iterator[tuple[Message, Transaction | None]]:
+    """Every message with its (final) transaction, in capture order."""
+    tr = tracker or Tracker()
+    buf: deque[tuple[Message, Transaction | None]] = deque()
+    for m in messages:
+        t = tr.feed(m)
+        if not buf and (t is None or t.status != OPEN):
+            yield m, t
+            continue
+        buf.append((m, t))
+        while buf:
+            bt = buf[0][1]
+            if bt is not None and bt.status == OPEN:
+                break
+            yield buf.popleft()
+    tr.flush()
+    while buf:
+        yield buf.popleft()
+
+
+def transactions(messages: Iterable[Message], tracker: Tracker | None = None) -> Iterator[Transaction]:
+    """Every transaction once final, in the order of its first message."""
+    for m, t in correlate(messages, tracker):
+        if t is not None and t.messages[0] is m:
+            yield t
