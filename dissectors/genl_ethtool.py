@@ -415,17 +415,26 @@ def _dev(attrs: list[Field]) -> str | None:
     return None
 
 
-def bitset_names(f: Field, active_only: bool = True) -> list[str]:
-    """The names of the bits a verbose bitset carries (VALUE set, or all if no mask)."""
-    out = []
-    bits = f.get("ETHTOOL_A_BITSET_BITS")
-    nomask = f.get("ETHTOOL_A_BITSET_NOMASK") is not None
-    for b in (bits.children or ()) if bits is not None else ():
-        name = b.get("ETHTOOL_A_BITSET_BIT_NAME")
-        on = b.get("ETHTOOL_A_BITSET_BIT_VALUE") is not None
-        if name is not None and (on or nomask or not active_only):
-            out.append(name.value)
-    return out
+def bitset_text(f: Field) -> str:
+    """A bitset nest in a few words: compact ('27 of 64 set') or verbose ('on a,b off c'),
+    for a request without a mask (NOMASK absent) the bits listed are the ones changed."""
+    kids = {c.name: c for c in f.children or ()}
+    bits = kids.get("ETHTOOL_A_BITSET_BITS")
+    if bits is not None and bits.children:
+        nomask = "ETHTOOL_A_BITSET_NOMASK" in kids
+        on, off = [], []
+        for b in bits.children:
+            name = b.get("ETHTOOL_A_BITSET_BIT_NAME")
+            idx = b.get("ETHTOOL_A_BITSET_BIT_INDEX")
+            label = name.value if name is not None else (str(idx.value) if idx is not None else "?")
+            (on if b.get("ETHTOOL_A_BITSET_BIT_VALUE") is not None or nomask else off).append(label)
+        return join(f"on {','.join(on)}" if on else None, f"off {','.join(off)}" if off else None)
+    value = kids.get("ETHTOOL_A_BITSET_VALUE")
+    size = kids.get("ETHTOOL_A_BITSET_SIZE")
+    if value is not None and value.kind == "bytes":
+        n = sum(bin(b).count("1") for b in value.value)
+        return f"{n} of {size.value} set" if size is not None else f"{n} set"
+    return ""
 
 
 def summary(cmd: str, fields: list[Field]) -> str:
@@ -444,14 +453,12 @@ def summary(cmd: str, fields: list[Field]) -> str:
     elif space == "LINKSTATE":
         link = a.get("LINKSTATE_LINK")
         parts.append(f"link {'up' if link.value else 'down'}" if link else None)
-    elif space == "FEATURES":
-        for key in ("FEATURES_WANTED", "FEATURES_ACTIVE"):
+    elif space in ("FEATURES", "PRIVFLAGS", "WOL", "DEBUG"):
+        for key in ("FEATURES_WANTED", "FEATURES_ACTIVE", "PRIVFLAGS_FLAGS", "WOL_MODES", "DEBUG_MSGMASK"):
             f = a.get(key)
             if f is not None:
-                names = bitset_names(f)
-                word = key.split("_")[-1].lower()
-                parts.append(f"{word} {len(names)}" + (f" ({', '.join(names[:4])}{', ...' if len(names) > 4 else ''})"
-                                                      if cmd.endswith("_SET") and names else ""))
+                text = bitset_text(f)
+                parts.append(f"{key.split('_', 1)[1].lower()} {text}" if text else None)
     elif space == "CHANNELS":
         for k in ("RX_COUNT", "TX_COUNT", "OTHER_COUNT", "COMBINED_COUNT"):
             f = a.get("CHANNELS_" + k)

@@ -13,7 +13,9 @@ The protocol number is the modules' `proto` parameter (default 31). How a user p
     e.g. 2 = NETLINK_USERSOCK, the number nlmon can see;
   * on NETLINK_USERSOCK (2), which has no format of its own, a message is taken for a
     kmod message without the option when it validates strictly (a type 20..24 with a
-    payload of exactly that shape); anything else there stays raw.
+    payload of exactly that shape); once one has, the capture is taken to carry the
+    modules on 2 and later messages of types 20..24 decode as such even when malformed
+    (their problems then say why). Before that, anything else there stays raw.
 The RTMGR generic netlink family is in genl_rtmgr.py.
 """
 from __future__ import annotations
@@ -115,6 +117,7 @@ def _route_summary(name: str):
 
 ROUTE_TYPES = {21: ("RT_CREATE", "new"), 22: ("RT_UPDATE", "other"), 23: ("RT_DELETE", "del"),
                24: ("RT_GET", "get")}
+_NAMES = frozenset({"NLGREET", *(n for n, _ in ROUTE_TYPES.values())})
 
 
 def messages() -> dict[int, MessageType]:
@@ -132,14 +135,19 @@ class KmodProtocol(Protocol):
         return ROUTE_TYPES.get(mtype, ("", "other"))[1]
 
 
+STATE_KEY = "kmod_on_usersock"
+
+
 class UsersockHeuristic(KmodProtocol):
-    """NETLINK_USERSOCK: a message is a kmod message only if its payload has exactly
-    the shape its type needs; otherwise it stays an unknown usersock message."""
+    """NETLINK_USERSOCK: a message is a kmod message if its payload has exactly the
+    shape its type needs, or if an earlier message of the capture was one."""
 
     def message_type(self, ctx: DecodeCtx) -> MessageType | None:
         spec = self.messages.get(ctx.mtype)
         if spec is None:
             return None
+        if ctx.state.get(STATE_KEY):
+            return spec
         n = ctx.end - ctx.start
         if n == 0:  # e.g. the capped echo of a request inside an ACK: the type decides
             return spec
@@ -152,6 +160,11 @@ class UsersockHeuristic(KmodProtocol):
         if n == RTMGR_ROUTE_SIZE:
             return spec
         return None
+
+    def learn(self, msg: Message, state: dict) -> None:
+        if not state.get(STATE_KEY) and msg.type in self.messages and msg.type_name in _NAMES \
+                and not msg.problems:
+            state[STATE_KEY] = True
 
 
 def add_protocol(registry, number: int) -> None:

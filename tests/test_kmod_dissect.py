@@ -98,14 +98,24 @@ def test_ack_to_a_capped_request_is_named():
 
 
 def test_usersock_takes_only_messages_of_the_right_shape():
+    other = decode(2, nlmsg(21, REQ_ACK, 4, 0, b"\x01\x02\x03\x04"), nlmsg(20, 0, 5, 0, b"\x01\x02\xff\x00"),
+                   nlmsg(30, 0, 6, 0, b"x\0"), nlmsg(20, 0, 7, 0, b"abc"))
+    assert [m.type_name for m in other] == ["UNKNOWN(21)", "UNKNOWN(20)", "UNKNOWN(30)", "UNKNOWN(20)"]
+    assert not any(m.problems for m in other)
     good = decode(2, nlmsg(20, REQ_ACK, 1, 0, b"hi\0"), nlmsg(21, REQ_ACK, 2, 0, route()),
                   nlmsg(24, 0x301, 3, 0))
     assert [m.type_name for m in good] == ["NLGREET", "RT_CREATE", "RT_GET"]
     assert good[0].family == "usersock"
-    other = decode(2, nlmsg(21, REQ_ACK, 4, 0, b"\x01\x02\x03\x04"), nlmsg(20, 0, 5, 0, b"\x01\x02\xff\x00"),
-                   nlmsg(30, 0, 6, 0, b"x\0"))
-    assert [m.type_name for m in other] == ["UNKNOWN(21)", "UNKNOWN(20)", "UNKNOWN(30)"]
-    assert not any(m.problems for m in other)
+
+
+def test_usersock_once_shown_to_carry_the_modules_decodes_their_malformed_messages():
+    first, bad_greet, short_route, unknown = decode(
+        2, nlmsg(20, REQ_ACK, 1, 0, b"hello kernel\0"), nlmsg(20, REQ_ACK, 2, 0, b"ABCD"),
+        nlmsg(21, REQ_ACK, 3, 0, b"\x0a\x01\x00\x00"), nlmsg(42, REQ_ACK, 4, 0, bytes(4)))
+    assert first.summary == 'NLGREET "hello kernel"'
+    assert (bad_greet.type_name, bad_greet.problems) == ("NLGREET", ["NLGREET: string is not NUL-terminated"])
+    assert short_route.type_name == "RT_CREATE" and short_route.problems
+    assert unknown.type_name == "UNKNOWN(42)"
 
 
 def test_other_protocol_numbers_on_request():
