@@ -87,15 +87,17 @@ def counters(names: list[str], fmt: str = "Q") -> Callable[..., Field]:
     (rtnl_link_stats64, ...): decode as many whole fields as the attribute holds;
     fields a newer kernel added past the known ones are named by their index."""
     size = struct.calcsize(fmt)
+    unpackers: dict[tuple[str, int], Callable] = {}
 
     def decode(name, buf, start, end, order, problems, path, siblings):
         p0 = start + 4
-        unpack = struct.Struct(order + fmt).unpack_from
-        kids = []
-        for i in range((end - p0) // size):
-            a = p0 + i * size
-            kids.append(Field(names[i] if i < len(names) else f"[{i}]", "int", unpack(buf, a)[0], a, a + size))
-        if (end - p0) % size:
+        n, rest = divmod(end - p0, size)
+        unpack = unpackers.get((order, n))
+        if unpack is None:
+            unpack = unpackers[(order, n)] = struct.Struct(f"{order}{n}{fmt}").unpack_from
+        kids = [Field(names[i] if i < len(names) else f"[{i}]", "int", v, p0 + i * size, p0 + i * size + size)
+                for i, v in enumerate(unpack(buf, p0))]
+        if rest:
             problems.append(f"{path}: {end - p0} bytes is not a whole number of {size}-byte counters")
         return Field(name, "struct", None, start, end, children=kids)
     return decode
@@ -234,7 +236,8 @@ def message(name: str, header: FixedHeader, attrs: AttrsFor, summary: Summary,
 
 class View:
     """The header members and top-level attributes of a message, by name (the first of
-    a repeated attribute), for summaries."""
+    a repeated attribute), for summaries. Attributes left as raw bytes (binary ones, or
+    typed ones of the wrong size: a problem already says so) are not offered."""
 
     __slots__ = ("h", "a", "short_dump")
 
@@ -245,7 +248,8 @@ class View:
         for f in fields:
             if f.name == "attributes":
                 for c in f.children or ():
-                    self.a.setdefault(c.name, c)
+                    if c.kind != "bytes":  # raw, or a typed attribute of the wrong size
+                        self.a.setdefault(c.name, c)
             elif f.kind == "struct":
                 self.short_dump = f.name == "rtgenmsg"
                 for c in f.children or ():

@@ -939,7 +939,7 @@ def stats_summary(msg, fields: list[Field]) -> str:
     if v.hv("ifindex"):
         parts.append(f"dev {v.hv('ifindex')}")
     s64 = v.a.get("IFLA_STATS_LINK_64")
-    if s64 is not None and s64.get("rx_packets") is not None:
+    if s64 is not None and s64.get("tx_bytes") is not None:  # counters may be cut short
         parts.append(f"rx {s64.get('rx_packets').value} pkts {s64.get('rx_bytes').value} bytes "
                      f"tx {s64.get('tx_packets').value} pkts {s64.get('tx_bytes').value} bytes")
     elif what:
