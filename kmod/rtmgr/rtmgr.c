@@ -718,9 +718,13 @@ static void rtmgr_notify(u8 cmd, const struct rtmgr_route *r, u32 portid, u32 se
 	if (rtmgr_raw_sk && netlink_has_listeners(rtmgr_raw_sk, RTMGR_RAW_GRP_EVENTS)) {
 		skb = rtmgr_raw_route_msg(portid, seq, rtmgr_cmd_to_type[cmd], 0, r);
 		if (skb)
-			/* consumes skb; -ESRCH (no listener left) is fine */
-			netlink_broadcast(rtmgr_raw_sk, skb, 0,
-					  RTMGR_RAW_GRP_EVENTS, GFP_KERNEL);
+			/*
+			 * nlmsg_multicast() also stamps dst_group, so listeners
+			 * see the group in sockaddr_nl.nl_groups.  It consumes
+			 * skb; -ESRCH (no listener left) is fine.
+			 */
+			nlmsg_multicast(rtmgr_raw_sk, skb, 0,
+					RTMGR_RAW_GRP_EVENTS, GFP_KERNEL);
 	}
 
 	if (!genl_has_listeners(&rtmgr_genl_family, &init_net, 0))

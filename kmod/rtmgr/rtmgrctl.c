@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <linux/genetlink.h>
@@ -87,6 +88,7 @@ static struct {
 
 static volatile sig_atomic_t stop_flag;
 static bool rx_quit;		/* receiver: stop (under lock) */
+static int wake_pipe[2] = { -1, -1 };	/* wakes the receiver's poll() */
 static long events_seen;
 static unsigned int seq_next = 1;
 
@@ -491,6 +493,20 @@ static bool is_quiet_msg(const struct nlmsghdr *nlh)
 	return true;
 }
 
+/* Ask the receiver thread to stop now (it also stops by itself on rx_quit). */
+static void stop_receiver(void)
+{
+	char c = 1;
+
+	pthread_mutex_lock(&lock);
+	rx_quit = true;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&lock);
+	/* non-blocking: a full pipe already holds the wake-up */
+	if (write(wake_pipe[1], &c, 1) < 0 && errno != EAGAIN)
+		perror("rtmgrctl: wake pipe");
+}
+
 /* Account one received message against the pending request. */
 static void complete(const struct nlmsghdr *nlh, int err)
 {
@@ -526,7 +542,10 @@ static void *receiver(void *arg)
 	if (!buf)
 		die(EXIT_SYSTEM, "out of memory");
 	for (;;) {
-		struct pollfd pfd = { .fd = sock_fd, .events = POLLIN };
+		struct pollfd pfd[2] = {
+			{ .fd = sock_fd, .events = POLLIN },
+			{ .fd = wake_pipe[0], .events = POLLIN },
+		};
 		struct sockaddr_nl from;
 		struct iovec iov = { buf, RXBUF_SIZE };
 		struct msghdr mh = {
@@ -544,7 +563,16 @@ static void *receiver(void *arg)
 		if (quit || stop_flag)
 			break;
 
-		if (poll(&pfd, 1, 100) <= 0)
+		if (poll(pfd, 2, 1000) <= 0)
+			continue;
+		if (pfd[1].revents & POLLIN) {
+			char drain[16];
+
+			while (read(wake_pipe[0], drain, sizeof(drain)) > 0)
+				continue;
+			continue;	/* rx_quit is checked at the top */
+		}
+		if (!(pfd[0].revents & POLLIN))
 			continue;
 		n = recvmsg(sock_fd, &mh, MSG_DONTWAIT);
 		if (n < 0) {
@@ -1121,9 +1149,7 @@ static void *sender(void *arg)
 	}
 	c->result = err;
 out:
-	pthread_mutex_lock(&lock);
-	rx_quit = true;
-	pthread_mutex_unlock(&lock);
+	stop_receiver();
 	return NULL;
 }
 
@@ -1203,9 +1229,7 @@ static int do_monitor(void)
 		q = opt.quiet;
 		err = genl_resolve();
 		opt.quiet = q;
-		pthread_mutex_lock(&lock);
-		rx_quit = true;
-		pthread_mutex_unlock(&lock);
+		stop_receiver();
 		pthread_join(rx, NULL);
 		rx_quit = false;
 		if (err)
@@ -1230,8 +1254,8 @@ static int do_monitor(void)
 		while (!rx_quit && !stop_flag)
 			if (pthread_cond_timedwait(&cond, &lock, &deadline) == ETIMEDOUT)
 				break;
-		rx_quit = true;
 		pthread_mutex_unlock(&lock);
+		stop_receiver();
 	}
 	pthread_join(rx, NULL);
 	printf("monitor: %ld events\n", events_seen);
@@ -1332,6 +1356,8 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		die(EXIT_SYSTEM, "pipe2: %s", strerror(errno));
 	open_socket();
 	if (!opt.quiet)
 		printf("open proto=%d portid=%u\n", opt.proto, my_portid);

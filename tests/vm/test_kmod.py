@@ -599,7 +599,7 @@ def test_transports_share_one_table(run):
     _, out = run.step("cross", "genl_get")
     assert routes(out) == ['10.7.0.0/16 10.0.0.2 br1 4']
     _, out = run.step("cross", "genl_dump")
-    assert routes(out) == ['10.8.0.0/16 0.0.0.0 br0 0']
+    assert routes(out) == ['10.8.0.0/16 10.0.0.1 br0 0']
     ev = lines((run.res / "cross" / "monitor.out").read_text(), "event")
     assert [d["type"].split("(")[0] for d in ev] == [
         "RT_CREATE", "RT_UPDATE", "RT_DELETE", "RT_CREATE", "RT_DELETE"]
@@ -638,7 +638,7 @@ def test_nlmon_sees_usersock_and_genl_but_not_31(run):
     raw31 = read_pcap(run.out / "A_raw31.pcap")
     assert 31 not in raw31
     usersock = read_pcap(run.out / "A_usersock.pcap")
-    assert usersock.count(NETLINK_USERSOCK) >= 20  # requests, replies, ACKs, errors
+    assert usersock.count(NETLINK_USERSOCK) >= 16  # requests, replies, ACKs, errors
     raw2 = read_pcap(run.out / "B_raw2.pcap")
     assert raw2.count(NETLINK_USERSOCK) >= 60
     genl = read_pcap(run.out / "A_genl.pcap")
