@@ -18,7 +18,7 @@ from nlscope.frame import Frame
 from nlscope.model import find
 from nlscope.pcapio import PcapngWriter
 from nlscope.registry import default_registry
-from nlscope.ynl import Spec, YnlError, c_name, load_spec, read_spec
+from nlscope.ynl import YnlError, c_name, load_spec, read_spec
 from nlscope.dissectors.genl import genl_family_map_comment
 
 ROOT = Path(__file__).resolve().parent.parent
