@@ -245,6 +245,25 @@ def _nexthop_text(nh_attrs: dict[str, Field], ifindex: int | None) -> list[str]:
     return out
 
 
+# How ip route names metrics (RTAX_CC_ALGO is "congctl").
+_RTAX_WORD = {n: ("congctl" if n == "RTAX_CC_ALGO" else n[5:].lower()) for n in RTAX_NAMES.values()}
+
+
+def _metrics_text(metrics: Field) -> list[str]:
+    """`mtu lock 1400 advmss 1360 congctl cubic`, in RTAX_* order as ip route prints them."""
+    by_name = {c.name: c for c in metrics.children or () if c.kind != "bytes"}
+    lock = by_name.get("RTAX_LOCK")
+    locked = set(lock.meta or ()) if lock is not None else set()
+    out = []
+    for name in RTAX_NAMES.values():
+        f = by_name.get(name)
+        if f is None or name == "RTAX_LOCK":
+            continue
+        value = " ".join(flag_words(f.value, RTAX_FEATURE, "RTAX_FEATURE_")) if name == "RTAX_FEATURES" else f.value
+        out.append(f"{_RTAX_WORD[name]} {'lock ' if name in locked else ''}{value}")
+    return out
+
+
 def route_summary(msg, fields: list[Field]) -> str:
     v = View(fields)
     fam = v.family()
@@ -286,6 +305,9 @@ def route_summary(msg, fields: list[Field]) -> str:
         parts.append(f"pref {v.a['RTA_PREF'].short().removeprefix('ICMPV6_ROUTER_PREF_').lower()}")
     if "RTA_MARK" in v.a:
         parts.append(f"mark 0x{v.av('RTA_MARK'):x}")
+    metrics = v.a.get("RTA_METRICS")
+    if metrics is not None and metrics.children:
+        parts.extend(_metrics_text(metrics))
     mp = v.a.get("RTA_MULTIPATH")
     for nh in (mp.children or ()) if mp is not None else ():
         if nh.name != "nexthop":

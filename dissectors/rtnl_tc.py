@@ -524,6 +524,12 @@ def _options_detail(kind: str | None, opts: Field | None) -> list[str]:
             out.append(f"rate {_rate(rate)} ceil {_rate(ceil)}")
             if parms.get("prio").value:
                 out.append(f"prio {parms.get('prio').value}")
+    elif kind == "tbf":
+        parms = opts.get("TCA_TBF_PARMS")
+        if parms is not None and parms.get("rate") is not None:
+            rate64 = opts.get("TCA_TBF_RATE64")
+            out.append(f"rate {_rate(rate64.value if rate64 is not None else parms.get('rate').get('rate').value)}")
+            out.append(f"limit {parms.get('limit').value}b")
     elif kind == "fq_codel":
         for key, word in (("TCA_FQ_CODEL_LIMIT", "limit"), ("TCA_FQ_CODEL_FLOWS", "flows"),
                           ("TCA_FQ_CODEL_TARGET", "target"), ("TCA_FQ_CODEL_INTERVAL", "interval")):
@@ -569,10 +575,13 @@ def _action_words(act: Field) -> list[str]:
     parms = None
     if opts is not None:
         parms = next((c for c in opts.children or () if c.name.endswith("_PARMS") or c.name == "TCA_POLICE_TBF"), None)
+    if parms is not None and parms.get("eaction") is not None:  # mirred: `egress redirect dev 3`
+        ea = parms.get("eaction")
+        words = {1: "egress redirect", 2: "egress mirror", 3: "ingress redirect", 4: "ingress mirror"}
+        out.append(words.get(ea.value, str(ea.value)))
+        out.append(f"dev {parms.get('ifindex').value}")
     if parms is not None and parms.get("action") is not None:
         out.append(tc_act_text(parms.get("action").value))
-    if parms is not None and parms.get("ifindex") is not None:
-        out.append(f"dev {parms.get('ifindex').value}")
     return out
 
 

@@ -338,7 +338,7 @@ def test_metrics(reg):
     assert x["RTAX_LOCK"] == {"value": 4, "names": ["RTAX_MTU"]}
     assert x["RTAX_MTU"] == 1400 and x["RTAX_CC_ALGO"] == "bbr" and x["RTAX_HOPLIMIT"] == 64
     assert x["RTAX_FEATURES"] == {"value": 1, "names": ["RTAX_FEATURE_ECN"]}
-    assert m.summary == "RTM_NEWROUTE default table main"
+    assert m.summary == "RTM_NEWROUTE default table main mtu lock 1400 hoplimit 64 features ecn congctl bbr"
 
 
 def test_encap_ip_before_its_type_and_other_route_attributes(reg):

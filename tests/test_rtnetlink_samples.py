@@ -281,6 +281,29 @@ def _tshark_messages(layers):
     return family, out
 
 
+def compare_with_tshark(chk: Check, path, msgs) -> None:
+    """Compare one capture's rtnetlink messages with what tshark decodes of them."""
+    ours = collections.defaultdict(list)
+    for m in msgs:
+        ours[m.frame.number].append(m)
+    ours_frames = [ours[k] for k in sorted(ours)]
+    theirs = [t for t in (_tshark_messages(layers) for layers in tshark_frames(str(path))) if t[1]]
+    assert len(ours_frames) == len(theirs), f"{path.name}: frame count"
+    for n, (o_msgs, (family, t_msgs)) in enumerate(zip(ours_frames, theirs), 1):
+        if family != 0:
+            continue
+        assert len(o_msgs) == len(t_msgs), f"{path.name} frame {n}: message count"
+        for m, (layer, pairs) in zip(o_msgs, t_msgs):
+            if layer == "netlink-route":
+                _compare_message(chk, f"{path.name} #{m.number} {m.type_name}", m, pairs)
+
+
+def report(chk: Check, what: str) -> str:
+    return (f"tshark cross-check on {what}: {sum(chk.compared.values())} values compared "
+            f"({len(chk.compared)} distinct tshark fields), {len(chk.mismatches)} mismatches, "
+            f"{len(chk.unmapped)} tshark fields not compared")
+
+
 @pytest.mark.tshark
 @pytest.mark.skipif(TSHARK is None, reason="tshark not installed (apt: tshark)")
 def test_values_match_tshark(decoded):
@@ -289,25 +312,9 @@ def test_values_match_tshark(decoded):
     chk = Check()
     paths = [FIXTURES / "golden.pcapng"] + ROUTE_SAMPLES
     for path in paths:
-        _need(path)
-        ours = collections.defaultdict(list)
-        for m in decoded(path):
-            ours[m.frame.number].append(m)
-        ours_frames = [ours[k] for k in sorted(ours)]
-        theirs = [t for t in (_tshark_messages(layers) for layers in tshark_frames(str(path))) if t[1]]
-        assert len(ours_frames) == len(theirs), f"{path.name}: frame count"
-        for n, (o_msgs, (family, t_msgs)) in enumerate(zip(ours_frames, theirs), 1):
-            if family != 0:
-                continue
-            assert len(o_msgs) == len(t_msgs), f"{path.name} frame {n}: message count"
-            for m, (layer, pairs) in zip(o_msgs, t_msgs):
-                if layer == "netlink-route":
-                    _compare_message(chk, f"{path.name} #{m.number} {m.type_name}", m, pairs)
-    total = sum(chk.compared.values())
-    print(f"\ntshark cross-check on {', '.join(p.name for p in paths)}: {total} values compared "
-          f"({len(chk.compared)} distinct tshark fields), {len(chk.mismatches)} mismatches, "
-          f"{len(chk.unmapped)} tshark fields not compared")
-    assert total > 10000
+        compare_with_tshark(chk, path, decoded(path))
+    print("\n" + report(chk, ", ".join(p.name for p in paths)))
+    assert sum(chk.compared.values()) > 10000
     assert chk.mismatches == []
     assert chk.unmapped == set()
 
