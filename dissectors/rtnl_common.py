@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from nlscope.model import Field
-from nlscope.nla import Attr, AttrSet, FixedHeader, flag_names, int_field, walk_attrs
+from nlscope.nla import Attr, AttrSet, FixedHeader, flag_names, walk_attrs
 from nlscope.registry import DecodeCtx, MessageType, Summary
 
 A = Attr
@@ -123,13 +123,20 @@ def struct_array(st: FixedHeader, item: str | None = None) -> Callable[..., Fiel
     return decode
 
 
+def kept_raw(name: str, buf: bytes, start: int, end: int, problems: list[str], problem: str) -> Field:
+    """An attribute whose payload does not have the layout its table gives: its bytes,
+    and the problem that says why."""
+    problems.append(problem)
+    return Field(name, "bytes", bytes(buf[start + 4:end]), start, end)
+
+
 def header_then_attrs(st: FixedHeader, attrs: AttrSet) -> Callable[..., Field]:
     """A struct followed by attributes (VETH_INFO_PEER: ifinfomsg then IFLA_*)."""
     def decode(name, buf, start, end, order, problems, path, siblings):
         p0 = start + 4
         if end - p0 < st.size:
-            problems.append(f"{path}: {st.name} needs {st.size} bytes, got {end - p0}")
-            return Field(name, "bytes", bytes(buf[p0:end]), start, end)
+            return kept_raw(name, buf, start, end, problems,
+                            f"{path}: {st.name} needs {st.size} bytes, got {end - p0}")
         kids = [Field(st.name, "struct", None, p0, p0 + st.size, children=st.parse(buf, p0, order))]
         p = p0 + ((st.size + 3) & ~3)
         if p < end:
@@ -145,8 +152,8 @@ def flag_or_u8(name, buf, start, end, order, problems, path, siblings) -> Field:
         return Field(name, "bool", True, start, end)
     if end - start == 5:
         return Field(name, "int", buf[start + 4], start, end)
-    problems.append(f"{path}: expected a flag or a u8, got {end - start - 4} bytes")
-    return Field(name, "bytes", bytes(buf[start + 4:end]), start, end)
+    return kept_raw(name, buf, start, end, problems,
+                    f"{path}: expected a flag or a u8, got {end - start - 4} bytes")
 
 
 def mpls_labels(name, buf, start, end, order, problems, path, siblings) -> Field:
@@ -187,7 +194,7 @@ def decode_payload(ctx: DecodeCtx, header: FixedHeader, attrs: AttrsFor, fixup: 
             ctx.problems.append("empty payload: the kernel ignores an rtnetlink message "
                                 "without at least its one-byte family")
             return out
-        if kind == "get" and ctx.flags & NLM_F_DUMP:
+        if kind == "get" and ctx.flags & NLM_F_REQUEST and ctx.flags & NLM_F_DUMP:
             fam = buf[pos]
             out.append(Field("rtgenmsg", "struct", None, pos, pos + 1, children=[
                 Field("rtgen_family", "enum", fam, pos, pos + 1, AF_NAMES.get(fam))]))
@@ -239,19 +246,18 @@ class View:
     a repeated attribute), for summaries. Attributes left as raw bytes (binary ones, or
     typed ones of the wrong size: a problem already says so) are not offered."""
 
-    __slots__ = ("h", "a", "short_dump")
+    __slots__ = ("h", "a", "fam")
 
     def __init__(self, fields: list[Field]):
         self.h: dict[str, Field] = {}
         self.a: dict[str, Field] = {}
-        self.short_dump = False
+        self.fam = family_of(fields) or 0
         for f in fields:
             if f.name == "attributes":
                 for c in f.children or ():
                     if c.kind != "bytes":  # raw, or a typed attribute of the wrong size
                         self.a.setdefault(c.name, c)
             elif f.kind == "struct":
-                self.short_dump = f.name == "rtgenmsg"
                 for c in f.children or ():
                     self.h[c.name] = c
 
@@ -264,9 +270,7 @@ class View:
         return default if f is None else f.value
 
     def family(self) -> int:
-        for f in self.h.values():  # the first header member is the family
-            return f.value
-        return 0
+        return self.fam
 
 
 def is_dump_request(msg) -> bool:

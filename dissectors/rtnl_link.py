@@ -12,7 +12,7 @@ from nlscope.model import Field
 from nlscope.nla import AttrSet, FixedHeader, ip_text, walk_attrs
 
 from .rtnl_common import (AF_BRIDGE, AF_INET, AF_INET6, AF_NAMES, AF_SHORT, ETH_P, RTEXT_FILTER, A,
-                          View, counters, dump_line, family_of, flag_or_u8, flag_words, hdr,
+                          View, counters, dump_line, family_of, flag_or_u8, hdr,
                           header_then_attrs, is_dump_request, message, named_array)
 
 # -- ifinfomsg ---------------------------------------------------------------------------
@@ -769,7 +769,8 @@ def _set_flags_text(flags: int, change: int) -> list[str]:
     for bit, name in _FLAG_ORDER:
         if change & bit:
             word = name.lower()
-            out.append(("up" if flags & bit else "down") if bit == 1 else f"{word} {'on' if flags & bit else 'off'}")
+            on = bool(flags & bit)
+            out.append(("up" if on else "down") if bit == 1 else f"{word} {'on' if on else 'off'}")
     if flags & ~change & 1:  # IFF_UP given without a change mask: old-style "set up"
         out.append("up")
     return out

@@ -15,7 +15,7 @@ from nlscope.nla import AttrSet, ip_text, walk_attrs
 
 from .rtnl_common import (AF_INET, AF_INET6, AF_MPLS, AF_NAMES, AF_SHORT, PROTO_WORD, RT_SCOPE,
                           RT_TABLE, RTN_TYPE, RTN_WORD, RTNH_F, RTPROT, SCOPE_WORD, TABLE_WORD, A,
-                          View, dump_line, family_of, flag_words, hdr, is_dump_request, message,
+                          View, dump_line, family_of, flag_words, hdr, is_dump_request, kept_raw, message,
                           mpls_labels, prefix_text, struct_array)
 
 RTM_F = {0x100: "RTM_F_NOTIFY", 0x200: "RTM_F_CLONED", 0x400: "RTM_F_EQUALIZE",
@@ -161,8 +161,7 @@ def _rtvia(name, buf, start, end, order, problems, path, siblings) -> Field:
     """struct rtvia: a family, then an address of that family."""
     p0 = start + 4
     if end - p0 < 2:
-        problems.append(f"{path}: rtvia of {end - p0} bytes")
-        return Field(name, "bytes", bytes(buf[p0:end]), start, end)
+        return kept_raw(name, buf, start, end, problems, f"{path}: rtvia of {end - p0} bytes")
     fam = struct.unpack_from(order + "H", buf, p0)[0]
     raw = bytes(buf[p0 + 2:end])
     addr = Field("rtvia_addr", "addr", ip_text(raw), p0 + 2, end) if fam in (AF_INET, AF_INET6) and \
@@ -228,11 +227,8 @@ def _nexthop_text(nh_attrs: dict[str, Field], ifindex: int | None) -> list[str]:
     if "RTA_GATEWAY" in nh_attrs:
         out.append(f"via {nh_attrs['RTA_GATEWAY'].value}")
     elif "RTA_VIA" in nh_attrs:
-        via = nh_attrs["RTA_VIA"]
-        addr = via.get("rtvia_addr")
-        fam = via.get("rtvia_family")
-        out.append(f"via {AF_SHORT.get(fam.value, fam.value) if fam else ''} "
-                   f"{addr.value if addr and addr.kind == 'addr' else addr.short() if addr else ''}".replace("  ", " "))
+        fam, addr = nh_attrs["RTA_VIA"].get("rtvia_family"), nh_attrs["RTA_VIA"].get("rtvia_addr")
+        out.append(f"via {AF_SHORT.get(fam.value, fam.value)} {addr.short()}")
     if ifindex:
         out.append(f"oif {ifindex}")
     enc = nh_attrs.get("RTA_ENCAP_TYPE")
@@ -259,7 +255,9 @@ def _metrics_text(metrics: Field) -> list[str]:
         f = by_name.get(name)
         if f is None or name == "RTAX_LOCK":
             continue
-        value = " ".join(flag_words(f.value, RTAX_FEATURE, "RTAX_FEATURE_")) if name == "RTAX_FEATURES" else f.value
+        value = f.value
+        if name == "RTAX_FEATURES":
+            value = " ".join(flag_words(f.value, RTAX_FEATURE, "RTAX_FEATURE_"))
         out.append(f"{_RTAX_WORD[name]} {'lock ' if name in locked else ''}{value}")
     return out
 
@@ -314,7 +312,7 @@ def route_summary(msg, fields: list[Field]) -> str:
             continue
         hdr_f = nh.get("rtnexthop")
         sub = nh.get("attributes")
-        nh_attrs = {c.name: c for c in (sub.children or ())} if sub is not None else {}
+        nh_attrs = {c.name: c for c in (sub.children or ()) if c.kind != "bytes"} if sub is not None else {}
         ifidx = hdr_f.get("rtnh_ifindex").value if hdr_f is not None else None
         hops = hdr_f.get("rtnh_hops").value if hdr_f is not None else 0
         parts.append(" ".join(["nexthop", *_nexthop_text(nh_attrs, ifidx), f"weight {hops + 1}"]))

@@ -16,7 +16,7 @@ from nlscope.model import Field
 from nlscope.nla import AttrSet, FixedHeader, walk_attrs
 
 from .rtnl_common import (AF_NAMES, ETH_P, ETH_WORD, A, View, counters, dump_line, hdr,
-                          is_dump_request, message, tc_handle)
+                          is_dump_request, kept_raw, message, tc_handle)
 
 TC_H_INGRESS = 0xFFFFFFF1
 TCA_CLS_FLAGS = {1: "TCA_CLS_FLAGS_SKIP_HW", 2: "TCA_CLS_FLAGS_SKIP_SW", 4: "TCA_CLS_FLAGS_IN_HW",
@@ -137,8 +137,8 @@ def _fq_codel_xstats(name, buf, start, end, order, problems, path, siblings) -> 
     """struct tc_fq_codel_xstats: a type, then the qdisc's or a class's stats."""
     p0 = start + 4
     if end - p0 < 4:
-        problems.append(f"{path}: {end - p0} bytes, too short for tc_fq_codel_xstats")
-        return Field(name, "bytes", bytes(buf[p0:end]), start, end)
+        return kept_raw(name, buf, start, end, problems,
+                        f"{path}: {end - p0} bytes, too short for tc_fq_codel_xstats")
     t = struct.unpack_from(order + "I", buf, p0)[0]
     kids = [Field("type", "enum", t, p0, p0 + 4,
                   {0: "TCA_FQ_CODEL_XSTATS_QDISC", 1: "TCA_FQ_CODEL_XSTATS_CLASS"}.get(t))]
@@ -260,8 +260,8 @@ def _u32_sel(name, buf, start, end, order, problems, path, siblings) -> Field:
     """struct tc_u32_sel, then its nkeys struct tc_u32_key."""
     p = start + 4
     if end - p < TC_U32_SEL.size:
-        problems.append(f"{path}: tc_u32_sel needs {TC_U32_SEL.size} bytes, got {end - p}")
-        return Field(name, "bytes", bytes(buf[p:end]), start, end)
+        return kept_raw(name, buf, start, end, problems,
+                        f"{path}: tc_u32_sel needs {TC_U32_SEL.size} bytes, got {end - p}")
     kids = TC_U32_SEL.parse(buf, p, order)
     nkeys = buf[p + 2]
     p += TC_U32_SEL.size
@@ -416,8 +416,8 @@ def layout(spec: AttrSet | FixedHeader | object | None):
                          children=walk_attrs(buf, p0, end, spec, order, problems, path + "."))
         if isinstance(spec, FixedHeader):
             if end - p0 < spec.size:
-                problems.append(f"{path}: {spec.name} needs {spec.size} bytes, got {end - p0}")
-                return Field(name, "bytes", bytes(buf[p0:end]), start, end)
+                return kept_raw(name, buf, start, end, problems,
+                                f"{path}: {spec.name} needs {spec.size} bytes, got {end - p0}")
             return Field(name, "struct", None, start, end, children=spec.parse(buf, p0, order))
         if callable(spec):
             return spec(name, buf, start, end, order, problems, path, siblings)
@@ -528,7 +528,8 @@ def _options_detail(kind: str | None, opts: Field | None) -> list[str]:
         parms = opts.get("TCA_TBF_PARMS")
         if parms is not None and parms.get("rate") is not None:
             rate64 = opts.get("TCA_TBF_RATE64")
-            out.append(f"rate {_rate(rate64.value if rate64 is not None else parms.get('rate').get('rate').value)}")
+            rate = rate64.value if rate64 is not None else parms.get("rate").get("rate").value
+            out.append(f"rate {_rate(rate)}")
             out.append(f"limit {parms.get('limit').value}b")
     elif kind == "fq_codel":
         for key, word in (("TCA_FQ_CODEL_LIMIT", "limit"), ("TCA_FQ_CODEL_FLOWS", "flows"),
@@ -574,7 +575,8 @@ def _action_words(act: Field) -> list[str]:
     opts = act.get("TCA_ACT_OPTIONS")
     parms = None
     if opts is not None:
-        parms = next((c for c in opts.children or () if c.name.endswith("_PARMS") or c.name == "TCA_POLICE_TBF"), None)
+        parms = next((c for c in opts.children or ()
+                      if c.name.endswith("_PARMS") or c.name == "TCA_POLICE_TBF"), None)
     if parms is not None and parms.get("eaction") is not None:  # mirred: `egress redirect dev 3`
         ea = parms.get("eaction")
         words = {1: "egress redirect", 2: "egress mirror", 3: "ingress redirect", 4: "ingress mirror"}

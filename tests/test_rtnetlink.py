@@ -197,7 +197,8 @@ def test_vxlan_info_data_request_and_reply(reg):
             nla(10, be16(1000) + be16(2000)), nla(29, u8(2))]
     req = one(reg, 16, REQ | ACK, ifinfomsg() + nla(3, string("vxlan42")) + nest(
         18, nla(1, string("vxlan")), nest(2, *data, nla(28, b""))))
-    rep = newlink(reg, nla(3, string("vxlan42")), nest(18, nla(1, string("vxlan")), nest(2, *data, nla(28, u8(1)))))
+    rep = newlink(reg, nla(3, string("vxlan42")),
+                  nest(18, nla(1, string("vxlan")), nest(2, *data, nla(28, u8(1)))))
     for m, inherit in ((req, True), (rep, 1)):
         d = payload(m)["attributes"]["IFLA_LINKINFO"]["IFLA_INFO_DATA"]
         assert d["IFLA_VXLAN_ID"] == 42 and d["IFLA_VXLAN_GROUP"] == "239.1.1.1"

@@ -19,6 +19,7 @@ from tshark import TSHARK, is_pairs, tshark_frames
 from nlscope.decode import Decoder
 from nlscope.model import Field
 from nlscope.pcapio import CaptureReader
+from nlscope.dissectors.rtnl_common import View
 from nlscope.registry import default_registry
 
 IPROUTE2 = SAMPLES / "iproute2.pcapng"
@@ -215,7 +216,7 @@ class Check:
 
 
 def _compare_message(chk: Check, where: str, m, pairs) -> None:
-    hdr = {c.name: c for f in m.tree[1:] if f.kind == "struct" for c in f.children or ()}
+    hdr = View(m.tree[1:]).h
     attrs = next((f.children for f in m.tree if f.name == "attributes"), [])
     t_attrs = [v for k, v in pairs if k.startswith("Attribute") and is_pairs(v)]
     for k, v in _leaves([(k, v) for k, v in pairs if not k.startswith("Attribute")]):
@@ -321,36 +322,26 @@ def test_values_match_tshark(decoded):
 
 # -- ip -j outputs saved beside the capture ---------------------------------------------------
 
-def _command_time(log: str, command: str) -> int:
+def _dump_replies(decoded, command: str, request: str, reply: str):
+    """The kernel's replies to the dump `command` made (found by its start time in the
+    scenario log), as View objects (header members and attributes by name)."""
+    log = (SAMPLES / "iproute2.log").read_text()
     m = re.search(re.escape(f"$ {command}") + r".*?\n\[exit 0; t=(\d+)\.(\d+)\]", log, re.S)
     assert m, command
-    return int(m.group(1)) * 1_000_000_000 + int(m.group(2))
-
-
-def _dump_replies(msgs, after_ns: int, request: str, reply: str):
+    after_ns = int(m.group(1)) * 1_000_000_000 + int(m.group(2))
+    msgs = route_messages(decoded(IPROUTE2))
     req = next(m for m in msgs if m.frame.ts_ns >= after_ns and m.type_name == request
                and m.flags & 0x1 and m.flags & 0x300)
     replies = [m for m in msgs if m.number > req.number and m.seq == req.seq and m.type_name == reply
                and m.flags & 0x2]
     assert replies
-    return replies
+    return [(m, View(m.tree[1:])) for m in replies]
 
 
 def _json(name):
     path = SAMPLES / name
     _need(path)
     return json.loads(path.read_text())
-
-
-def _attrs(m) -> dict[str, Field]:
-    out = {}
-    for f in next((f.children for f in m.tree if f.name == "attributes"), []):
-        out.setdefault(f.name, f)
-    return out
-
-
-def _hdr(m) -> dict[str, Field]:
-    return {c.name: c for f in m.tree[1:] if f.kind == "struct" for c in f.children or ()}
 
 
 SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
@@ -362,12 +353,9 @@ IFA_FLAG_WORDS = {"IFA_F_NODAD": "nodad", "IFA_F_OPTIMISTIC": "optimistic", "IFA
 
 def test_address_dump_matches_ip_json(decoded):
     want = _json("iproute2.ip-addr.json")
-    msgs = route_messages(decoded(IPROUTE2))
-    log = (SAMPLES / "iproute2.log").read_text()
-    replies = _dump_replies(msgs, _command_time(log, "ip -j -p addr show"), "RTM_GETADDR", "RTM_NEWADDR")
     ours = []
-    for m in replies:
-        h, a = _hdr(m), _attrs(m)
+    for _, v in _dump_replies(decoded, "ip -j -p addr show", "RTM_GETADDR", "RTM_NEWADDR"):
+        h, a = v.h, v.a
         fam = h["ifa_family"].value
         flags = a["IFA_FLAGS"].meta if "IFA_FLAGS" in a else h["ifa_flags"].meta
         e = {"ifindex": h["ifa_index"].value, "family": {2: "inet", 10: "inet6"}[fam],
@@ -393,12 +381,9 @@ def test_address_dump_matches_ip_json(decoded):
 def test_route_dump_matches_ip_json(decoded):
     want = _json("iproute2.ip-route.json")
     names = {link["ifindex"]: link["ifname"] for link in _json("iproute2.ip-link.json")}
-    msgs = route_messages(decoded(IPROUTE2))
-    log = (SAMPLES / "iproute2.log").read_text()
-    replies = _dump_replies(msgs, _command_time(log, "ip -j -p route show"), "RTM_GETROUTE", "RTM_NEWROUTE")
     ours = []
-    for m in replies:
-        h, a = _hdr(m), _attrs(m)
+    for _, v in _dump_replies(decoded, "ip -j -p route show", "RTM_GETROUTE", "RTM_NEWROUTE"):
+        h, a = v.h, v.a
         if a.get("RTA_TABLE", h["rtm_table"]).value != 254:
             continue  # ip route show lists table main
         e = {}
@@ -434,13 +419,11 @@ def test_route_dump_matches_ip_json(decoded):
 
 def test_link_dump_matches_ip_json(decoded):
     want = _json("iproute2.ip-link.json")
-    msgs = route_messages(decoded(IPROUTE2))
-    log = (SAMPLES / "iproute2.log").read_text()
-    replies = _dump_replies(msgs, _command_time(log, "ip -j -p link show"), "RTM_GETLINK", "RTM_NEWLINK")
-    names = {_hdr(m)["ifi_index"].value: _attrs(m)["IFLA_IFNAME"].value for m in replies}
+    replies = _dump_replies(decoded, "ip -j -p link show", "RTM_GETLINK", "RTM_NEWLINK")
+    names = {v.hv("ifi_index"): v.av("IFLA_IFNAME") for _, v in replies}
     ours = []
-    for m in replies:
-        h, a = _hdr(m), _attrs(m)
+    for m, v in replies:
+        h, a = v.h, v.a
         flags = m.summary.split("<", 1)[1].split(">", 1)[0].split(",")
         e = {"ifindex": h["ifi_index"].value, "ifname": a["IFLA_IFNAME"].value, "flags": flags,
              "mtu": a["IFLA_MTU"].value, "qdisc": a["IFLA_QDISC"].value,
