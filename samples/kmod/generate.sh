@@ -46,17 +46,24 @@ cat > "$WORK/scenario.sh" <<'EOF'
 exec 2>&1
 K="$KMOD"; C="$K/rtmgr/rtmgrctl"
 LOG=""
+words() {   # the arguments as a shell would need them typed
+    local w out=""
+    for w in "$@"; do
+        case "$w" in *[[:space:]]*) out+=" \"$w\"" ;; *) out+=" $w" ;; esac
+    done
+    echo "${out# }"
+}
 run() {   # run ARGS...: rtmgrctl with its output in the current log
-    echo "\$ rtmgrctl $*" >> "$LOG"
+    echo "\$ rtmgrctl $(words "$@")" >> "$LOG"
     timeout 60 "$C" "$@" >> "$LOG" 2>&1
     echo "# exit $?" >> "$LOG"
 }
 cap_start() {
-    tcpdump -U -n -i nlmon0 -w "$OUT/$1.pcap" 2> "$OUT/$1.tcpdump.err" &
+    tcpdump --immediate-mode -U -n -i nlmon0 -w "$OUT/$1.pcap" 2> "$OUT/$1.tcpdump.err" &
     CAP=$!
     for _ in $(seq 1 100); do grep -q "listening on" "$OUT/$1.tcpdump.err" 2>/dev/null && break; sleep 0.1; done
 }
-cap_stop() { sleep 0.5; kill -INT "$CAP"; wait "$CAP"; }
+cap_stop() { sleep 1; kill -INT "$CAP"; wait "$CAP"; }
 mon_start() {   # mon_start LOGFILE ARGS...
     local f="$1"; shift
     echo "\$ rtmgrctl $* monitor --count 7 --timeout 60" > "$f"
@@ -79,7 +86,8 @@ run --proto 2 --flags 1 greet "no ack wanted"
 run --proto 2 send 20 41424344            # string without its NUL
 run --proto 2 send 20                     # empty greeting
 run --proto 2 send 42 00000000            # unknown type
-run --proto 2 senddgram 0800000014000000  # datagram shorter than a header
+# (a datagram shorter than a header is exercised by tests/vm/test_kmod.py only:
+#  tshark does not show such a frame as netlink, so the tshark cross-check skips it)
 rmmod nlgreet
 insmod "$K/rtmgr/rtmgr.ko" proto=2 || exit 1
 echo "# rtmgr.ko proto=2" >> "$LOG"

@@ -60,14 +60,14 @@ step() {
 fact() { echo "$1=$2" >> "$R/facts.txt"; }
 
 cap_start() {   # cap_start NAME: tcpdump on nlmon0 into $OUT/NAME.pcap
-    tcpdump -U -n -i nlmon0 -w "$OUT/$1.pcap" 2> "$OUT/$1.tcpdump.err" &
+    tcpdump --immediate-mode -U -n -i nlmon0 -w "$OUT/$1.pcap" 2> "$OUT/$1.tcpdump.err" &
     CAP=$!
     for _ in $(seq 1 100); do
         grep -q "listening on" "$OUT/$1.tcpdump.err" 2>/dev/null && break
         sleep 0.1
     done
 }
-cap_stop() { sleep 0.5; kill -INT "$CAP"; wait "$CAP"; }
+cap_stop() { sleep 1; kill -INT "$CAP"; wait "$CAP"; }
 
 monitor_start() {   # monitor_start GROUP ARGS...: background event monitor
     local d="$R/$1"; shift
