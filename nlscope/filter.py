@@ -35,7 +35,8 @@ class FilterError(Exception):
     def __init__(self, msg: str, column: int):
         super().__init__(f"filter: column {column}: {msg}")
         self.msg = msg
-        self.column = column
+        self.column = column  # from 1, as the message says
+        self.offset = column - 1  # from 0, an index into the text (for an editor's cursor)
 
     def caret(self, text: str, indent: str = "    ") -> str:
         """The filter text and a caret under the column (two lines)."""

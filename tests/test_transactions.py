@@ -391,3 +391,20 @@ def test_samples_cli_and_library_agree():
     pairs = list(correlate(Decoder(default_registry()).messages(CaptureReader(path))))
     want = [m.number for m, t in pairs if t is None or m is t.messages[0]]
     assert numbers == want
+
+
+def test_real_trace_capture_pairs_within_the_process():
+    """tests/fixtures/trace/client.strace: a client sending dumps and GETs every way
+    the syscalls allow (sendmmsg, recvmmsg, MSG_PEEK...), traced with strace."""
+    trace = pytest.importorskip("nlscope.trace")
+    path = FIXTURES / "trace" / "client.strace"
+    if not path.is_file():
+        pytest.skip(f"{path} missing")
+    with open(path) as f:
+        frames = list(trace.StraceParser().parse(f))
+    ts = list(transactions(Decoder(default_registry()).messages(frames)))
+    requests = [t for t in ts if t.kind == "request"]
+    assert len(requests) >= 5 and all(t.status == "ok" for t in ts)
+    for t in requests:
+        assert t.pid is not None and all(m.frame.pid == t.pid for m in t.messages)
+        assert t.portid is not None and [m.frame.direction for m in t.messages[1:]] == ["in"] * (len(t.messages) - 1)
