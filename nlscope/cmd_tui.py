@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 import argparse
-import importlib
+import importlib.util
 import os
+import shutil
 import sys
 
 from .pcapio import CaptureError, CaptureReader
@@ -35,28 +36,27 @@ def add_parser(subparsers, common) -> None:
     p.set_defaults(func=cmd_tui)
 
 
-def _live_source(iface: str, decoder):
-    """A live source from nlscope.capture. The capture runs with its own privileges
-    (a helper process); the TUI only reads what it streams."""
-    from .tui.source import FrameSource, StreamSource
+def capture_argv(iface: str) -> list[str]:
+    """The helper that captures: `nlscope capture -i IFACE -w -` streaming pcapng to us.
+    It needs CAP_NET_RAW (and CAP_NET_ADMIN to create the interface); the TUI needs
+    nothing, so without those the helper runs through `sudo -n`."""
+    argv = [sys.executable, "-m", "nlscope", "capture", "-i", iface, "-w", "-", "-q"]
     try:
-        cap = importlib.import_module("nlscope.capture")
+        from .capture import missing_caps
+        missing = missing_caps(12, 13)  # CAP_NET_ADMIN, CAP_NET_RAW
     except ImportError:
-        raise TuiError("live capture needs nlscope.capture (not installed in this build); "
-                       f"meanwhile: capture with `tcpdump -i {iface} -w FILE` and run "
-                       "`nlscope tui --follow FILE`") from None
-    for name in ("tui_argv", "capture_argv"):  # a helper command streaming pcapng to stdout
-        fn = getattr(cap, name, None)
-        if fn is not None:
-            return StreamSource(None, decoder, argv=list(fn(iface)), label=iface)
-    for name in ("live_frames", "open_live", "capture_frames", "frames"):
-        fn = getattr(cap, name, None)
-        if fn is not None:
-            frames = fn(iface)
-            drops = getattr(frames, "drops", None)
-            return FrameSource(frames, decoder, label=iface,
-                               drops=(lambda: frames.drops) if drops is not None else None)
-    raise TuiError("nlscope.capture offers no live source the TUI knows")
+        missing = [] if os.geteuid() == 0 else ["CAP_NET_RAW"]
+    if missing and shutil.which("sudo"):
+        argv = ["sudo", "-n", *argv]
+    return argv
+
+
+def _live_source(iface: str, decoder):
+    from .tui.source import StreamSource
+    if importlib.util.find_spec("nlscope.cmd_capture") is None:
+        raise TuiError("live capture needs nlscope's capture command (not in this build); "
+                       f"meanwhile: `tcpdump -i {iface} -w FILE` and `nlscope tui --follow FILE`")
+    return StreamSource(None, decoder, argv=capture_argv(iface), label=iface)
 
 
 def build_app(args):

@@ -9,6 +9,8 @@ indexing, filtering, searching, statistics and saving run in worker threads.
 from __future__ import annotations
 
 import os
+import sys
+import time
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -32,7 +34,8 @@ from .source import FileSource, Source
 from .stats_screen import StatsScreen, compute_stats
 from .status import Legend, RateMeter, StatusBar
 from .txn_panel import TransactionPanel
-from .txns import PENDING, TxnIndex
+from .libtxn import LibraryTxns
+from .txns import TxnIndex
 from .view import Marks, MessageView, make_matcher, search_rows
 
 
@@ -99,6 +102,8 @@ class NlscopeApp(App[None]):
         self.index: CaptureIndex = source.index
         self.txns: TxnIndex = source.txns
         self.view = MessageView(self.index, self.txns)
+        self.library_txns = LibraryTxns(self.index, self.txns)
+        self.view.library_txns = self.library_txns
         self.marks = Marks()
         self.deterministic = deterministic
         self.initial_filter = filter_text
@@ -128,9 +133,20 @@ class NlscopeApp(App[None]):
 
     @property
     def message_list(self) -> MessageList:
-        return self.query_one(MessageList)
+        return self._panes["list"]
 
     def on_mount(self) -> None:
+        # The main screen's widgets, kept: queries from the app look at the top screen,
+        # which may be a dialog.
+        self._panes = {"list": self.query_one(MessageList), "tree": self.query_one(DetailTree),
+                       "hex": self.query_one(HexView), "txn": self.query_one(TransactionPanel),
+                       "status": self.query_one(StatusBar), "legend": self.query_one(Legend),
+                       "filter": self.query_one(FilterInput)}
+        # Workers are CPU-bound Python threads: hand the GIL back to the UI often, so a
+        # key press waits a millisecond, not the default 5 ms per event-loop turn.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(0.0005)
+        self.mounted_at = time.perf_counter()
         self.title = f"nlscope — {self.source.label}"
         if self.deterministic:
             for inp in self.query("Input"):
@@ -141,7 +157,7 @@ class NlscopeApp(App[None]):
         self.run_index()
         self.set_interval(0.1, self.tick)
         if self.initial_filter:
-            self.query_one(FilterInput).value = self.initial_filter
+            self._panes["filter"].value = self.initial_filter
             self.apply_filter(self.initial_filter)
 
     # -- background: index ------------------------------------------------------------
@@ -150,10 +166,13 @@ class NlscopeApp(App[None]):
         self.source.run()
 
     def tick(self) -> None:
+        if not getattr(self, "_panes", None) or not self.is_running:
+            return
         ix = self.index
         if ix.state_version != self._state_version:
             self._state_version = ix.state_version
             self.message_list.invalidate()
+            self.library_txns.clear()
             self._detail_for = None
         self._count_status()
         self.message_list.sync()
@@ -165,7 +184,8 @@ class NlscopeApp(App[None]):
         """Errors and unanswered requests, counted incrementally from the index."""
         txns = self.txns
         n = txns.done
-        if n == self._counted and not (self.index.complete and self._counted >= 0):
+        if n == self._counted:
+            self._unanswered = self.source.unanswered
             return
         ix = self.index
         for i in range(self._counted, n):
@@ -173,10 +193,7 @@ class NlscopeApp(App[None]):
             if (mt == 2 and ix.m_err[i]) or (mt == 3 and ix.m_err[i] < 0):
                 self._errors += 1
         self._counted = n
-        # unanswered can change for old transactions: count them all, cheaply, when idle
-        if self.index.complete and not getattr(self, "_unanswered_final", False):
-            self._unanswered = sum(1 for t in range(len(txns)) if txns.status(t) == PENDING)
-            self._unanswered_final = True
+        self._unanswered = self.source.unanswered
 
     def update_status(self) -> None:
         src = self.source
@@ -190,7 +207,7 @@ class NlscopeApp(App[None]):
             note = f"source: {src.error}"
         elif ix.warnings and not note:
             note = f"warning: {ix.warnings[-1]}"
-        self.query_one(StatusBar).show(
+        self._panes["status"].show(
             label=src.label, messages=ix.count, frames=ix.frames, shown=len(self.view),
             filtered=self.view.predicate is not None, errors=self._errors,
             unanswered=self._unanswered, live=src.live, rate=rate, drops=src.drops,
@@ -206,13 +223,19 @@ class NlscopeApp(App[None]):
     def show_selected(self, i: int | None) -> None:
         self._detail_for = i
         msg = self.index.message(i) if i is not None else None
-        self.query_one(DetailTree).show_message(msg)
-        self.query_one(HexView).show(msg, (msg.start, msg.end) if msg else None)
-        self.query_one(TransactionPanel).show(self.index, self.txns, i)
+        self._panes["tree"].show_message(msg)
+        self._panes["hex"].show(msg, (msg.start, msg.end) if msg else None)
+        lib_txn = None
+        if i is not None and self.library_txns.available:
+            try:
+                lib_txn = self.library_txns.for_message(i)[1]
+            except Exception:  # the library's view is a bonus; the index's stands
+                lib_txn = None
+        self._panes["txn"].show(self.index, self.txns, i, lib_txn)
 
     @on(DetailTree.SpanSelected)
     def _span(self, event: DetailTree.SpanSelected) -> None:
-        self.query_one(HexView).highlight(event.span)
+        self._panes["hex"].highlight(event.span)
 
     @on(MessageList.FollowChanged)
     def _follow_changed(self, event: MessageList.FollowChanged) -> None:
@@ -220,7 +243,7 @@ class NlscopeApp(App[None]):
 
     # -- filter ---------------------------------------------------------------------------
     def action_filter(self) -> None:
-        self.query_one(FilterInput).focus()
+        self._panes["filter"].focus()
 
     def action_focus_list(self) -> None:
         if self.screen.maximized is not None:
@@ -473,13 +496,14 @@ class NlscopeApp(App[None]):
         self.message_list.styles.height = f"{self.list_pct}%"
 
     def action_legend(self) -> None:
-        self.query_one(Legend).toggle_class("hidden")
+        self._panes["legend"].toggle_class("hidden")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_groups()))
 
     def on_unmount(self) -> None:
         self.source.close()
+        sys.setswitchinterval(getattr(self, "_switch_interval", 0.005))
 
 
 def help_groups() -> list[tuple[str, list[tuple[str, str]]]]:

@@ -1,10 +1,11 @@
 """The display filter, as the TUI uses it: compile, validate (with the error's
 column), field names for completion.
 
-The language is nlscope.filter's (compile_filter(text) -> predicate over a Message,
-FilterError(msg, column), field_names()). Until that module is installed, a plain
-fallback keeps the filter bar working: every word must occur in the message's line
-(family, type, flags, Info), case-insensitively; `!word` must not.
+The language is nlscope.filter's: compile_filter(text) -> Filter, called with
+(message, transaction) and telling by `needs_txn` whether it reads the transaction;
+FilterError(msg, column from 1); field_names(). Without that module (a trimmed
+build), a plain fallback keeps the bar working: every word must occur in the
+message's line (family, type, flags, Info), case-insensitively; `!word` must not.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from ..model import Message
 
-Predicate = Callable[[Message], bool]
+Predicate = Callable[..., bool]  # (message, transaction or None) -> bool; .needs_txn
 
 
 @dataclass(slots=True)
@@ -39,19 +40,16 @@ def have_library() -> bool:
 
 def compile_filter(text: str) -> Predicate | None:
     """A predicate for `text`, None for an empty filter; FilterProblem if invalid."""
-    text = text.strip()
-    if not text:
-        return None
+    if not text.strip():
+        return None  # (positions count in the text as typed: no stripping)
     lib = _library()
     if lib is not None:
         try:
             pred = lib.compile_filter(text)
         except lib.FilterError as e:
             col = getattr(e, "column", None)
-            if col is None and len(e.args) > 1 and isinstance(e.args[1], int):
-                col = e.args[1]
             msg = getattr(e, "msg", None) or (e.args[0] if e.args else str(e))
-            raise FilterProblem(str(msg), col) from None
+            raise FilterProblem(str(msg), col - 1 if isinstance(col, int) and col > 0 else None) from None
         return pred
     return _fallback(text)
 
@@ -66,9 +64,10 @@ def _fallback(text: str) -> Predicate:
         else:
             want.append(w)
 
-    def pred(m: Message) -> bool:
+    def pred(m: Message, txn=None) -> bool:
         line = " ".join((m.family, m.type_name or "", ",".join(m.flag_names), m.summary)).lower()
         return all(w in line for w in want) and not any(w in line for w in reject)
+    pred.needs_txn = False  # type: ignore[attr-defined]
     return pred
 
 

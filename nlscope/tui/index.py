@@ -277,7 +277,7 @@ class FileScanner:
     """Indexes a pcap/pcapng file by its records, resumably: a file that is still being
     written is scanned up to its last whole record, and scanned again from there."""
 
-    CHUNK = 1 << 20
+    CHUNK = 1 << 18
 
     def __init__(self, path: str, index: CaptureIndex):
         self.path = path

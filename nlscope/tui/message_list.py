@@ -2,6 +2,7 @@
 rendered (and so decoded); a million rows cost nothing until they are scrolled to."""
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 
 from rich.segment import Segment
@@ -67,6 +68,7 @@ class MessageList(ScrollView, can_focus=True):
         self._generation = -1
         self._cache: OrderedDict[tuple, object] = OrderedDict()
         self._selected: int | None = None
+        self.first_row_painted_at: float | None = None  # perf_counter (benchmarks)
 
     @property
     def index(self) -> CaptureIndex:
@@ -210,6 +212,8 @@ class MessageList(ScrollView, can_focus=True):
             if len(self._cache) > 600:
                 self._cache.popitem(last=False)
         strip = self._strip(text, width)
+        if self.first_row_painted_at is None:
+            self.first_row_painted_at = time.perf_counter()
         if row == self.cursor:
             strip = strip.apply_style(CURSOR_STYLE if self.has_focus else
                                       Style(bgcolor="#3a3a3a", bold=True))

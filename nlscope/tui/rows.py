@@ -9,7 +9,7 @@ from rich.text import Text
 from ..decode import errno_name
 from ..model import Message
 from .index import CaptureIndex
-from .txns import ERROR, NOTIFY, PENDING, STATUS_NAMES, TxnIndex
+from .txns import ERROR, HOW, NOTIFY, STATUS_NAMES, WAITING, TxnIndex
 
 FAMILY_COLORS = {
     "route": "#5fafff",
@@ -124,7 +124,7 @@ def status_text(txns: TxnIndex, t: int) -> str:
     err = txns.t_err[t]
     if st == ERROR and err:
         return f"error {errno_name(err) or err}"
-    return STATUS_NAMES[st]
+    return f"ok ({HOW[st]})" if st in HOW else STATUS_NAMES[st]
 
 
 def cells_for_txn(ix: CaptureIndex, txns: TxnIndex, t: int) -> dict[str, str]:
@@ -158,7 +158,7 @@ def row_status_style(ix: CaptureIndex, txns: TxnIndex, i: int, by_txn: bool) -> 
     if by_txn:
         if st == ERROR:
             return ERROR_STYLE
-        if st == PENDING:
+        if st in WAITING:
             return UNANSWERED_STYLE
         return NOTIFY_STYLE if st == NOTIFY else None
     mtype = ix.m_type[i]
@@ -166,7 +166,7 @@ def row_status_style(ix: CaptureIndex, txns: TxnIndex, i: int, by_txn: bool) -> 
         return ERROR_STYLE
     if st == ERROR and ix.is_request(i):
         return ERROR_STYLE
-    if st == PENDING and ix.is_request(i):
+    if st in WAITING and ix.is_request(i):
         return UNANSWERED_STYLE
     if mtype < 0:
         return MALFORMED_STYLE

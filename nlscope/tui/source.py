@@ -14,6 +14,7 @@ The TUI itself never needs privileges: whatever captures runs elsewhere.
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import subprocess
 import tempfile
@@ -27,7 +28,7 @@ from ..frame import Frame
 from .index import CaptureIndex, FileScanner, FileStore, FrameFeeder
 from .txns import TxnIndex
 
-BATCH = 20_000  # messages indexed between two transaction updates
+BATCH = 2_000  # messages indexed between two transaction updates (and GIL yields)
 
 
 class Source:
@@ -41,6 +42,8 @@ class Source:
         self.stop = threading.Event()
         self.error: str | None = None
         self.finished = False
+        self.unanswered = 0  # requests still waiting (counted by the worker, not the UI)
+        self._counted_at = 0.0
 
     @property
     def drops(self) -> int | None:
@@ -54,8 +57,12 @@ class Source:
         self.stop.set()
         self.index.close()
 
-    def _pair(self) -> None:
+    def _pair(self, final: bool = False) -> None:
         self.txns.update()
+        now = time.monotonic()
+        if final or (self.live and now - self._counted_at > 2.0):
+            self.unanswered = self.txns.count_waiting()
+            self._counted_at = now
 
 
 class FileSource(Source):
@@ -75,12 +82,13 @@ class FileSource(Source):
                 added = sc.scan(final=not self.live, budget=BATCH, stop=self.stop)
                 self._pair()
                 if added:
+                    time.sleep(0)  # let the UI thread have the GIL
                     continue
                 if not self.live or self.index.complete:
                     break
                 time.sleep(self.poll)
         finally:
-            self._pair()
+            self._pair(final=True)
             if not self.live:
                 self.index.complete = True
             self.finished = True
@@ -138,7 +146,7 @@ class StreamSource(Source):
                     break
                 time.sleep(0.1)
         finally:
-            self._pair()
+            self._pair(final=True)
             self.index.complete = True
             self.finished = True
             if self.proc is not None and self.proc.poll() is not None and self.proc.returncode:
@@ -176,22 +184,36 @@ class FrameSource(Source):
     def drops(self) -> int | None:
         return self._drops() if self._drops else self.feeder.drops
 
-    def run(self) -> None:
-        n = 0
+    def _pull(self, q: queue.Queue) -> None:
+        """Iterate the source on a daemon thread: a blocking live source (a socket
+        waiting for traffic) never keeps the TUI from quitting."""
         try:
             for fr in self.frames:
+                q.put(fr)
                 if self.stop.is_set():
                     break
-                self.feeder.feed(fr)
-                n += 1
-                if n % 256 == 0:
-                    self._pair()
-                else:
-                    self.txns.update()
         except Exception as e:  # a live source failing must not take the UI down
             self.error = f"{type(e).__name__}: {e}"
         finally:
-            self._pair()
+            q.put(None)
+
+    def run(self) -> None:
+        q: queue.Queue = queue.Queue(maxsize=4096)
+        threading.Thread(target=self._pull, args=(q,), name="nlscope-live", daemon=True).start()
+        try:
+            while not self.stop.is_set():
+                try:
+                    fr = q.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if fr is None:
+                    break
+                self.feeder.feed(fr)
+                self.txns.update()
+                if self.live:
+                    self._pair()
+        finally:
+            self._pair(final=True)
             self.index.complete = True
             self.finished = True
 

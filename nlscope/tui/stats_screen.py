@@ -30,7 +30,7 @@ class Stats:
     status: Counter = field(default_factory=Counter)
     latencies_ns: list[int] = field(default_factory=list)
     malformed: int = 0
-    extra: list[tuple[str, str]] = field(default_factory=list)  # from nlscope.stats
+    library_text: str | None = None  # nlscope.stats' report
 
     def percentiles(self) -> dict[str, int]:
         lat = sorted(self.latencies_ns)
@@ -82,24 +82,43 @@ def compute_stats(ix: CaptureIndex, txns: TxnIndex, rows=None, cancelled=lambda:
         if info_first != info_last and ix.is_request(info_first):
             st.latencies_ns.append(ix.ts(info_last) - ix.ts(info_first))
     st.frames = len(frames)
-    st.extra = _library_extra(ix, rows)
+    st.library_text = _library_text(ix, rows, cancelled)
     return st
 
 
-def _library_extra(ix: CaptureIndex, rows) -> list[tuple[str, str]]:
-    """Lines from nlscope.stats, when that module is installed and small enough to run."""
+LIBRARY_LIMIT = 200_000  # messages: above, the index's counts alone (decoding all is slow)
+
+
+def _library_text(ix: CaptureIndex, rows, cancelled) -> str | None:
+    """nlscope.stats' full report (per-request latency, extack texts, talkers), when
+    the library is installed and the shown messages are few enough to decode."""
     try:
         lib = importlib.import_module("nlscope.stats")
+        tlib = importlib.import_module("nlscope.transactions")
     except ImportError:
-        return []
-    fn = getattr(lib, "summary_lines", None)
-    if fn is None or ix.count > 200_000:
-        return []
+        return None
+    which = range(ix.count) if rows is None else list(rows)
+    if len(which) > LIBRARY_LIMIT:
+        return None
+    st = lib.Stats()
+    txns: dict[int, object] = {}
+
+    def msgs():
+        for k, i in enumerate(which):
+            if k % 5000 == 0 and cancelled():
+                return
+            fi = ix.m_frame[i]
+            yield ix.decoder.decode(ix.frame_messages(fi)[i - ix.fr_first[fi]])
     try:
-        msgs = (ix.message(i) for i in (range(ix.count) if rows is None else rows))
-        return [(str(a), str(b)) for a, b in fn(msgs)]
-    except Exception:
-        return []
+        for m, t in tlib.correlate(msgs()):
+            st.add_message(m, t)
+            if t is not None:
+                txns.setdefault(id(t), t)
+        for t in txns.values():
+            st.add_transaction(t)
+        return st.text()
+    except Exception as e:  # the report is a bonus: the counts above stand
+        return f"(nlscope.stats failed: {type(e).__name__}: {e})"
 
 
 def stats_renderable(st: Stats, title: str) -> Table:
@@ -157,13 +176,9 @@ def stats_renderable(st: Stats, title: str) -> Table:
     right.add_row("")
     right.add_row(lat)
     outer.add_row(types, right)
-    if st.extra:
-        more = Table(title="nlscope.stats", title_justify="left", show_edge=False)
-        more.add_column("")
-        more.add_column("")
-        for a, b in st.extra:
-            more.add_row(a, b)
-        outer.add_row(more, "")
+    if st.library_text:
+        outer.add_row(Text("\nnlscope stats report", "bold underline #87d7ff"), "")
+        outer.add_row(Text(st.library_text, no_wrap=True), "")
     return outer
 
 

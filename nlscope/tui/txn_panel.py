@@ -13,22 +13,35 @@ from .txns import TxnIndex, TxnInfo
 HEAD, TAIL = 6, 4
 
 
-def txn_text(ix: CaptureIndex, info: TxnInfo | None, current: int | None) -> Text:
+def txn_text(ix: CaptureIndex, info: TxnInfo | None, current: int | None, lib_txn=None) -> Text:
     t = Text(no_wrap=True, overflow="ellipsis")
     if info is None:
         t.append("no transaction", "dim")
         return t
     t.append(f"Transaction {info.id + 1}", "bold")
     t.append("  ")
-    style = ERROR_STYLE if info.status == "error" else UNANSWERED_STYLE if info.status == "unanswered" else "bold #87d787"
-    label = info.status
-    if info.status == "error" and info.error:
+    status = lib_txn.status if lib_txn is not None and lib_txn.status != "open" else info.status
+    waiting = status in ("unanswered", "incomplete", "open")
+    style = ERROR_STYLE if status == "error" else UNANSWERED_STYLE if waiting else "bold #87d787"
+    label = status
+    if status == "error" and info.error:
         from ..decode import errno_name
         label = f"error {info.error} {errno_name(info.error) or ''}".rstrip()
     t.append(f" {label} ", style)
     if info.latency_ns is not None:
         t.append(f"  latency {fmt_latency(info.latency_ns)}")
-    t.append(f"\n{len(info.members)} messages, {info.replies} replies\n\n")
+    t.append(f"\n{len(info.members)} messages, {info.replies} replies")
+    if lib_txn is not None:
+        t.append(f", expects {lib_txn.expects}\n")
+        t.append(lib_txn.describe(), "italic")
+        if lib_txn.extack:
+            t.append("\nextack: ", "bold")
+            t.append(lib_txn.extack, "bold #ffaf5f")
+        if lib_txn.error_attr:
+            t.append(f"  at {lib_txn.error_attr}", "bold #ffaf5f")
+        if lib_txn.caused_by is not None:
+            t.append(f"\ncaused by message {lib_txn.caused_by}")
+    t.append("\n\n")
     mem = info.members
     shown: list[int | None]
     if len(mem) > HEAD + TAIL + 1:
@@ -88,8 +101,9 @@ class TransactionPanel(VerticalScroll):
     def compose(self):
         yield Static(id="txn-body")
 
-    def show(self, ix: CaptureIndex, txns: TxnIndex, i: int | None) -> None:
+    def show(self, ix: CaptureIndex, txns: TxnIndex, i: int | None, lib_txn=None) -> None:
         t = txns.of(i) if i is not None else -1
         self.info = txns.info(t) if t >= 0 else None
         self.current = i
-        self.query_one("#txn-body", Static).update(txn_text(ix, self.info, i))
+        self.lib_txn = lib_txn
+        self.query_one("#txn-body", Static).update(txn_text(ix, self.info, i, lib_txn))

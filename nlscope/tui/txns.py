@@ -23,11 +23,12 @@ NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK = 0x1, 0x2, 0x4
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 NLM_F_DUMP = 0x300
 
-# transaction status
-PENDING, ACKED, ERROR, DONE, REPLIED, NOTIFY, SENT, ORPHAN = range(8)
-STATUS_NAMES = {PENDING: "unanswered", ACKED: "ack", ERROR: "error", DONE: "done",
-                REPLIED: "replied", NOTIFY: "notification", SENT: "sent", ORPHAN: "orphan"}
-OPEN = frozenset({PENDING})
+# transaction status; names as nlscope.transactions (and the filter's txn.status) say
+PENDING, ACKED, ERROR, DONE, REPLIED, NOTIFY, SENT, ORPHAN, INCOMPLETE = range(9)
+STATUS_NAMES = {PENDING: "unanswered", ACKED: "ok", ERROR: "error", DONE: "ok", REPLIED: "ok",
+                NOTIFY: "event", SENT: "no_reply", ORPHAN: "orphan", INCOMPLETE: "incomplete"}
+HOW = {ACKED: "ack", DONE: "done", REPLIED: "reply"}  # how an ok transaction ended
+WAITING = frozenset({PENDING, INCOMPLETE})
 
 
 @dataclass(slots=True)
@@ -156,7 +157,7 @@ class TxnIndex:
         if s == PENDING:
             exp = self.t_expect[t]
             if exp & 4:
-                return PENDING  # replies came, the end did not
+                return INCOMPLETE  # replies came, the end did not
             if not exp & 3 and not self._is_get(t):
                 return SENT
         return s
@@ -188,6 +189,10 @@ class TxnIndex:
         lat = ix.ts(last) - ix.ts(first) if req is not None and len(mem) > 1 else None
         replies = sum(1 for i in mem[1:] if ix.m_type[i] not in (NLMSG_ERROR, NLMSG_DONE))
         return TxnInfo(t, STATUS_NAMES[st], self.t_err[t], mem, req, end, lat, replies)
+
+    def count_waiting(self) -> int:
+        return sum(1 for t in range(len(self.t_first)) if self.t_status[t] == PENDING
+                   and self.status(t) in WAITING)
 
     def of(self, i: int) -> int:
         return self.m_txn[i] if i < len(self.m_txn) else -1

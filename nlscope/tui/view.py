@@ -33,6 +33,7 @@ class MessageView:
         self._txn_done = 0
         self._txn_seen: set[int] = set()
         self.generation = 0  # changes whenever the rows are replaced
+        self.library_txns = None  # libtxn.LibraryTxns: transactions for txn.* filters
 
     # -- rows -------------------------------------------------------------------------
     def _msg_rows_len(self) -> int:
@@ -135,23 +136,30 @@ class MessageView:
     def run_filter(self, cancelled: Callable[[], bool], live: Callable[[], bool] | None = None,
                    batch: int = 2000) -> None:
         """Worker body: test messages in order, appending matches; keep going while the
-        index grows (`live()` true), stop when cancelled or the capture is complete."""
+        index grows (`live()` true), stop when cancelled or the capture is complete.
+        A filter reading `txn.*` fields gets the message's library transaction."""
         pred, rows, ix = self.predicate, self.rows, self.index
         if pred is None or rows is None:
             self.filtering = False
             return
         gen = self.generation
+        needs_txn = getattr(pred, "needs_txn", False)
         try:
             while not cancelled() and gen == self.generation:
                 stop = min(ix.count, self.filter_done + batch)
                 if stop > self.filter_done:
                     for i, m in ix.iter_messages(self.filter_done, stop):
                         try:
-                            ok = pred(m)
+                            if needs_txn and self.library_txns is not None:
+                                ok = pred(*self.library_txns.for_message(i))
+                            else:
+                                ok = pred(m, None)
                         except Exception:  # a filter bug must not stop the scan
                             ok = False
                         if ok:
                             rows.append(i)
+                        if not i & 127:
+                            time.sleep(0)  # let the UI thread have the GIL
                     self.filter_done = stop
                     continue
                 if ix.complete and not (live and live()):

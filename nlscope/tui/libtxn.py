@@ -1,0 +1,74 @@
+"""nlscope.transactions' view of a message's transaction, for the detail pane and for
+filters that read `txn.*` fields.
+
+The index (txns.TxnIndex) groups messages from their headers at any capture size; the
+library's Tracker then judges one group at a time, decoded (status, expects, extack,
+the request attribute an error points at, events). Recent groups are cached.
+"""
+from __future__ import annotations
+
+import importlib
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from ..model import Message
+from .index import CaptureIndex
+from .txns import TxnIndex
+
+
+def _library():
+    try:
+        return importlib.import_module("nlscope.transactions")
+    except ImportError:
+        return None
+
+
+class LibraryTxns:
+    def __init__(self, index: CaptureIndex, txns: TxnIndex, size: int = 256):
+        self.index = index
+        self.txns = txns
+        self.lib = _library()
+        self.size = size
+        self._cache: OrderedDict[tuple[int, int], dict[int, tuple[Message, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def available(self) -> bool:
+        return self.lib is not None
+
+    def _group(self, t: int) -> dict[int, tuple[Message, Any]]:
+        key = (t, int(self.txns.t_count[t]))  # a growing (live) group is judged again
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        out: dict[int, tuple[Message, Any]] = {}
+        ix = self.index
+        tracker = self.lib.Tracker() if self.lib is not None else None
+        for j in self.txns.members(t):
+            fi = ix.m_frame[j]
+            m = ix.frame_messages(fi)[j - ix.fr_first[fi]]
+            ix.decoder.decode(m)
+            out[j] = (m, tracker.feed(m) if tracker is not None else None)
+        if tracker is not None:
+            tracker.flush()
+        with self._lock:
+            self._cache[key] = out
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return out
+
+    def for_message(self, i: int) -> tuple[Message, Any]:
+        """(the decoded message, its library Transaction or None)."""
+        t = self.txns.of(i)
+        if t < 0:
+            fi = self.index.m_frame[i]
+            m = self.index.frame_messages(fi)[i - self.index.fr_first[fi]]
+            return self.index.decoder.decode(m), None
+        return self._group(t)[i]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
