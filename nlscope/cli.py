@@ -105,7 +105,7 @@ def cmd_read(args) -> int:
             out.write(HEADER + "\n")
         # Every message with its transaction (pairing also names the attribute a capped
         # error's extack offset points at), in capture order; -Y keeps the matching ones.
-        for msg, txn in correlate(_messages(reader, decoder, args.count)):
+        for msg, txn in correlate(_messages(reader, decoder, args.count), registry=decoder.registry):
             seen += 1
             if first_ns is None:
                 first_ns = msg.frame.ts_ns
@@ -138,7 +138,7 @@ def _read_transactions(args, flt: Filter | None, reader: CaptureReader, decoder:
     first_ns = None
     if not args.quiet:
         out.write(TXN_HEADER + "\n")
-    for msg, txn in correlate(_messages(reader, decoder, args.count)):
+    for msg, txn in correlate(_messages(reader, decoder, args.count), registry=decoder.registry):
         seen += 1
         if first_ns is None:
             first_ns = msg.frame.ts_ns
@@ -195,7 +195,7 @@ def cmd_export(args) -> int:
                     yield m
 
             # (message, transaction) pairs: the export carries each message's "txn".
-            pairs = correlate(counted())
+            pairs = correlate(counted(), registry=decoder.registry)
             if flt is not None:
                 pairs = ((m, t) for m, t in pairs if flt(m, t))
             if args.format == "jsonl":

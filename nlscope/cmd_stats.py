@@ -34,7 +34,7 @@ def cmd_stats(args) -> int:
             seen += 1
             yield m
 
-    for m, t in correlate(counted(_messages(reader, decoder, args.count))):
+    for m, t in correlate(counted(_messages(reader, decoder, args.count)), registry=decoder.registry):
         if t is not None and m is t.messages[0]:
             if flt is None or any(flt(x, t) for x in t.messages):
                 st.add_transaction(t)

@@ -39,11 +39,20 @@ OK, ERROR, UNANSWERED, NO_REPLY, INCOMPLETE, ORPHAN, EVENT, OPEN = (
 STATUSES = (OK, ERROR, UNANSWERED, NO_REPLY, INCOMPLETE, ORPHAN, EVENT)
 ROLES = ("request", "reply", "ack", "error", "done", "event", "other")
 
-# Protocols whose notifications repeat the requester's seq and port id (rtnetlink and
-# nfnetlink call rtnl_notify/nfnetlink_send with them): there a NEW/DEL/SET request
-# gets no data reply unless it asked for an echo, so a message with its seq is an event.
-# Elsewhere (generic netlink, ...) a command of any kind may answer with one message.
-NOTIFYING_PROTOCOLS = frozenset({0, 12})
+# Families whose notifications repeat the requester's seq and port id (rtnetlink and
+# nfnetlink call rtnl_notify/nfnetlink_send with them; openvswitch's genl_notify; our
+# kmod/rtmgr on NETLINK_USERSOCK and as genl family RTMGR): there a NEW/DEL request gets
+# no data reply unless it asked for an echo, so a message with its seq is a notification
+# it caused. Elsewhere (most generic netlink families: nl80211 answers NEW_INTERFACE
+# with the new interface) any command may answer with one message. nlmon shows no
+# difference between the two: it is the family's habit, declared here, or by the
+# family's dissector: a Protocol may define notifies_with_request(msg) -> bool | None
+# (True: this request gets notifications, not replies; False: replies; None: default),
+# used when the Tracker is given the registry.
+NOTIFYING_PROTOCOLS = {0, 12}  # a SET-like ("other") request may still get a reply of its own type
+NOTIFYING_GENL_FAMILIES = {"ovs_datapath", "ovs_vport", "ovs_flow", "ovs_meter", "RTMGR"}
+# kmod/rtmgr's raw protocol (NETLINK_USERSOCK, or the number it was loaded on)
+NOTIFYING_TYPES = {"RT_CREATE", "RT_UPDATE", "RT_DELETE"}
 
 _HDR = {o: struct.Struct(o + "IHHII") for o in "<>"}
 
@@ -56,7 +65,7 @@ class Transaction:
                  "dump", "want_ack", "want_echo", "want_reply", "multipart", "messages",
                  "replies", "first_answer", "last_answer", "end", "status", "errno",
                  "errno_name", "extack", "error_attr", "events", "caused_by", "cause_id",
-                 "closed_by", "last_ts", "last_no", "__weakref__")
+                 "closed_by", "last_ts", "last_no", "notifying", "__weakref__")
 
     def __init__(self, tid: int, kind: str, msg: Message):
         self.id = tid
@@ -86,6 +95,7 @@ class Transaction:
         self.closed_by: str | None = None  # done, ack, error, reply, expired, end
         self.last_ts = msg.frame.ts_ns
         self.last_no = msg.number
+        self.notifying = 0  # set by the tracker for requests: 0 replies, 1 rtnetlink-like, 2 notifies
 
     # -- what it is ----------------------------------------------------------------
     @property
@@ -311,6 +321,20 @@ def field_path_at(fields: list[Field], pos: int, path: tuple[str, ...] = ()) -> 
     return best
 
 
+def _notifying(msg: Message) -> int:
+    """Does this request's family send notifications with the requester's seq and port
+    id instead of replies? 0 no; 1 yes for NEW/DEL (rtnetlink, nfnetlink); 2 yes for
+    every request but a GET."""
+    if msg.protocol in NOTIFYING_PROTOCOLS:
+        return 1
+    name = msg.type_name or ""
+    if msg.protocol == 16 and name.split(" ", 1)[0] in NOTIFYING_GENL_FAMILIES:
+        return 2
+    if msg.protocol != 16 and name in NOTIFYING_TYPES:
+        return 2
+    return 0
+
+
 def _types_fit(protocol: int, req_type: int, reply_type: int) -> bool:
     if protocol == 0 and req_type >= 16 and reply_type >= 16:  # rtnetlink: NEW/DEL/GET/SET groups
         return (req_type - 16) >> 2 == (reply_type - 16) >> 2
@@ -334,7 +358,8 @@ class Tracker:
     """
 
     def __init__(self, *, timeout_ns: int = 5_000_000_000, quiet_ns: int = 500_000_000,
-                 max_gap: int = 100_000, recent: int = 4096):
+                 max_gap: int = 100_000, recent: int = 4096, registry: Any = None):
+        self.registry = registry  # for the families' own notifies_with_request(msg)
         self.timeout_ns = timeout_ns
         self.quiet_ns = quiet_ns
         self.max_gap = max_gap
@@ -343,7 +368,7 @@ class Tracker:
         self._waiting: OrderedDict[int, Transaction] = OrderedDict()  # least recently active first
         self._quiet: OrderedDict[int, Transaction] = OrderedDict()
         # closed requests, for linking late notifications: key -> (txn id, request number)
-        self._recent: OrderedDict[tuple[int, int, int | None], tuple[int, int]] = OrderedDict()
+        self._recent: OrderedDict[tuple[int, int, int | None], tuple[int, int, int]] = OrderedDict()
         self._next_id = 1
         self._now_ts = 0
         self.count = 0  # transactions made
@@ -380,8 +405,12 @@ class Tracker:
         if msg.is_fragment or msg.type is None:
             return None
         d = msg.frame.direction
-        if msg.flags & F_REQUEST and msg.type >= 16 and d != "in":
-            return self._request(msg)
+        # A request has NLM_F_REQUEST; a message with NLM_F_ACK but no NLM_F_REQUEST came
+        # from user space too (the kernel never sets ACK on what it sends) and gets its
+        # ACK: netlink_rcv_skb() skips such a message but acknowledges it.
+        if msg.flags & (F_REQUEST | F_ACK) and msg.type >= 16 and d != "in":
+            if not (d is None and msg.pid and self._copied_request(msg)):
+                return self._request(msg)
         if msg.type == NLMSG_ERROR:
             return self._error(msg)
         if msg.type == NLMSG_DONE:
@@ -403,9 +432,19 @@ class Tracker:
         t.want_reply = kind == "get" and not t.dump
         t.want_ack = bool(fl & F_ACK) and not t.dump  # the kernel never ACKs a dump
         t.want_echo = bool(fl & F_ECHO)
+        t.notifying = self._family_notifies(msg)
         self._open.setdefault((msg.protocol, msg.seq), []).append(t)
         self._queue(t).__setitem__(t.id, t)
         return t
+
+    def _family_notifies(self, msg: Message) -> int:
+        proto = self.registry.get(msg.protocol) if self.registry is not None else None
+        hook = getattr(proto, "notifies_with_request", None)
+        if hook is not None:
+            said = hook(msg)
+            if said is not None:
+                return 2 if said else 0
+        return _notifying(msg)
 
     def _queue(self, t: Transaction) -> OrderedDict[int, Transaction]:
         """Waiting for an answer (expires after timeout_ns), or quiet (quiet_ns): nothing
@@ -559,7 +598,7 @@ class Tracker:
 
     def _data(self, msg: Message) -> Transaction:
         multi = bool(msg.flags & F_MULTI)
-        caused: Transaction | tuple[int, int] | None = None
+        caused: Transaction | tuple[int, int, int] | None = None
         for t in self._candidates(msg):
             if t.kind == "orphan":
                 if multi:
@@ -591,16 +630,17 @@ class Tracker:
     def _is_reply(self, t: Transaction, msg: Message, multi: bool) -> bool:
         req = t.request
         if multi:
-            return t.dump or t.multipart or req.kind in ("get", "other") or t.want_echo or \
-                t.protocol not in NOTIFYING_PROTOCOLS
+            return t.dump or t.multipart or req.kind in ("get", "other") or t.want_echo or not t.notifying
         if t.dump or t.multipart:
             return False  # a dump's parts are all MULTI: this is a notification
         if t.want_reply:
             return t.replies == 0
         if t.want_echo:
             return True  # nlmon cannot tell the echo from the multicast copies
-        if t.protocol in NOTIFYING_PROTOCOLS:
+        if t.notifying == 1:
             return req.kind == "other" and t.replies == 0 and msg.type == req.type
+        if t.notifying:
+            return False
         return t.replies == 0
 
     def _reply(self, t: Transaction, msg: Message, multi: bool) -> None:
@@ -611,19 +651,31 @@ class Tracker:
         if not multi and not t.dump and not t.want_ack and t.kind == "request":
             self._close(t, OK, "reply", msg)
 
-    def _event(self, msg: Message, cause: Transaction | tuple[int, int] | None) -> Transaction:
+    def _event(self, msg: Message, cause: Transaction | tuple[int, int, int] | None) -> Transaction:
         t = self._new("event", msg)
         t.status = EVENT
         t.closed_by = "event"
-        if isinstance(cause, tuple):  # a request closed already
-            t.cause_id, t.caused_by = cause
+        if isinstance(cause, tuple):  # a request closed already: (id, number, type)
+            t.cause_id, t.caused_by = cause[0], cause[1]
         elif cause is not None:
             t.caused_by = cause.request.number if cause.request is not None else cause.number
             t.cause_id = cause.id
             cause.events.append(msg.number)
         return t
 
-    def _recent_cause(self, msg: Message) -> tuple[int, int] | None:
+    def _copied_request(self, msg: Message) -> bool:
+        """A kernel notification that repeats its request's flags (tc filters and actions:
+        tcf_fill_node() is given the request's nlmsg_flags, NLM_F_REQUEST included). It
+        carries the requester's port id where the request said 0, with the same seq and
+        type as a request still open or just closed."""
+        for t in self._open.get((msg.protocol, msg.seq), ()):
+            req = t.request
+            if req is not None and req.type == msg.type and not req.pid and t.portid in (None, msg.pid):
+                return True
+        r = self._recent.get((msg.protocol, msg.seq, msg.pid))
+        return r is not None and r[2] == msg.type
+
+    def _recent_cause(self, msg: Message) -> tuple[int, int, int] | None:
         r = self._recent
         return r.get((msg.protocol, msg.seq, msg.pid)) or r.get((msg.protocol, msg.seq, None))
 
@@ -646,7 +698,7 @@ class Tracker:
                 del self._open[key]
         if t.kind == "request" and (t.seq or t.portid):
             rk = (t.protocol, t.seq, t.portid)
-            self._recent[rk] = (t.id, t.request.number)
+            self._recent[rk] = (t.id, t.request.number, t.request.type)
             self._recent.move_to_end(rk)
             if len(self._recent) > self.recent_max:
                 self._recent.popitem(last=False)
@@ -679,10 +731,11 @@ class Tracker:
 
 # -- streams ---------------------------------------------------------------------------
 
-def correlate(messages: Iterable[Message], tracker: Tracker | None = None
+def correlate(messages: Iterable[Message], tracker: Tracker | None = None, registry: Any = None
               ) -> Iterator[tuple[Message, Transaction | None]]:
-    """Every message with its (final) transaction, in capture order."""
-    tr = tracker or Tracker()
+    """Every message with its (final) transaction, in capture order. Given the decoder's
+    registry, families may say how they answer (Protocol.notifies_with_request)."""
+    tr = tracker or Tracker(registry=registry)
     buf: deque[tuple[Message, Transaction | None]] = deque()
     for m in messages:
         t = tr.feed(m)
@@ -700,8 +753,9 @@ def correlate(messages: Iterable[Message], tracker: Tracker | None = None
         yield buf.popleft()
 
 
-def transactions(messages: Iterable[Message], tracker: Tracker | None = None) -> Iterator[Transaction]:
+def transactions(messages: Iterable[Message], tracker: Tracker | None = None,
+                 registry: Any = None) -> Iterator[Transaction]:
     """Every transaction once final, in the order of its first message."""
-    for m, t in correlate(messages, tracker):
+    for m, t in correlate(messages, tracker, registry):
         if t is not None and t.messages[0] is m:
             yield t

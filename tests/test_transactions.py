@@ -408,3 +408,98 @@ def test_real_trace_capture_pairs_within_the_process():
     for t in requests:
         assert t.pid is not None and all(m.frame.pid == t.pid for m in t.messages)
         assert t.portid is not None and [m.frame.direction for m in t.messages[1:]] == ["in"] * (len(t.messages) - 1)
+
+
+def test_tc_notification_repeating_the_request_flags():
+    """tc's notifications carry the request's flags, NLM_F_REQUEST too: with the
+    requester's port id where the request said 0, they are notifications (or the echo)."""
+    pairs = list(correlate(decoded(FIXTURES / "txn-tc.pcap", _tc_registry())))
+    assert [t.role_of(m) for m, t in pairs] == ["request", "event", "ack", "event", "request", "reply", "ack"]
+    assert [t.caused_by for m, t in pairs if t.kind == "event"] == [1, 1]
+    assert pairs[0][1].events == [2] and pairs[4][1].replies == 1 and pairs[4][1].status == "ok"
+
+
+def _tc_registry():
+    reg = route_registry()
+    reg.get(0).messages[44] = MessageType("RTM_NEWTFILTER", "new")
+    return reg
+
+
+def test_ack_without_request_flag_is_a_request():
+    """netlink_rcv_skb() acknowledges a message without NLM_F_REQUEST that asks for an ACK
+    (samples/kmod: `rtmgrctl --no-request`)."""
+    req = mk.nlmsg(20, mk.ACK, 1, 0, b"hi\0")
+    frames = [Frame(1, mk.T0, 2, mk.cooked(2) + req), Frame(2, mk.T0 + 1000, 2, mk.cooked(2) + mk.error(0, req, 305))]
+    (t,) = transactions(Decoder(Registry()).messages(frames))
+    assert (t.kind, t.status, t.portid, len(t.messages)) == ("request", "ok", 305, 2)
+
+
+def kmod_log(path):
+    """The client's own record of each exchange (rtmgrctl prints every message it sends
+    and receives): [(send fields, [recv fields...])] in order."""
+    out = []
+    for line in path.read_text().splitlines():
+        m = re.match(r"^(send|recv) (.*)$", line)
+        if not m:
+            continue
+        fields = dict(re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)', m.group(2)))
+        fields = {k: v.strip('"') for k, v in fields.items()}
+        if m.group(1) == "send":
+            out.append((fields, []))
+        else:
+            assert out and out[-1][0]["seq"] == fields["seq"] and out[-1][0]["portid"] == fields["portid"]
+            out[-1][1].append(fields)
+    return out
+
+
+@pytest.mark.parametrize("name", ["usersock", "genl"])
+def test_kmod_samples_pair_as_the_client_saw(name):
+    """samples/kmod: our own modules and client; the client logged what it sent and got
+    (not the notifications of its changes, which go to listeners)."""
+    path = SAMPLES / "kmod" / f"{name}.pcapng"
+    log = SAMPLES / "kmod" / f"{name}.log"
+    if not path.is_file() or not log.is_file():
+        pytest.skip(f"{path} or its log missing (samples/kmod/generate.sh)")
+    ts = [t for t in transactions(Decoder(default_registry()).messages(CaptureReader(path))) if t.kind == "request"]
+    by_key = {(t.seq, t.portid): t for t in ts}
+    checked = 0
+    for sent, got in kmod_log(log):
+        if not got:
+            continue  # nothing came back: no port id to find it by
+        where = f"{name}: {sent}"
+        t = by_key.get((int(sent["seq"]), int(sent["portid"])))
+        assert t is not None, where
+        answers = [m for m in t.messages[1:]]
+        assert [m.type for m in answers] == [int(g["type"].split("(")[1].rstrip(")"), 0) for g in got], where
+        errors = [g for g in got if g.get("error", "0") != "0"]
+        if errors:
+            assert t.status == "error" and t.errno == -int(errors[0]["error"]), where
+            assert t.extack == errors[0].get("extack"), where
+        else:
+            assert t.status == "ok", where
+        checked += 1
+    assert checked >= 15
+    assert not [t for t in ts if t.status in ("unanswered", "incomplete")]
+
+
+def test_a_family_says_whether_it_replies_or_notifies():
+    """The same bytes: a NEW request, a message with its seq and port id, the ACK. For
+    rtnetlink that message is a notification; a family that declares it answers NEW
+    requests (as nl80211 does) gets it as the reply."""
+    req = mk.route_req(5, mk.REQ | mk.ACK | mk.CREATE)
+    frames = [Frame(1, mk.T0, 0, mk.cooked(0) + req),
+              Frame(2, mk.T0 + 10, 0, mk.cooked(0) + mk.nlmsg(mk.NEWROUTE, 0, 5, 77, req[16:])),
+              Frame(3, mk.T0 + 20, 0, mk.cooked(0) + mk.error(0, req, 77))]
+
+    def roles(registry, pass_registry):
+        pairs = correlate(Decoder(registry).messages(frames), registry=registry if pass_registry else None)
+        return [t.role_of(m) for m, t in pairs]
+
+    class Replying(Protocol):
+        def notifies_with_request(self, msg):
+            return False
+    reg = route_registry()
+    assert roles(reg, True) == ["request", "event", "ack"]
+    reg.add(Replying(0, "route", reg.get(0).messages))
+    assert roles(reg, True) == ["request", "reply", "ack"]
+    assert roles(reg, False) == ["request", "event", "ack"]  # without the registry: the table's default
