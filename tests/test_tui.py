@@ -396,11 +396,14 @@ class Gate:
 
 
 async def wait_rows(app, pilot, n: int) -> None:
-    for _ in range(400):
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
         app.tick()
-        if app.message_list.row_count >= n:
+        if app.message_list.row_count >= n and app.index.count >= n:
             break
         await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)  # the source may still be adding the frame's other messages
+    app.tick()
     await pilot.pause()
 
 

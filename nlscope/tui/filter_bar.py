@@ -85,6 +85,10 @@ class FilterBar(Horizontal):
         padding: 0 1;
         background: $surface;
     }
+    FilterBar > FilterInput:focus, FilterBar > FilterInput.-invalid,
+    FilterBar > FilterInput.-invalid:focus {
+        border: none;
+    }
     FilterBar > FilterInput.-valid {
         background: #0f3d1a;
     }

@@ -1,0 +1,87 @@
+"""SVG snapshots of the main screens (pytest-textual-snapshot). Deterministic: the
+index is complete before the shot, no clock is shown, the cursor does not blink.
+
+After a deliberate change of the look (or of a dissector's Info text):
+    .venv/bin/python -m pytest tests/test_tui_snapshots.py --snapshot-update
+"""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from conftest import FIXTURES, SAMPLES
+
+from nlscope.tui.app import make_app
+from nlscope.tui.stats_screen import StatsScreen
+
+GOLDEN = str(FIXTURES / "golden.pcapng")
+MIXED = SAMPLES / "mixed.pcapng"
+SIZE = (160, 48)
+
+
+def settle(*keys: str, wait_for=None):
+    async def run(pilot):
+        app = pilot.app
+        for _ in range(1000):
+            if app.index.complete and app.source.finished and not app.view.filtering:
+                break
+            await asyncio.sleep(0.01)
+        app.tick()
+        await pilot.pause()
+        for k in keys:
+            await pilot.press(k)
+        if wait_for is not None:
+            for _ in range(500):
+                if wait_for(app):
+                    break
+                await asyncio.sleep(0.01)
+        for _ in range(200):
+            if not app.view.filtering and app.busy is None:
+                break
+            await asyncio.sleep(0.01)
+        app.tick()
+        await pilot.pause()
+    return run
+
+
+def test_main_screen(snap_compare):
+    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=SIZE,
+                        run_before=settle("j", "j", "j", "j", "j"))
+
+
+def test_detail_node_highlights_bytes(snap_compare):
+    # message 6 (error with extack), tree focused, cursor on a nested attribute
+    keys = ["j"] * 5 + ["tab"] + ["down"] * 14
+    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=SIZE,
+                        run_before=settle(*keys))
+
+
+def test_transaction_rows(snap_compare):
+    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=SIZE,
+                        run_before=settle("t", "j"))
+
+
+def test_filter_error_shown_while_typing(snap_compare):
+    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=SIZE,
+                        run_before=settle("slash", *"type", "space", "=", "=", "space", "("))
+
+
+def test_filtered_view(snap_compare):
+    assert snap_compare(make_app(GOLDEN, deterministic=True, filter_text="txn.status == error"),
+                        terminal_size=SIZE, run_before=settle())
+
+
+def test_statistics_screen(snap_compare):
+    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=SIZE,
+                        run_before=settle("S", wait_for=lambda a: isinstance(a.screen, StatsScreen)))
+
+
+def test_help_screen(snap_compare):
+    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=SIZE,
+                        run_before=settle("question_mark"))
+
+
+@pytest.mark.skipif(not MIXED.exists(), reason="samples/mixed.pcapng not generated")
+def test_mixed_sample(snap_compare):
+    assert snap_compare(make_app(str(MIXED), deterministic=True), terminal_size=SIZE,
+                        run_before=settle("G"))
