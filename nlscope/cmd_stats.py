@@ -17,6 +17,7 @@ def add_parser(subparsers, common) -> None:
 
 
 def cmd_stats(args) -> int:
+    from . import cli
     from .cli import _decoder, _filter, _finish, _messages, _warn
     from .pcapio import CaptureReader
     from .stats import Stats
@@ -24,7 +25,8 @@ def cmd_stats(args) -> int:
 
     flt = _filter(args)
     decoder = _decoder(args)
-    reader = CaptureReader(args.file, on_warning=_warn)
+    open_source = getattr(cli, "_open_source", None)  # FILE, or whatever sources read/export take
+    reader = open_source(args) if open_source else CaptureReader(args.file, on_warning=_warn)
     st = Stats(top=args.top)
     seen = 0
 
@@ -34,12 +36,17 @@ def cmd_stats(args) -> int:
             seen += 1
             yield m
 
-    for m, t in correlate(counted(_messages(reader, decoder, args.count)), registry=decoder.registry):
-        if t is not None and m is t.messages[0]:
-            if flt is None or any(flt(x, t) for x in t.messages):
-                st.add_transaction(t)
-        if flt is None or flt(m, t):
-            st.add_message(m, t)
+    try:
+        for m, t in correlate(counted(_messages(reader, decoder, args.count)), registry=decoder.registry):
+            if t is not None and m is t.messages[0]:
+                if flt is None or any(flt(x, t) for x in t.messages):
+                    st.add_transaction(t)
+            if flt is None or flt(m, t):
+                st.add_message(m, t)
+    finally:
+        close = getattr(cli, "_close_source", None)
+        if close:
+            close(reader)
     _finish(reader, seen)
     text = json.dumps(st.to_json(), indent=2, ensure_ascii=False) + "\n" if args.format == "json" else st.text()
     if args.quiet:
