@@ -163,7 +163,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=1_000_000)
     ap.add_argument("--capture", help="use (or create) this capture file")
-    ap.add_argument("--filter", default="nlmsg.type == NLMSG_ERROR")
+    ap.add_argument("--filter", default="type == NLMSG_ERROR")
     ap.add_argument("--keep", action="store_true", help="keep the generated capture")
     args = ap.parse_args()
     tmp = None
@@ -174,10 +174,14 @@ def main() -> int:
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         t = time.perf_counter()
         maker = ROOT / "bench" / "make_capture.py"
-        n = make_capture(path, args.messages)
-        print(f"generated {n} messages, {os.path.getsize(path) / 2**20:.1f} MB in "
-              f"{time.perf_counter() - t:.1f}s -> {path}" + (f" (bench/make_capture.py exists: {maker})"
-                                                            if maker.exists() else ""))
+        if maker.exists():  # the project's generator, when there is one
+            import subprocess
+            subprocess.run([sys.executable, str(maker), "--messages", str(args.messages), "-o", path],
+                           check=True)
+        else:
+            n = make_capture(path, args.messages)
+            print(f"generated {n} messages")
+        print(f"capture: {os.path.getsize(path) / 2**20:.1f} MB in {time.perf_counter() - t:.1f}s -> {path}")
     try:
         res = asyncio.run(_run_tui(path, args.filter))
     finally:
