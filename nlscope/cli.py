@@ -21,7 +21,7 @@ from .transactions import TXN_HEADER, correlate, txn_line
 
 
 # Modules named here add a subcommand: add_parser(subparsers, common) (e.g. "cmd_stats").
-EXTRA_COMMANDS: list[str] = ["cmd_tui", "cmd_stats"]
+EXTRA_COMMANDS: list[str] = ["cmd_tui", "cmd_stats", "cmd_capture", "cmd_trace"]
 
 
 class UsageError(Exception):
@@ -76,6 +76,26 @@ def _filter(args) -> Filter | None:
         raise UsageError(f"{e}\n{e.caret(text)}") from None
 
 
+def _open_source(args):
+    """The frames to read: a capture FILE, or (-i IFACE) a live nlmon capture."""
+    if getattr(args, "iface", None):
+        if args.file:
+            raise UsageError("give a capture FILE or -i IFACE, not both")
+        from .cmd_capture import open_live
+        return open_live(args.iface)
+    if not args.file:
+        raise UsageError("no capture FILE given (or -i IFACE to capture live)")
+    if args.file == "-":  # a pcapng stream, e.g. from `sudo nlscope capture -w -`
+        return CaptureReader(sys.stdin.buffer, on_warning=_warn)
+    return CaptureReader(args.file, on_warning=_warn)
+
+
+def _close_source(reader) -> None:
+    finish = getattr(reader, "finish_live", None)
+    if finish is not None:
+        finish()  # stop the live capture, print its statistics
+
+
 def _finish(reader: CaptureReader, seen: int) -> int:
     if seen == 0 and reader.skipped:
         raise CaptureError(f"{reader.path}: no netlink frames ({reader.skipped} frames of "
@@ -88,7 +108,7 @@ def cmd_read(args) -> int:
     if args.transactions and args.write:
         raise UsageError("-w writes messages; it does not go with --transactions")
     decoder = _decoder(args)
-    reader = CaptureReader(args.file, on_warning=_warn)
+    reader = _open_source(args)
     writer = None
     wfile = None
     if args.write:
@@ -127,6 +147,7 @@ def cmd_read(args) -> int:
     finally:
         if wfile:
             wfile.close()
+        _close_source(reader)
     return _finish(reader, seen)
 
 
@@ -170,7 +191,7 @@ def _progress(reader: CaptureReader, enabled: bool):
 def cmd_export(args) -> int:
     flt = _filter(args)
     decoder = _decoder(args)
-    reader = CaptureReader(args.file, on_warning=_warn)
+    reader = _open_source(args)
     to_file = args.output not in (None, "-")
     show_bar = to_file and sys.stderr.isatty() and not args.quiet
     out = open(args.output, "w", encoding="utf-8") if to_file else sys.stdout
@@ -205,6 +226,7 @@ def cmd_export(args) -> int:
     finally:
         if to_file:
             out.close()
+        _close_source(reader)
     return _finish(reader, seen)
 
 
@@ -213,8 +235,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"nlscope {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    def common(sp):
-        sp.add_argument("file", metavar="FILE", help="pcap or pcapng capture")
+    def common(sp, live=False):
+        if live:  # read/export: a file, or -i IFACE to capture live from nlmon
+            sp.add_argument("file", metavar="FILE", nargs="?", help="pcap or pcapng capture")
+            sp.add_argument("-i", dest="iface", metavar="IFACE",
+                            help="read live from this nlmon interface instead (needs root; "
+                                 "created if missing; Ctrl-C ends)")
+        else:
+            sp.add_argument("file", metavar="FILE", help="pcap or pcapng capture")
         sp.add_argument("-c", dest="count", type=int, metavar="N", help="stop after N messages")
         sp.add_argument("--dissector", action="append", metavar="FILE",
                         help="load a dissector plugin from a Python file (repeatable)")
@@ -226,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("-q", "--quiet", action="store_true", help="no per-message output")
 
     r = sub.add_parser("read", help="print one line per message (like tshark -r)")
-    common(r)
+    common(r, live=True)
     r.add_argument("-V", dest="verbose", action="store_true", help="full decoded tree")
     r.add_argument("-x", dest="hex", action="store_true", help="hex dump of each message")
     r.add_argument("-t", dest="time", choices=["r", "a", "e"], default="r",
@@ -240,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_read)
 
     e = sub.add_parser("export", help="export decoded messages as JSON or JSONL")
-    common(e)
+    common(e, live=True)
     e.add_argument("-o", dest="output", metavar="OUT", help="output file (default stdout)")
     e.add_argument("--format", choices=["json", "jsonl"], default="jsonl")
     e.add_argument("-Y", dest="filter", metavar="FILTER", help="export only messages matching this display filter")

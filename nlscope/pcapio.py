@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -43,6 +44,49 @@ LINKTYPE_NAMES = {LINKTYPE_NETLINK: "NETLINK", LINKTYPE_LINUX_SLL: "LINUX_SLL",
 
 class CaptureError(Exception):
     """The file cannot be read as a capture at all (one clear line for the user)."""
+
+
+# The process of a frame (trace captures), kept as an EPB comment Wireshark shows too.
+_PROCESS_COMMENT = re.compile(r"pid=(\d+)(?: comm=(.*))?\Z", re.S)
+
+
+def process_comment(pid: int, comm: str | None) -> str:
+    return f"pid={pid}" + (f" comm={comm}" if comm is not None else "")
+
+
+def parse_process_comment(text: str) -> tuple[int, str | None] | None:
+    m = _PROCESS_COMMENT.match(text)
+    return (int(m.group(1)), m.group(2)) if m else None
+
+
+class _Prefixed:
+    """A sequential binary stream with bytes already read put back in front (a pipe
+    cannot seek back over the magic number)."""
+
+    def __init__(self, f: BinaryIO, head: bytes):
+        self._f, self._head, self._pos = f, head, 0
+
+    def read(self, n: int) -> bytes:
+        out = b""
+        if self._head:
+            out, self._head = self._head[:n], self._head[n:]
+        while len(out) < n:
+            chunk = self._f.read(n - len(out))
+            if not chunk:
+                break
+            out += chunk
+        self._pos += len(out)
+        return out
+
+    def tell(self) -> int:
+        return self._pos
+
+    @property
+    def closed(self) -> bool:
+        return self._f.closed
+
+    def close(self) -> None:
+        self._f.close()
 
 
 def linktype_name(lt: int) -> str:
@@ -98,25 +142,42 @@ class CaptureReader:
     link types. `on_warning` (if given) is called as each warning happens.
     """
 
-    def __init__(self, path: str | os.PathLike, on_warning: Callable[[str], None] | None = None):
-        self.path = os.fspath(path)
+    def __init__(self, path: str | os.PathLike | BinaryIO,
+                 on_warning: Callable[[str], None] | None = None):
+        # `path` may be an open binary stream, e.g. the stdout of `nlscope capture -w -`
+        # run as a child: it is read strictly in order and frames come as they arrive.
+        stream = hasattr(path, "read")
+        name = getattr(path, "name", None) if stream else None
+        self.path = (name if isinstance(name, str) else "<stream>") if stream else os.fspath(path)
         self.warnings: list[str] = []
         self.skipped = 0
         self.records = 0
         self.on_warning = on_warning
         self.section_comments: list[str] = []
-        try:
-            self._f: BinaryIO = open(self.path, "rb")
-        except OSError as e:
-            raise CaptureError(f"{self.path}: {e.strerror}") from None
-        self.size = os.fstat(self._f.fileno()).st_size
+        if stream:
+            self._f = path  # type: ignore[assignment]
+            self.size = 0
+        else:
+            try:
+                self._f: BinaryIO = open(self.path, "rb")
+            except OSError as e:
+                raise CaptureError(f"{self.path}: {e.strerror}") from None
+            self.size = os.fstat(self._f.fileno()).st_size
         head = self._f.read(4)
+        while stream and 0 < len(head) < 4:
+            more = self._f.read(4 - len(head))
+            if not more:
+                break
+            head += more
         if len(head) < 4:
             self._f.close()
             raise CaptureError(f"{self.path}: not a pcap or pcapng file (only {len(head)} bytes)")
         magic_le = struct.unpack("<I", head)[0]
         magic_be = struct.unpack(">I", head)[0]
-        self._f.seek(0)
+        if stream:
+            self._f = _Prefixed(self._f, head)  # type: ignore[assignment]
+        else:
+            self._f.seek(0)
         if magic_le == PCAPNG_SHB:
             self.format = "pcapng"
             self._iter = self._pcapng()
@@ -153,8 +214,8 @@ class CaptureReader:
             self.on_warning(text)
 
     def _make_frame(self, iface: _Interface, ifidx: int, ts_ns: int, raw: bytes,
-                    orig_len: int, comment: str | None = None, direction: str | None = None
-                    ) -> Frame | None:
+                    orig_len: int, comment: str | None = None, direction: str | None = None,
+                    pid: int | None = None, comm: str | None = None) -> Frame | None:
         self.records += 1
         where = netlink_offset(iface.linktype, raw)
         if isinstance(where, str):
@@ -166,7 +227,7 @@ class CaptureReader:
         off, proto = where
         return Frame(number=0, ts_ns=ts_ns, protocol=proto, raw=raw, nl_offset=off,
                      orig_len=orig_len, linktype=iface.linktype, interface=ifidx,
-                     comment=comment, direction=direction)
+                     comment=comment, direction=direction, pid=pid, comm=comm)
 
     def _read(self, n: int, what: str) -> bytes | None:
         data = self._f.read(n)
@@ -268,16 +329,21 @@ class CaptureReader:
                     continue
                 data_end = 20 + cap
                 raw = body[20:data_end]
-                comment = direction = None
+                comment = direction = pid = comm = None
                 for code, val in _options(body, (data_end + 3) & ~3, end, e):
                     if code == OPT_COMMENT:
-                        comment = val.decode("utf-8", "replace")
+                        text = val.decode("utf-8", "replace")
+                        proc = parse_process_comment(text)
+                        if proc is not None:
+                            pid, comm = proc
+                        else:
+                            comment = text
                     elif code == EPB_FLAGS and btype == PCAPNG_EPB and len(val) >= 4:
                         d = struct.unpack(e + "I", val[:4])[0] & 3
                         direction = {1: "in", 2: "out"}.get(d)
                 iface = ifaces[ifidx]
                 fr = self._make_frame(iface, ifidx, _ts_to_ns((hi << 32) | lo, iface), raw,
-                                      orig, comment, direction)
+                                      orig, comment, direction, pid, comm)
                 if fr is not None:
                     yield fr
             elif btype == PCAPNG_SPB:
@@ -325,6 +391,11 @@ def _block(btype: int, body: bytes) -> bytes:
     return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
 
 
+_EPB_HEAD = struct.Struct("<IIIIIII")  # type, length, interface, ts high, ts low, cap, orig
+_U32 = struct.Struct("<I")
+_PADS = (b"", b"\0", b"\0\0", b"\0\0\0")
+
+
 class PcapngWriter:
     """Writes LINKTYPE_NETLINK frames with nanosecond timestamps, one interface."""
 
@@ -337,19 +408,25 @@ class PcapngWriter:
         f.write(_block(PCAPNG_IDB, struct.pack("<HHI", LINKTYPE_NETLINK, 0, 0) + idb_opts))
 
     def write(self, frame: Frame) -> None:
-        raw = as_netlink_linktype(frame)
+        # One pack and one write per frame: live captures call this for every frame.
+        raw = frame.raw if frame.linktype == LINKTYPE_NETLINK else as_netlink_linktype(frame)
         opts = b""
-        if frame.comment:
-            opts += _opt(OPT_COMMENT, frame.comment.encode())
-        if frame.direction in ("in", "out"):
-            opts += _opt(EPB_FLAGS, struct.pack("<I", 1 if frame.direction == "in" else 2))
-        if opts:
-            opts += _opt(OPT_ENDOFOPT, b"")
+        if frame.comment or frame.pid is not None or frame.direction:
+            if frame.comment:
+                opts += _opt(OPT_COMMENT, frame.comment.encode())
+            if frame.pid is not None:
+                opts += _opt(OPT_COMMENT, process_comment(frame.pid, frame.comm).encode())
+            if frame.direction in ("in", "out"):
+                opts += _opt(EPB_FLAGS, struct.pack("<I", 1 if frame.direction == "in" else 2))
+            if opts:
+                opts += _opt(OPT_ENDOFOPT, b"")
+        n = len(raw)
         ts = frame.ts_ns
-        orig = max(frame.orig_len - frame.nl_offset, len(raw) - 16) + 16
-        body = struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(raw), orig)
-        body += raw + b"\0" * (-len(raw) % 4) + opts
-        self._f.write(_block(PCAPNG_EPB, body))
+        orig = max(frame.orig_len - frame.nl_offset, n - 16) + 16
+        pad = -n % 4
+        blen = 32 + n + pad + len(opts)
+        self._f.write(_EPB_HEAD.pack(PCAPNG_EPB, blen, 0, ts >> 32, ts & 0xFFFFFFFF, n, orig)
+                      + raw + _PADS[pad] + opts + _U32.pack(blen))
 
 
 class PcapWriter:

@@ -1,0 +1,87 @@
+"""`nlscope trace -- CMD ARGS...`: the netlink traffic of one command, via strace.
+
+Every message CMD (and its children and threads) sends or receives on any netlink
+protocol, with the process and the direction exact (see nlscope/trace.py for how).
+Output as `nlscope capture`: decoded lines (with a direction and process column),
+--format jsonl, or -w FILE / -w - (pcapng; each frame keeps direction in the EPB flags
+and the process as an EPB comment `pid=123 comm=ip`). Exits with CMD's exit status.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+
+from .cmd_capture import (CaptureUsageError, StopSignals, _note, _quiet_stdout, _warn,
+                          make_sink, pump)
+
+
+def cmd_trace(args) -> int:
+    from .trace import TraceSource
+    argv = list(args.command)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        raise CaptureUsageError("nothing to trace: nlscope trace [options] -- CMD ARGS...")
+    if args.format is None:
+        args.format = "pcapng" if args.write else "text"
+    if args.write and args.format == "jsonl":
+        raise CaptureUsageError("--format jsonl writes decoded messages to stdout; drop -w")
+    # Our stdout carries the capture unless -w FILE: the command's own output goes to
+    # stderr then, so `trace -w - ... | reader` and `--format jsonl | jq` stay clean.
+    to_file = bool(args.write) and args.write != "-"
+    src = TraceSource(argv, on_warning=_warn, stdout=None if to_file else sys.stderr.fileno())
+    sink = make_sink(args, src.section_comments, "trace", process_column=True)
+    seen: Counter[str] = Counter()
+    procs: set[int] = set()
+
+    def counted():
+        for fr in src:
+            seen[fr.direction or "?"] += 1
+            procs.add(fr.pid or 0)
+            yield fr
+
+    with StopSignals(src.stop) as sigs:
+        try:
+            pump(counted(), sink, args.count, stop=src.stop)
+        finally:
+            try:
+                sink.close()
+            except BrokenPipeError:
+                _quiet_stdout()
+            src.close()
+    st = src.parser.stats
+    extra = []
+    if st.peeks:
+        extra.append(f"{st.peeks} MSG_PEEK receives not repeated")
+    if st.truncated:
+        extra.append(f"{st.truncated} receives cut by a short buffer")
+    if not args.quiet or args.write:
+        _note(f"trace of {argv[0]}: {seen['out'] + seen['in']} frames ({seen['out']} sent, "
+              f"{seen['in']} received) from {len(procs)} process{'es' if len(procs) != 1 else ''}"
+              + (f"; {', '.join(extra)}" if extra else "")
+              + (f" (stopped by signal {sigs.received})" if sigs.received else ""))
+    rc = src.returncode
+    if rc is None:
+        return 130 if sigs.received else 1
+    return rc if rc >= 0 else 128 - rc
+
+
+def add_parser(subparsers, common) -> None:
+    p = subparsers.add_parser(
+        "trace", help="run a command and capture its netlink traffic (any protocol)",
+        description="Run CMD under strace and capture every netlink message it and its "
+                    "children send and receive, on any protocol, with pid, command name "
+                    "and direction. Exits with CMD's status.")
+    p.add_argument("-w", dest="write", metavar="FILE",
+                   help="write pcapng to FILE ('-' for stdout) instead of printing messages")
+    p.add_argument("-c", dest="count", type=int, metavar="COUNT",
+                   help="stop after COUNT frames (the command is ended)")
+    p.add_argument("--format", choices=["text", "jsonl", "pcapng"], default=None,
+                   help="without -w: text lines (default) or jsonl; with -w: pcapng")
+    p.add_argument("-q", "--quiet", action="store_true", help="no per-message output")
+    p.add_argument("--dissector", action="append", metavar="FILE",
+                   help="load a dissector plugin from a Python file (repeatable)")
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
+                   help="the command to run")
+    p.set_defaults(func=cmd_trace)
