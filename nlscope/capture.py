@@ -12,17 +12,24 @@ How, and why so:
   itself (the device has no link-layer header) and sockaddr_ll carries pkttype
   (always PACKET_OUTGOING: nlmon frames pass the transmit tap), hatype 824 and
   protocol = the netlink family. We rebuild libpcap's 16-byte LINKTYPE_NETLINK header
-  from those same fields, so a frame's bytes equal what tcpdump writes.
-* Buffering: SO_RCVBUFFORCE (falling back to SO_RCVBUF) of 64 MiB by default. We
-  measured TPACKET_V3 not to be worth it here: the Python work per frame (one
-  recvmsg_into into a preallocated buffer, one header pack) is the cost, not the
-  syscall, and a large socket buffer absorbs the bursts (bench/capture_bench.py).
-* Timestamps: SO_TIMESTAMPNS (the kernel's receive time, ns).
+  from those same fields (halen bytes of the address, zero-padded), so a frame's bytes
+  equal what tcpdump writes (tests/vm/test_capture.py compares them all).
+* Buffering, chosen by measurement (bench/capture_bench.py, 80k-frame burst in the VM):
+  a TPACKET_V3 ring (PACKET_RX_RING, 64 MiB by default, -B) read in place through
+  mmap. Per CPU second it handles ~1.8x the frames of recvmsg_into on a socket with a
+  64 MiB SO_RCVBUFFORCE (19.5k vs 10.8k frames/CPU-s under TCG), and it holds far more
+  frames per byte (a small frame takes ~128 bytes of ring, but ~1 KiB of skb truesize
+  in a socket queue), so bursts do not drop. tcpdump does ~10x better per CPU second:
+  Python's per-frame cost; the ring is what keeps bursts lossless despite it. The
+  recvmsg path stays as mode="recv" (the benchmark's comparison).
+* Timestamps: the ring's tp_sec/tp_nsec (recv mode: SO_TIMESTAMPNS), the kernel's
+  receive time in ns.
 * Drops: PACKET_STATISTICS (tp_packets, tp_drops; reading resets them, so we
   accumulate) is polled about once a second and at the end; `on_drops` is told of
   every new drop. Drops are never silent.
 * Stop: stop() (from a signal handler too) wakes the poll loop through a pipe; the
-  frame being handled is finished first, so a writer never leaves half a block.
+  frame being handled is finished first, so a writer never leaves half a block, and
+  what the kernel had queued before the stop is still read (tcpdump drops it).
 
 Privileges: creating nlmon needs CAP_NET_ADMIN, the AF_PACKET socket CAP_NET_RAW,
 entering a named netns CAP_SYS_ADMIN; each failure is one CaptureSetupError line.

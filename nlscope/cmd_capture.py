@@ -230,18 +230,26 @@ class DecodedSink(Sink):
             pass
 
 
-def make_sink(args, comments: list[str], ifname: str, process_column: bool = False) -> Sink:
+def check_sink_args(args) -> dict[str, float]:
+    """Validate -w/-b/--format before anything starts; the -b conditions."""
     ring = parse_conditions(getattr(args, "ring", None), "-b", {"filesize", "files", "duration"})
+    if ring and (not args.write or args.write == "-"):
+        raise CaptureUsageError("-b needs -w FILE (a ring of files)")
+    if ring and not ({"filesize", "duration"} & ring.keys()):
+        raise CaptureUsageError("-b files:N needs filesize:KB or duration:SECS too")
+    if args.write is None and args.format == "pcapng":
+        raise CaptureUsageError("--format pcapng needs -w FILE or -w -")
+    if args.write and args.format == "jsonl":
+        raise CaptureUsageError("--format jsonl writes decoded messages to stdout; drop -w")
+    return ring
+
+
+def make_sink(args, comments: list[str], ifname: str, process_column: bool = False) -> Sink:
+    ring = check_sink_args(args)
     if args.write == "-":
-        if ring:
-            raise CaptureUsageError("-b needs -w FILE (a ring of files), not -w -")
         return PcapngSink("-", comments, ifname, stream=sys.stdout.buffer)
     if args.write:
-        if ring and not ({"filesize", "duration"} & ring.keys()):
-            raise CaptureUsageError("-b files:N needs filesize:KB or duration:SECS too")
         return PcapngSink(args.write, comments, ifname, ring=ring)
-    if ring:
-        raise CaptureUsageError("-b needs -w FILE")
     return DecodedSink(sys.stdout, args.format, comments, args.dissector or [],
                        process_column=process_column, quiet=args.quiet)
 
@@ -320,10 +328,7 @@ def autostop_check(autostop: dict[str, float], sink: Sink) -> Callable[[], bool]
 def cmd_capture(args) -> int:
     from .capture import NLMON_LIMITS, NlmonCapture
     autostop = parse_conditions(args.autostop, "-a", {"duration", "filesize", "files", "packets"})
-    if args.write is None and args.format == "pcapng":
-        raise CaptureUsageError("--format pcapng needs -w FILE or -w -")
-    if args.write and args.format == "jsonl":
-        raise CaptureUsageError("--format jsonl writes decoded messages to stdout; drop -w")
+    check_sink_args(args)
 
     def on_drops(new: int, total: int) -> None:
         _warn(f"the kernel dropped {new} frames on {args.iface} (socket buffer full), "

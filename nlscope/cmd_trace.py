@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 
 from .cmd_capture import (CaptureUsageError, StopSignals, _note, _quiet_stdout, _warn,
-                          make_sink, pump)
+                          check_sink_args, make_sink, pump)
 
 
 def cmd_trace(args) -> int:
@@ -25,8 +25,7 @@ def cmd_trace(args) -> int:
         raise CaptureUsageError("nothing to trace: nlscope trace [options] -- CMD ARGS...")
     if args.format is None:
         args.format = "pcapng" if args.write else "text"
-    if args.write and args.format == "jsonl":
-        raise CaptureUsageError("--format jsonl writes decoded messages to stdout; drop -w")
+    check_sink_args(args)
     # Our stdout carries the capture unless -w FILE: the command's own output goes to
     # stderr then, so `trace -w - ... | reader` and `--format jsonl | jq` stay clean.
     to_file = bool(args.write) and args.write != "-"

@@ -36,6 +36,9 @@ fi
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip </dev/null
 
+# `nlscope trace` runs the traced command under strace.
+apt_install strace
+
 if [ "$TEST" = 1 ]; then
     apt_install tshark tmux
     bash "$REPO/scripts/setup-vm.sh" "$VENV"

@@ -77,7 +77,7 @@ batch() {  # batch FILE VERB N DEV
 
 modprobe nlmon
 insmod "$KMOD/rtmgr/rtmgr.ko"; fact insmod_rtmgr $?
-for ns in t1 t2 t3 t4 t6; do ip netns add $ns; ip -n $ns link set lo up; done
+for ns in t1 t2 t3 t4 t5 t6 t7; do ip netns add $ns; ip -n $ns link set lo up; done
 batch "$W/add.batch" add "$BURST" dummy0
 batch "$W/del.batch" del "$BURST" dummy0
 batch "$W/add2.batch" add "$DROP_BURST" dummy2
@@ -101,6 +101,8 @@ say setup
 mkfifo "$W/pipe"
 PYTHONUNBUFFERED=1 "$NL" read - < "$W/pipe" > "$W/pipe.txt" 2> "$W/piperead.err" & PR=$!
 "$NL" capture --netns t3 -w - > "$W/pipe" 2> "$W/pipecap.err" & P3=$!
+ip netns exec t5 "$NL" read -i nlmon0 -c 4 > "$W/readlive.txt" 2> "$W/readlive.err" & PL=$!
+"$NL" capture --netns t7 -a duration:40 > "$W/text.txt" 2> "$W/text.err" & PX=$!
 (
     ip netns exec t4 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
         "$NL" capture -c 1 > /dev/null 2> "$W/unpriv1.err"
@@ -141,6 +143,18 @@ wait_for "$W/pipe.txt" "t3dev" 30 && fact pipe_live yes || fact pipe_live no
 kill -TERM $P3; wait $P3; fact pipecap_rc $?
 wait $PR; fact piperead_rc $?
 say pipe done
+
+# t5: read -i (a live source for read), ends itself after 4 messages
+wait_for "$W/readlive.err" "capturing on"
+ip -n t5 link add t5dev type dummy
+ip -n t5 link set t5dev up
+wait $PL; fact readlive_rc $?
+ip -n t5 link show nlmon0 > /dev/null 2>&1 && fact t5_iface_left yes || fact t5_iface_left no
+# t7: the default text output; ends itself (-a duration)
+wait_for "$W/text.err" "capturing on"
+ip -n t7 link add t7dev type dummy
+ip -n t7 addr show > /dev/null
+say live sources done
 
 # the init namespace: nlscope, then tcpdump, then the tools and the burst
 wait_for "$W/side.err" "capturing on"
@@ -184,6 +198,7 @@ for _ in $(seq 1 120); do
 done
 kill -INT $P2; wait $P2; fact drops_rc $?
 say drops done
+wait $PX; fact text_rc $?
 wait $PU
 say end
 """
@@ -359,6 +374,26 @@ def test_netns_capture_sees_only_its_namespace(run):
     names = _names(t1)
     assert "t1dev" in names
     assert not names & {"t3dev", "dummy0", "dummy9", "dummy2"}
+
+
+# ---- read -i, and the default text output ----------------------------------------------
+
+def test_read_live_interface(run):
+    assert run.facts["readlive_rc"] == "0", run.text("readlive.err")
+    lines = run.text("readlive.txt").splitlines()
+    assert lines[0].split()[:3] == ["No.", "Time", "Family"]
+    assert len(lines) == 1 + 4  # -c 4 messages
+    assert any("RTM_NEWLINK" in ln and "t5dev" in ln for ln in lines[1:])
+    assert "frames captured on nlmon0" in run.text("readlive.err")
+    assert run.facts["t5_iface_left"] == "no"
+
+
+def test_capture_text_output_and_duration(run):
+    assert run.facts["text_rc"] == "0", run.text("text.err")
+    text = run.text("text.txt")
+    assert text.splitlines()[0].split()[:3] == ["No.", "Time", "Family"]
+    assert "t7dev" in text and "RTM_GETADDR" in text
+    assert "stopped by" not in run.text("text.err")  # -a duration, not a signal
 
 
 # ---- forced drops ------------------------------------------------------------------------
