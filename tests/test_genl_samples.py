@@ -37,7 +37,15 @@ def attribute_fields(fields):
             yield from attribute_fields(f.children)
 
 
-@pytest.mark.parametrize("path", CAPTURES, ids=lambda p: p.name)
+# Unknown on purpose: rtmgrctl's `--genl send 9` asks for a command RTMGR does not have.
+DELIBERATE = {"kmod/genl.pcapng": {"RTMGR cmd 9"}}
+
+
+def _id(p):
+    return str(p.relative_to(SAMPLES))
+
+
+@pytest.mark.parametrize("path", CAPTURES, ids=_id)
 def test_every_genl_message_named_and_attributes_named(path):
     msgs = genl_messages(path)
     assert msgs
@@ -57,13 +65,13 @@ def test_every_genl_message_named_and_attributes_named(path):
                 else:
                     named += 1
     share = 100.0 * named / total
-    print(f"\n{path.name}: {len(msgs)} genl messages, {len(unknown_types)} unknown types; "
+    print(f"\n{_id(path)}: {len(msgs)} genl messages, {len(unknown_types)} unknown types; "
           f"attributes named {named}/{total} = {share:.2f}%")
-    assert not unknown_types, unknown_types
+    assert set(unknown_types) <= DELIBERATE.get(_id(path), set()), unknown_types
     assert share >= 98.0, unnamed.most_common(10)
 
 
-@pytest.mark.parametrize("path", CAPTURES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", CAPTURES, ids=_id)
 def test_genl_summaries_and_no_problems(path):
     msgs = genl_messages(path)
     problems = [(m.number, m.type_name, m.problems) for m in msgs if m.problems]

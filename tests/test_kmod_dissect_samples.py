@@ -78,7 +78,9 @@ def test_rtmgr_genl_capture_is_named_and_summarised():
     names = collections.Counter(m.type_name for m in msgs)
     print(f"\nkmod/genl.pcapng: {len(msgs)} messages: {dict(names)}")
     assert {"RTMGR CREATE", "RTMGR UPDATE", "RTMGR DELETE", "RTMGR GET"} <= set(names)
-    assert not [n for n in names if n.startswith(("genl family", "UNKNOWN")) or re.search(r" cmd \d+$", n)]
+    unknown = [n for n in names if n.startswith(("genl family", "UNKNOWN")) or re.search(r" cmd \d+$", n)]
+    # the one unknown is sent on purpose: `rtmgrctl --genl send 9` (no such command)
+    assert unknown == ["RTMGR cmd 9"] and "cmd=UNKNOWN(9)" in (KMOD / "genl.log").read_text()
     summaries = [m.summary for m in msgs]
     assert "RTMGR CREATE 10.1.0.0/16 via 192.168.0.1 dev eth0 metric 10" in summaries
     assert not [(m.number, m.problems) for m in msgs if m.problems and m.type_name != "NLMSG_ERROR"]
@@ -99,3 +101,120 @@ def test_rtmgr_yaml_decodes_the_capture_like_the_hand_written_dissector():
         compared += len(ha)
     print(f"\nrtmgr.yaml vs hand-written: {compared} attributes compared, all equal")
     assert compared > 20
+
+
+# -- rtmgrctl's own account of every message (the .log beside each capture) --------------
+
+LINE = re.compile(r"^(send|recv|event) seq=(\d+) portid=(\d+)(?: group=\d+)? type=([^( ]+)\((\w+)\) "
+                  r"flags=(0x[0-9a-f]+)\([^)]*\) len=(\d+)(.*)$")
+KV = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
+
+
+def log_lines(path):
+    out = []
+    for line in path.read_text().splitlines():
+        m = LINE.match(line)
+        if not m:
+            continue
+        kind, seq, portid, tname, tnum, flags, ln, rest = m.groups()
+        kv = {k: (v[1:-1] if v.startswith('"') else v) for k, v in KV.findall(rest)}
+        out.append(dict(kind=kind, seq=int(seq), portid=int(portid), tname=tname, type=int(tnum, 0),
+                        flags=int(flags, 16), len=int(ln), kv=kv, line=line))
+    return out
+
+
+def _find(msgs, start, want):
+    for i in range(start, len(msgs)):
+        m = msgs[i]
+        if (m.type, m.seq, m.nlmsg_len, m.flags) == (want["type"], want["seq"], want["len"], want["flags"]) \
+                and (want["kind"] == "send" or m.pid == want["portid"]):
+            return i
+    return None
+
+
+def _fields(m):
+    """name -> Field over the payload (first occurrence, depth first)."""
+    out = {}
+
+    def walk(fs):
+        for f in fs:
+            out.setdefault(f.name, f)
+            if f.children:
+                walk(f.children)
+    walk(m.tree[1:])
+    return out
+
+
+def _route_of(f):
+    def v(*names):
+        for n in names:
+            if n in f:
+                return f[n].value
+        return None
+    return v("dest", "RTMGR_A_DEST"), v("mask", "RTMGR_A_MASK"), v("gw", "RTMGR_A_GW"), \
+        v("oif", "RTMGR_A_OIF"), v("metric", "RTMGR_A_METRIC")
+
+
+def check_against_log(capture, log):
+    msgs = [m for m in decoded(capture) if not m.is_fragment]
+    lines = log_lines(log)
+    assert len(lines) > 20
+    matched: set[int] = set()
+    compared = 0
+    for want in sorted(lines, key=lambda w: w["kind"] == "event"):  # events: the monitor's, logged last
+        i = _find(msgs, 0, want) if want["kind"] == "event" else None
+        if i is None:
+            i = next((j for j in range(len(msgs)) if j not in matched and _find(msgs, j, want) == j), None)
+        assert i is not None, f"no message for: {want['line']}"
+        matched.add(i)
+        m, f, kv = msgs[i], _fields(msgs[i]), want["kv"]
+        # the type, named as rtmgrctl names it
+        if want["tname"] in ("nlctrl", "RTMGR"):
+            cmd, num = kv["cmd"].rstrip(")").split("(")
+            cmd = f"cmd {num}" if cmd == "UNKNOWN" else cmd.removeprefix("CTRL_CMD_")
+            assert m.type_name == f"{want['tname']} {cmd}", want["line"]
+        elif want["tname"] == "UNKNOWN":
+            assert m.type_name == f"UNKNOWN({want['type']})", want["line"]
+        else:
+            assert m.type_name == want["tname"], want["line"]
+        if "text" in kv:
+            assert f["text"].value == kv["text"].replace('\\"', '"'), want["line"]
+        if "route" in kv:
+            dest, mask = kv["route"].split("/")
+            d, mk, gw, oif, metric = _route_of(f)
+            assert (d, mk) == (dest, int(mask)), want["line"]
+            assert gw == kv.get("gw", gw) and oif == kv.get("oif", oif), want["line"]
+            if "metric" in kv:
+                assert metric == int(kv["metric"]), want["line"]
+            compared += 1
+        if "error" in kv:
+            assert f["error"].value == int(kv["error"]), want["line"]
+            orig = f["original"].children
+            assert (orig[1].value, orig[3].value) == (int(kv["req_type"]), int(kv["req_seq"])), want["line"]
+            if "extack" in kv:
+                assert f["NLMSGERR_ATTR_MSG"].value == kv["extack"], want["line"]
+            if "offs" in kv:
+                assert f["NLMSGERR_ATTR_OFFS"].value == int(kv["offs"]), want["line"]
+            compared += 1
+        if "status" in kv:
+            assert f["value"].value == int(kv["status"]), want["line"]
+        if want["tname"] == "nlctrl" and "id" in kv:
+            assert f["CTRL_ATTR_FAMILY_ID"].value == int(kv["id"]) and f["CTRL_ATTR_FAMILY_NAME"].value == kv["name"]
+            group, gid = kv["mcast_group"].split(":")
+            assert (f["CTRL_ATTR_MCAST_GRP_NAME"].value, f["CTRL_ATTR_MCAST_GRP_ID"].value) == (group, int(gid))
+            compared += 1
+    unmatched = [(m.number, m.type_name) for j, m in enumerate(msgs) if j not in matched]
+    print(f"\n{log.name}: {len(lines)} logged messages found in {capture.name}, "
+          f"{compared} payloads compared; capture messages rtmgrctl did not log: {unmatched or 'none'}")
+    assert not unmatched
+    return compared
+
+
+@needs_usersock
+def test_usersock_capture_equals_rtmgrctl_log():
+    assert check_against_log(USERSOCK, KMOD / "usersock.log") > 20
+
+
+@needs_genl
+def test_genl_capture_equals_rtmgrctl_log():
+    assert check_against_log(GENL, KMOD / "genl.log") > 20
