@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections import Counter
 
-from .cmd_capture import (CaptureUsageError, StopSignals, _note, _quiet_stdout, _warn,
+from .cmd_capture import (CaptureUsageError, Sink, StopSignals, _note, _quiet_stdout, _warn,
                           check_sink_args, make_sink, pump)
 
 
@@ -29,7 +29,18 @@ def cmd_trace(args) -> int:
     # Our stdout carries the capture unless -w FILE: the command's own output goes to
     # stderr then, so `trace -w - ... | reader` and `--format jsonl | jq` stay clean.
     to_file = bool(args.write) and args.write != "-"
-    src = TraceSource(argv, on_warning=_warn, stdout=None if to_file else sys.stderr.fileno())
+    sink: Sink | None = None
+
+    def on_idle() -> None:
+        if sink is not None:
+            try:
+                sink.flush()
+            except BrokenPipeError:
+                _quiet_stdout()
+                src.stop()
+
+    src = TraceSource(argv, on_warning=_warn, stdout=None if to_file else sys.stderr.fileno(),
+                      on_idle=on_idle)
     sink = make_sink(args, src.section_comments, "trace", process_column=True)
     seen: Counter[str] = Counter()
     procs: set[int] = set()
@@ -50,6 +61,9 @@ def cmd_trace(args) -> int:
                 _quiet_stdout()
             src.close()
     st = src.parser.stats
+    if st.lines == 0 and src.returncode not in (None, 0):
+        _warn("strace traced nothing (its own message is above: no ptrace permission, "
+              "or no such command?)")
     extra = []
     if st.peeks:
         extra.append(f"{st.peeks} MSG_PEEK receives not repeated")

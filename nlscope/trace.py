@@ -472,7 +472,8 @@ class TraceSource:
     """
 
     def __init__(self, argv: list[str], on_warning: Callable[[str], None] | None = None,
-                 strace: str | None = None, genl_map: bool = True, stdout: int | None = None):
+                 strace: str | None = None, genl_map: bool = True, stdout: int | None = None,
+                 on_idle: Callable[[], None] | None = None):
         if not argv:
             raise TraceError("trace: no command given (nlscope trace -- CMD ARGS...)")
         self.argv = list(argv)
@@ -481,6 +482,7 @@ class TraceSource:
         self.parser = StraceParser(on_warning=on_warning)
         self.returncode: int | None = None
         self.stdout = stdout  # where the command's stdout goes (None: ours)
+        self.on_idle = on_idle  # called before waiting for strace (flush point)
         self.path = f"trace of {argv[0]}"
         self.skipped = 0
         self.size = 0
@@ -546,6 +548,8 @@ class TraceSource:
         while True:
             exited = proc.poll() is not None
             if not exited:
+                if self.on_idle:
+                    self.on_idle()
                 try:
                     poller.poll(200)
                 except InterruptedError:

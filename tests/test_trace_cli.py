@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -162,4 +161,3 @@ def test_help_lists_capture_and_trace():
     assert "capture" in r.stdout and "trace" in r.stdout
     r = _run("capture", "--help")
     assert "-w FILE" in r.stdout and "--netns" in r.stdout and "--capture-mode" not in r.stdout
-    assert time is not None
