@@ -240,8 +240,11 @@ def test_the_small_groups(capture):
     m, _ = _find(msgs, "RTM_NEWMDB", kernel=False)
     assert m.summary.endswith("grp 239.1.1.1 vid 10 permanent")
     m, j = _find(msgs, "RTM_GETMDB")  # the kernel's dump replies keep the GET type
-    (entry, *_) = j["attributes"]["MDBA_MDB"]["MDBA_MDB_ENTRY"]
-    assert entry["MDBA_MDB_ENTRY_INFO"]["attributes"]["MDBA_MDB_EATTR_RTPROT"]["name"] == "RTPROT_STATIC"
+    entries = j["attributes"]["MDBA_MDB"]["MDBA_MDB_ENTRY"]
+    (ours,) = [e["MDBA_MDB_ENTRY_INFO"] for e in (entries if isinstance(entries, list) else [entries])
+               if e["MDBA_MDB_ENTRY_INFO"]["br_mdb_entry"]["addr"].startswith("ef010101")]  # 239.1.1.1
+    assert ours["br_mdb_entry"]["state"]["name"] == "MDB_PERMANENT" and ours["br_mdb_entry"]["vid"] == 10
+    assert ours["attributes"]["MDBA_MDB_EATTR_RTPROT"]["name"] == "RTPROT_STATIC"
     assert "grp 239.1.1.1 vid 10 permanent" in m.summary
     m, _ = _find(msgs, "RTM_NEWSTATS", lambda j: "IFLA_STATS_LINK_64" in j.get("attributes", {}))
     assert " rx " in m.summary
