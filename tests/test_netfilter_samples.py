@@ -7,11 +7,11 @@ import json
 import re
 
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLES, attribute_coverage
 
 from nlscope.decode import Decoder
 from nlscope.dissectors import netfilter
-from nlscope.model import Field, find
+from nlscope.model import find
 from nlscope.pcapio import CaptureReader
 from nlscope.registry import Registry
 
@@ -26,29 +26,12 @@ def msgs():
     return [m for m in Decoder(reg).messages(CaptureReader(CAPTURE)) if m.protocol == 12]
 
 
-def attr_counts(fields: list[Field]) -> tuple[int, int]:
-    total = named = 0
-    for f in fields:
-        if f.name == "attributes":
-            stack = list(f.children or ())
-            while stack:
-                a = stack.pop()
-                total += 1
-                named += not a.name.startswith("UNKNOWN(")
-                if a.kind in ("nest", "list"):
-                    stack.extend(a.children or ())
-    return total, named
-
-
 def test_all_named_and_summarised(msgs):
     assert len(msgs) > 300
     assert [m.type_name for m in msgs if m.type_name.startswith("UNKNOWN")] == []
     assert [m.problems for m in msgs if m.problems] == []
-    total = named = 0
-    for m in msgs:
-        t, n = attr_counts(m.tree)
-        total, named = total + t, named + n
-        assert m.summary
+    assert all(m.summary for m in msgs)
+    named, total = attribute_coverage(msgs)
     share = 100 * named / total
     print(f"\nnetfilter.pcapng: {len(msgs)} messages, {named}/{total} attributes named ({share:.2f}%)")
     assert total > 1000 and share >= 98

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLES, attribute_coverage
 
 from nlscope.decode import Decoder
 from nlscope.dissectors import sock_diag
-from nlscope.model import Field, find
+from nlscope.model import find
 from nlscope.pcapio import CaptureReader
 from nlscope.registry import Registry
 
@@ -26,30 +26,13 @@ def msgs():
     return [m for m in Decoder(reg).messages(CaptureReader(CAPTURE)) if m.protocol == 4]
 
 
-def attr_counts(fields: list[Field]) -> tuple[int, int]:
-    total = named = 0
-    for f in fields:
-        if f.name == "attributes":
-            stack = list(f.children or ())
-            while stack:
-                a = stack.pop()
-                total += 1
-                named += not a.name.startswith("UNKNOWN(")
-                if a.kind in ("nest", "list"):
-                    stack.extend(a.children or ())
-    return total, named
-
-
 def test_all_named_and_summarised(msgs):
     assert len(msgs) > 50
     unknown = [m for m in msgs if m.type_name is None or m.type_name.startswith("UNKNOWN")]
     assert unknown == []
     assert all(m.summary and m.summary != m.type_name for m in msgs if m.type == 20)
     assert [m.problems for m in msgs if m.problems] == []
-    total = named = 0
-    for m in msgs:
-        t, n = attr_counts(m.tree)
-        total, named = total + t, named + n
+    named, total = attribute_coverage(msgs)
     share = 100 * named / total
     print(f"\nsock_diag.pcapng: {len(msgs)} messages, {named}/{total} attributes named ({share:.2f}%)")
     assert total > 100 and share >= 98
