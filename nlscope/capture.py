@@ -706,3 +706,24 @@ class NlmonCapture:
 
     def tell(self) -> int:
         return 0
+
+
+def stream_command(iface: str = "nlmon0", *, netns: str | None = None,
+                   sudo: bool | None = None, python: str | None = None) -> list[str]:
+    """The argv of a root capture that streams pcapng to stdout, for a reader without
+    privileges (the TUI):
+
+        proc = subprocess.Popen(stream_command("nlmon0"), stdout=subprocess.PIPE)
+        for frame in CaptureReader(proc.stdout): ...    # frames as they come
+        proc.terminate()                                # the stream ends cleanly (EOF)
+
+    `sudo` is prepended unless we are root already (sudo=None) or told not to. The
+    interpreter is this one by absolute path, so sudo runs the same installation.
+    """
+    import sys
+    argv = [python or sys.executable, "-m", "nlscope", "capture", "-i", iface, "-w", "-"]
+    if netns:
+        argv += ["--netns", netns]
+    if sudo is None:
+        sudo = os.geteuid() != 0
+    return (["sudo", "--"] if sudo else []) + argv

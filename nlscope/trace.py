@@ -6,7 +6,7 @@ Why strace, and how
 nlmon only taps eight protocols of its own network namespace (DESIGN.md); a module on
 protocol 31 is invisible to it. The syscalls of the process see everything. We run
 
-    strace -f -Y --timestamps=unix,ns -xx -s 0 -yy
+    strace -f --seccomp-bpf -Y --timestamps=unix,ns -xx -s 0 -yy
            -e trace=%network,read,write,readv,writev,clone,clone3,fork,vfork
            -e verbose=clone,clone3 -e signal=none -e read=all -e write=all
            -o FIFO -- CMD ARGS...
@@ -38,8 +38,8 @@ and parse its output as it is written. Choices, and why:
   thread's send was still in the kernel waits for that send (its reply cannot come
   before it).
 
-Cost: strace stops the process at every traced syscall, and hex-dumps every read and
-write too (so that netlink sockets driven by read()/write() are not missed): a
+Cost: strace stops the process at every traced syscall (--seccomp-bpf spares the
+others), and hex-dumps every read and write too (so that netlink sockets driven by read()/write() are not missed): a
 command that reads big files runs slower under trace. It is a debugging tool.
 """
 from __future__ import annotations
@@ -60,7 +60,7 @@ from .frame import PROTOCOL_NAMES, Frame
 from .pcapio import CaptureError, cooked_header
 
 STRACE_OPTIONS = [
-    "-f", "-Y", "--timestamps=unix,ns", "-xx", "-s", "0", "-yy",
+    "-f", "--seccomp-bpf", "-Y", "--timestamps=unix,ns", "-xx", "-s", "0", "-yy",
     "-e", "trace=%network,read,write,readv,writev,clone,clone3,fork,vfork",
     "-e", "verbose=clone,clone3", "-e", "signal=none",
     "-e", "read=all", "-e", "write=all",

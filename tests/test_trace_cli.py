@@ -161,3 +161,11 @@ def test_help_lists_capture_and_trace():
     assert "capture" in r.stdout and "trace" in r.stdout
     r = _run("capture", "--help")
     assert "-w FILE" in r.stdout and "--netns" in r.stdout and "--capture-mode" not in r.stdout
+
+
+def test_stream_command_for_an_unprivileged_reader():
+    from nlscope.capture import stream_command
+    argv = stream_command("nlmon1", netns="lab", sudo=True, python="/venv/bin/python")
+    assert argv == ["sudo", "--", "/venv/bin/python", "-m", "nlscope", "capture", "-i",
+                    "nlmon1", "-w", "-", "--netns", "lab"]
+    assert stream_command(sudo=False)[0] == sys.executable
