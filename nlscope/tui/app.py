@@ -16,6 +16,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
 from ..decode import Decoder
@@ -202,6 +203,8 @@ class NlscopeApp(App[None]):
         busy = self.busy
         if self.view.filtering:
             busy = f"filtering {self.view.filter_progress():.0%}" + (f"  {busy}" if busy else "")
+        if getattr(src, "starting", False):
+            busy = "starting the capture…" + (f"  {busy}" if busy else "")
         note = self.note
         if src.error:
             note = f"source: {src.error}"
@@ -221,6 +224,12 @@ class NlscopeApp(App[None]):
         self.show_selected(event.index)
 
     def show_selected(self, i: int | None) -> None:
+        try:
+            self._show_selected(i)
+        except NoMatches:  # a selection still queued while the app closes: panes are gone
+            pass
+
+    def _show_selected(self, i: int | None) -> None:
         self._detail_for = i
         msg = self.index.message(i) if i is not None else None
         self._panes["tree"].show_message(msg)

@@ -117,6 +117,7 @@ class CaptureIndex:
         self.m_pid = array("I")
         self.m_len = array("I")
         self.m_err = array("i")  # NLMSG_ERROR / NLMSG_DONE code, else 0
+        self.m_odd: set[int] = set()  # messages whose nlmsg_len is < 16 or past the frame
         self.count = 0
         self.frames = 0
         self.warnings: list[str] = []
@@ -173,6 +174,8 @@ class CaptureIndex:
                 ml.append(left); me.append(0)
                 return n + 1
             ln, mtype, flags, seq, pid = hdr.unpack_from(buf, pos)
+            if ln == 0 and n and not any(buf[pos:end]):
+                return n  # zero fill after the last message: its padding (as scan_frame)
             err = 0
             if (mtype == NLMSG_ERROR or mtype == NLMSG_DONE) and ln >= 20 and left >= 20:
                 err = _ERRNO[order].unpack_from(buf, pos + 16)[0]
@@ -180,9 +183,10 @@ class CaptureIndex:
                 self._ctrl_family = True  # CTRL_CMD_NEWFAMILY / DELFAMILY: ids to learn
             mf.append(fi); mt.append(mtype); mfl.append(flags); ms.append(seq); mp.append(pid)
             ml.append(ln); me.append(err)
-            n += 1
             if ln < 16 or ln > left:
-                return n
+                self.m_odd.add(self.count + n)  # its decode reads past nlmsg_len's promise
+                return n + 1
+            n += 1
             pos += (ln + 3) & ~3
         return n
 

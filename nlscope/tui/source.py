@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import shutil
 import subprocess
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
@@ -98,9 +100,19 @@ class FileSource(Source):
         self.live = False
 
 
+# What `nlscope capture` says on stderr (cmd_capture.py): ready, drops while running,
+# and the totals at the end.
+_CAPTURING = re.compile(r"^nlscope: capturing on ")
+_DROPS_SO_FAR = re.compile(r"dropped \d+ frames .*?, (\d+) so far")
+_DROPS_TOTAL = re.compile(r"frames captured on .*; the kernel dropped (\d+)")
+
+
 class StreamSource(Source):
     """pcap/pcapng bytes from a stream, spooled to a temporary file and indexed as
-    they arrive. With `argv`, the stream is the stdout of that child process."""
+    they arrive. With `argv`, the stream is the stdout of that child process (a
+    capture: `nlscope capture -w -`), whose stderr is read as it comes: `capturing`
+    once it says it captures, `drops` the kernel's drops it reports (never hidden),
+    `stderr` its last lines (a failing child's last line becomes `error`)."""
 
     def __init__(self, stream: BinaryIO | None, decoder: Decoder, argv: list[str] | None = None,
                  label: str = "stdin"):
@@ -108,16 +120,55 @@ class StreamSource(Source):
         self.live = True
         self.label = label
         self.proc: subprocess.Popen | None = None
+        self.capturing = threading.Event()
+        self.stderr: deque[str] = deque(maxlen=50)
+        self._drops: int | None = None
+        self._stderr_done = threading.Event()
         if argv is not None:
             self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                          stdin=subprocess.DEVNULL)
             stream = self.proc.stdout
+            threading.Thread(target=self._read_stderr, name="nlscope-capture-stderr",
+                             daemon=True).start()
+        else:
+            self.capturing.set()  # a stream: its bytes are the capture
+            self._stderr_done.set()
         self.stream = stream
         fd, self.spool_path = tempfile.mkstemp(prefix="nlscope-live-", suffix=".pcap")
         self.spool = os.fdopen(fd, "wb")
         self.index.store = FileStore(self.spool_path)
         self.scanner = FileScanner(self.spool_path, self.index)
         self._eof = threading.Event()
+
+    @property
+    def drops(self) -> int | None:
+        return self._drops if self.proc is not None else None
+
+    @property
+    def starting(self) -> bool:
+        """A capture child that has not said it captures yet (nor ended)."""
+        return not self.capturing.is_set() and not self.finished
+
+    def _read_stderr(self) -> None:
+        """The child's stderr, line by line, all along: a child whose stderr pipe
+        filled up would block, and what it says there is the UI's to show."""
+        try:
+            for raw in self.proc.stderr:
+                line = raw.decode(errors="replace").rstrip()
+                if not line:
+                    continue
+                self.stderr.append(line)
+                if _CAPTURING.match(line):
+                    self.capturing.set()
+                    if self._drops is None:
+                        self._drops = 0
+                m = _DROPS_SO_FAR.search(line) or _DROPS_TOTAL.search(line)
+                if m:
+                    self._drops = max(self._drops or 0, int(m.group(1)))
+        except (OSError, ValueError):
+            pass
+        finally:
+            self._stderr_done.set()
 
     def _pump(self) -> None:
         try:
@@ -148,17 +199,23 @@ class StreamSource(Source):
         finally:
             self._pair(final=True)
             self.index.complete = True
+            if self.proc is not None and not self.stop.is_set():
+                try:
+                    rc = self.proc.wait(5)  # its stdout ended: it is exiting
+                except subprocess.TimeoutExpired:
+                    rc = None
+                self._stderr_done.wait(2)
+                if rc:
+                    last = self.stderr[-1] if self.stderr else ""
+                    self.error = last or f"capture exited with {rc}"
             self.finished = True
-            if self.proc is not None and self.proc.poll() is not None and self.proc.returncode:
-                err = self.proc.stderr.read().decode(errors="replace").strip() if self.proc.stderr else ""
-                self.error = err.splitlines()[-1] if err else f"capture exited with {self.proc.returncode}"
 
     def close(self) -> None:
         super().close()
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.terminate()  # the capture ends cleanly (and removes an nlmon it made)
             try:
-                self.proc.wait(2)
+                self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         try:
