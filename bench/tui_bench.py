@@ -4,6 +4,10 @@ large capture (default 1,000,000 messages), generated deterministically.
 
     .venv/bin/python bench/tui_bench.py [--messages N] [--capture PATH] [--keep]
 
+`--filter` (default `type == NLMSG_ERROR`) is timed once the index is complete; a
+header-only filter (filter_header_only: True) runs on the index without decoding,
+one that reads attributes, the Info text or transactions decodes every message.
+
 The capture comes from bench/make_capture.py when present, else from `make_capture`
 below: a repeating, realistic mix of rtnetlink and generic netlink transactions (a
 link dump, route adds answered by an error with extack or an ACK, an address delete
@@ -139,6 +143,7 @@ async def _run_tui(path: str, filter_text: str) -> dict[str, float]:
             lat.append(await _key_latency(app, lst))
         out["filter_s"] = time.perf_counter() - t3
         out["filter_matches"] = len(app.view)
+        out["filter_header_only"] = getattr(app.view, "fast_filter", False)  # no decode
         lat.sort()
         if lat:
             out["key_latency_during_filter_p50_s"] = lat[len(lat) // 2]

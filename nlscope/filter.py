@@ -14,6 +14,18 @@ Semantics, as in Wireshark: a field may occur several times (an attribute repeat
 nested at several depths); `==`, `<`, `contains`, `~` are true when any occurrence
 matches; `!=` is `not ==`. A field alone is true when it is present (a flag or a
 yes/no field: when it is set). An address compared with a prefix tests containment.
+
+Header-only filters: a filter whose fields all come from the nlmsghdr and the frame
+(number, frame, family, protocol, type, kind, flags, flags.*, seq, portid, len,
+direction, pid, comm, error, errno, and their netlink.* aliases) has
+`needs_decode == False` and can also be evaluated, with `match_header(view)`, on a
+cheap stand-in for the message (the TUI's index keeps these as integers). The same
+parser and operators run; only the fields are read from the view, which has the
+Message's attributes number, protocol, family, type, type_name, kind, flags,
+flag_names, seq, pid, nlmsg_len, direction, frame (.number, .pid, .comm), plus
+`error_code`: the int in the first 4 payload bytes of an NLMSG_ERROR or NLMSG_DONE
+(None when the message is too short to hold it), which is what `errno` and `error`
+read from the decoded tree.
 """
 from __future__ import annotations
 
@@ -21,7 +33,7 @@ import errno as _errno
 import ipaddress
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .model import Field, Message
@@ -229,6 +241,7 @@ class FieldDef:
     help: str
     get: Getter
     txn: bool = False  # needs the transaction
+    header: Getter | None = None  # the getter on a header view (None: needs the decode)
 
 
 def _payload(m: Message) -> list[Field]:
@@ -245,6 +258,22 @@ def _errno_of(m: Message) -> list:
             e = -v if v < 0 else v
             return [Named(e, _errno.errorcode.get(e) if e else "OK")]
     return []
+
+
+def _errno_of_code(m: Any) -> list:
+    """_errno_of on a header view: the same answer, from `error_code`."""
+    if m.type == 2 or m.type == 3:
+        v = m.error_code
+        if v is None or (m.type == 3 and v >= 0):
+            return []
+        e = -v if v < 0 else v
+        return [Named(e, _errno.errorcode.get(e) if e else "OK")]
+    return []
+
+
+def _is_error_of_code(m: Any) -> list:
+    e = _errno_of_code(m)
+    return [bool(e) and e[0].value != 0]
 
 
 def _extack_field(m: Message, name: str) -> Field | None:
@@ -398,7 +427,16 @@ def _build_fields() -> dict[str, FieldDef]:
     ]
     F += [FieldDef(f"flags.{n}", "bool", f"the {n.upper()} flag is set", _flag_getter(n))
           for n in (*_LOW_FLAGS, *_HIGH_FLAGS)]
+    # Fields a header view answers: the same getter (it reads only what the view has),
+    # or, for the error code, one that reads the view's error_code.
+    own = {"error": lambda m, t: _is_error_of_code(m), "errno": lambda m, t: _errno_of_code(m)}
+    F = [replace(f, header=own.get(f.name, f.get))
+         if f.name in _HEADER_FIELDS or f.name.startswith("flags.") else f for f in F]
     return {f.name: f for f in F}
+
+
+_HEADER_FIELDS = frozenset({"number", "frame", "family", "protocol", "type", "kind", "flags",
+                            "seq", "portid", "len", "direction", "pid", "comm", "error", "errno"})
 
 
 FIELDS: dict[str, FieldDef] = _build_fields()
@@ -562,12 +600,17 @@ def tokenize(text: str) -> list[Tok]:
 Pred = Callable[[Message, Any], bool]
 
 
+class _NeedsDecode(Exception):
+    """A header-only parse met a field the header view does not have."""
+
+
 class _Parser:
-    def __init__(self, text: str):
+    def __init__(self, text: str, header: bool = False):
         self.text = text
         self.toks = tokenize(text)
         self.i = 0
         self.needs_txn = False
+        self.header = header  # build the predicate with the fields' header getters
 
     def peek(self) -> Tok:
         return self.toks[self.i]
@@ -651,6 +694,10 @@ class _Parser:
         if fd.txn:
             self.needs_txn = True
         get = fd.get
+        if self.header:
+            if fd.header is None:
+                raise _NeedsDecode(fd.name)
+            get = fd.header
         t = self.peek()
         op = None
         if t.kind == "op" and t.text in ("==", "!=", "<", "<=", ">", ">=", "~"):
@@ -777,18 +824,35 @@ _NUM_CMP = {"==": _op.eq, "!=": _op.ne, "<": _op.lt, "<=": _op.le, ">": _op.gt, 
 
 
 class Filter:
-    """A compiled display filter: call it with (message, transaction or None)."""
+    """A compiled display filter: call it with (message, transaction or None).
 
-    __slots__ = ("text", "needs_txn", "_pred")
+    `needs_txn`: it reads transaction fields. `needs_decode`: it reads more than the
+    header; when False, `match_header(view)` gives the same answer as calling it with
+    the decoded message (see the module's docstring for the view)."""
+
+    __slots__ = ("text", "needs_txn", "needs_decode", "_pred", "_hpred")
 
     def __init__(self, text: str):
         p = _Parser(text)
         self._pred = p.parse()
         self.text = text
         self.needs_txn = p.needs_txn
+        self._hpred: Pred | None = None
+        if not self.needs_txn:
+            try:
+                self._hpred = _Parser(text, header=True).parse()
+            except _NeedsDecode:
+                pass
+        self.needs_decode = self._hpred is None
 
     def __call__(self, msg: Message, txn: Any = None) -> bool:
         return bool(self._pred(msg, txn))
+
+    def match_header(self, view: Any) -> bool:
+        """The filter on a header view (only when not `needs_decode`)."""
+        if self._hpred is None:
+            raise ValueError(f"filter {self.text!r} reads more than the message header")
+        return bool(self._hpred(view, None))
 
     def __repr__(self) -> str:
         return f"Filter({self.text!r})"

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from ..model import Field, Message
 from .filters import Predicate
+from .headers import HeaderView
 from .index import CaptureIndex
 from .txns import TxnIndex
 
@@ -33,6 +34,7 @@ class MessageView:
         self._txn_done = 0
         self._txn_seen: set[int] = set()
         self.generation = 0  # changes whenever the rows are replaced
+        self.fast_filter = False  # the filter runs on the index's headers, undecoded
         self.library_txns = None  # libtxn.LibraryTxns: transactions for txn.* filters
 
     # -- rows -------------------------------------------------------------------------
@@ -130,6 +132,9 @@ class MessageView:
         self.filter_done = 0
         self.filtering = predicate is not None
         self.filter_error = None
+        # header-only (nlscope.filter's needs_decode False): tested on the index's integers
+        self.fast_filter = (predicate is not None and hasattr(predicate, "match_header")
+                            and getattr(predicate, "needs_decode", True) is False)
         self._txn_rows = None
         self.generation += 1
 
@@ -144,6 +149,8 @@ class MessageView:
             return
         gen = self.generation
         needs_txn = getattr(pred, "needs_txn", False)
+        if self.fast_filter:
+            return self._run_header_filter(cancelled, live, batch)
         try:
             while not cancelled() and gen == self.generation:
                 stop = min(ix.count, self.filter_done + batch)
@@ -161,6 +168,47 @@ class MessageView:
                         if not i & 127:
                             time.sleep(0)  # let the UI thread have the GIL
                     self.filter_done = stop
+                    continue
+                if ix.complete and not (live and live()):
+                    break
+                time.sleep(0.05)
+        finally:
+            if gen == self.generation:
+                self.filtering = False
+
+    def _run_header_filter(self, cancelled: Callable[[], bool], live: Callable[[], bool] | None,
+                           batch: int) -> None:
+        """run_filter for a header-only filter: each message is tested on a HeaderView
+        of the index (no decode); what the index cannot vouch for, or a view that
+        fails, is decoded and tested as the message."""
+        pred, rows, ix, gen = self.predicate, self.rows, self.index, self.generation
+        hv = HeaderView(ix)
+        match, usable, at = pred.match_header, hv.usable, hv.at
+
+        def decoded(i: int) -> bool:
+            fi = ix.m_frame[i]
+            m = ix.frame_messages(fi)[i - ix.fr_first[fi]]
+            try:
+                return bool(pred(ix.decoder.decode(m), None))
+            except Exception:  # a filter bug must not stop the scan
+                return False
+        try:
+            while not cancelled() and gen == self.generation:
+                start = self.filter_done
+                stop = min(ix.count, start + batch)
+                if stop > start:
+                    for i in range(start, stop):
+                        if usable(i):
+                            try:
+                                ok = match(at(i))
+                            except Exception:
+                                ok = decoded(i)
+                        else:
+                            ok = decoded(i)
+                        if ok:
+                            rows.append(i)
+                    self.filter_done = stop
+                    time.sleep(0)  # let the UI thread have the GIL
                     continue
                 if ix.complete and not (live and live()):
                     break

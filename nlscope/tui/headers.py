@@ -1,0 +1,185 @@
+"""A message of the capture index as a header-only display filter sees it, without
+decoding it: `Filter.match_header(view)` (nlscope.filter) reads the nlmsghdr fields
+from the index's integer arrays, the error code of NLMSG_ERROR / NLMSG_DONE from
+`m_err`, and the type's name and kind from the registry, as Decoder._decode names
+them: control types by number, a family's types by (protocol, type) when its
+Protocol does not choose by payload, else by asking the Protocol with the message's
+bytes (generic netlink: family id and command), which costs a frame read but no
+attribute walk.
+
+`usable(i)` is False for what the index cannot vouch for, and the filter worker
+decodes those: a fragment, a message whose nlmsg_len is below 16 or past its frame,
+and a message of a family whose names depend on what earlier messages taught
+(Protocol.learn: the usersock heuristic, sock_diag), since a decoded path teaches
+the decoder as it goes. Generic netlink is the exception: the index's scan already
+decodes every CTRL_CMD_NEWFAMILY/DELFAMILY, which is all it learns from.
+"""
+from __future__ import annotations
+
+from ..decode import CONTROL_NAMES, NLMSG_DONE, NLMSG_ERROR, name_flags
+from ..frame import NETLINK_GENERIC, protocol_name
+from ..model import Message
+from ..registry import DecodeCtx, Protocol
+from .index import CaptureIndex
+
+_DIR_NAME = (None, "in", "out")
+
+
+class FrameInfo:
+    """The frame fields a filter reads (frame.number, pid, comm)."""
+
+    __slots__ = ("number", "pid", "comm")
+
+    def __init__(self, number: int, pid: int | None, comm: str | None):
+        self.number = number
+        self.pid = pid
+        self.comm = comm
+
+
+class HeaderView:
+    """One reusable view: `at(i)` points it at message index i."""
+
+    __slots__ = ("ix", "registry", "state", "i", "fi", "_names", "_kind", "_frame_msgs",
+                 "_types", "_vouched")
+
+    def __init__(self, index: CaptureIndex):
+        self.ix = index
+        self.registry = index.decoder.registry
+        self.state = index.decoder.state
+        self.i = 0
+        self.fi = 0
+        self._names: str | None = None
+        self._kind: str | None = None
+        self._frame_msgs: tuple[int, list[Message]] | None = None
+        self._types: dict[tuple[int, int], tuple[str, str] | None] = {}
+        self._vouched: dict[int, bool] = {}
+
+    def usable(self, i: int) -> bool:
+        ix = self.ix
+        if ix.m_type[i] < 0 or i in ix.m_odd:
+            return False
+        protocol = ix.fr_proto[ix.m_frame[i]]
+        ok = self._vouched.get(protocol)
+        if ok is None:
+            proto = self.registry.get(protocol)
+            ok = self._vouched[protocol] = (proto is None or protocol == NETLINK_GENERIC
+                                            or type(proto).learn is Protocol.learn)
+        return ok
+
+    def at(self, i: int) -> HeaderView:
+        self.i = i
+        self.fi = self.ix.m_frame[i]
+        self._names = None
+        self._kind = None
+        return self
+
+    # -- the nlmsghdr and the frame -------------------------------------------------
+    @property
+    def number(self) -> int:
+        return self.i + 1
+
+    @property
+    def protocol(self) -> int:
+        return self.ix.fr_proto[self.fi]
+
+    @property
+    def family(self) -> str:
+        proto = self.registry.get(self.protocol)
+        return proto.name if proto is not None else protocol_name(self.protocol)
+
+    @property
+    def type(self) -> int:
+        return self.ix.m_type[self.i]
+
+    @property
+    def flags(self) -> int:
+        return self.ix.m_flags[self.i]
+
+    @property
+    def seq(self) -> int:
+        return self.ix.m_seq[self.i]
+
+    @property
+    def pid(self) -> int:
+        return self.ix.m_pid[self.i]
+
+    @property
+    def nlmsg_len(self) -> int:
+        return self.ix.m_len[self.i]
+
+    @property
+    def error_code(self) -> int | None:
+        """The code of an NLMSG_ERROR / NLMSG_DONE; None when nlmsg_len leaves no room
+        for it (the index reads it exactly when nlmsg_len >= 20)."""
+        ix, i = self.ix, self.i
+        if ix.m_type[i] in (NLMSG_ERROR, NLMSG_DONE) and ix.m_len[i] >= 20:
+            return ix.m_err[i]
+        return None
+
+    @property
+    def direction(self) -> str:
+        d = _DIR_NAME[self.ix.fr_info[self.fi] >> 2]
+        if d:
+            return d
+        return "out" if self.ix.m_flags[self.i] & 1 else "in"
+
+    @property
+    def frame(self) -> FrameInfo:
+        _comment, pid, comm = self.ix.fr_extra.get(self.fi, (None, None, None))
+        return FrameInfo(self.fi + 1, pid, comm)
+
+    # -- names, as the decoder gives them ------------------------------------------------
+    @property
+    def type_name(self) -> str:
+        if self._names is None:
+            self._resolve()
+        return self._names
+
+    @property
+    def kind(self) -> str:
+        if self._kind is None:
+            self._resolve()
+        return self._kind
+
+    @property
+    def flag_names(self) -> list[str]:
+        return name_flags(self.flags, self.kind)
+
+    def _resolve(self) -> None:
+        mtype = self.type
+        protocol = self.protocol
+        key = (protocol, mtype)
+        hit = self._types.get(key)  # names that (protocol, type) decide alone
+        if hit is not None:
+            self._names, self._kind = hit
+            return
+        proto = self.registry.get(protocol)
+        if mtype in CONTROL_NAMES:
+            hit = (CONTROL_NAMES[mtype], "ack" if mtype in (NLMSG_ERROR, NLMSG_DONE) else "other")
+        elif mtype < 16:
+            hit = (f"NLMSG_RESERVED({mtype})", "other")
+        elif proto is None:
+            hit = (f"UNKNOWN({mtype})", "other")
+        elif type(proto).message_type is Protocol.message_type:
+            spec = proto.messages.get(mtype)
+            hit = ((spec.name, spec.kind) if spec is not None else
+                   (f"UNKNOWN({mtype})", proto.default_kind(mtype)))
+        if hit is not None:
+            self._names, self._kind = self._types[key] = hit
+            return
+        m = self._message()  # the Protocol chooses by payload (and per-capture state)
+        body_end = min(m.start + m.nlmsg_len, m.end)
+        ctx = DecodeCtx(m.frame.raw, m.start + 16, body_end, m.order, protocol, mtype, m.flags,
+                        [], self.state, self.registry)
+        spec = proto.message_type(ctx)
+        if spec is not None:
+            self._names, self._kind = spec.name, spec.kind
+        else:
+            self._names, self._kind = f"UNKNOWN({mtype})", proto.default_kind(mtype)
+
+    def _message(self) -> Message:
+        """The message's bytes (its frame read once for all its messages)."""
+        fm = self._frame_msgs
+        if fm is None or fm[0] != self.fi:
+            fm = self._frame_msgs = (self.fi, self.ix.frame_messages(self.fi))
+        return fm[1][self.i - self.ix.fr_first[self.fi]]
