@@ -252,7 +252,9 @@ class NlscopeApp(App[None]):
 
     # -- filter ---------------------------------------------------------------------------
     def action_filter(self) -> None:
-        self._panes["filter"].focus()
+        # At once, not via focus()'s call_later: keys typed right after '/' (a paste,
+        # tmux send-keys) must land in the filter, not run as list bindings.
+        self.set_focus(self._panes["filter"])
 
     def action_focus_list(self) -> None:
         if self.screen.maximized is not None:
