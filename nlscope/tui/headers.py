@@ -16,9 +16,9 @@ decodes every CTRL_CMD_NEWFAMILY/DELFAMILY, which is all it learns from.
 """
 from __future__ import annotations
 
-from ..decode import CONTROL_NAMES, NLMSG_DONE, NLMSG_ERROR, name_flags
+from ..decode import CONTROL_NAMES, NLM_F_ACK_TLVS, NLMSG_DONE, NLMSG_ERROR, name_flags
 from ..frame import NETLINK_GENERIC, protocol_name
-from ..model import Message
+from ..model import Field, Message
 from ..registry import DecodeCtx, Protocol
 from .index import CaptureIndex
 
@@ -183,3 +183,107 @@ class HeaderView:
         if fm is None or fm[0] != self.fi:
             fm = self._frame_msgs = (self.fi, self.ix.frame_messages(self.fi))
         return fm[1][self.i - self.ix.fr_first[self.fi]]
+
+
+class IndexFrame:
+    """A frame of the index for nlscope.transactions: time, process, direction; its
+    bytes and its scanned (undecoded) messages read once, when asked."""
+
+    __slots__ = ("ix", "fi", "number", "ts_ns", "pid", "comm", "direction", "_msgs")
+
+    def __init__(self, ix: CaptureIndex, fi: int):
+        self.ix = ix
+        self.fi = fi
+        self.number = fi + 1
+        self.ts_ns = ix.fr_ts[fi]
+        _comment, self.pid, self.comm = ix.fr_extra.get(fi, (None, None, None))
+        self.direction = _DIR_NAME[ix.fr_info[fi] >> 2]
+        self._msgs: list[Message] | None = None
+
+    def scanned(self) -> list[Message]:
+        if self._msgs is None:
+            self._msgs = self.ix.frame_messages(self.fi)
+        return self._msgs
+
+    @property
+    def raw(self) -> bytes:
+        return self.scanned()[0].frame.raw
+
+
+class IndexMessage:
+    """A message of the index standing in for a decoded Message where nlscope's
+    transaction Tracker reads it: the header from the arrays, names (for requests)
+    from the HeaderView, the error code of an NLMSG_ERROR / NLMSG_DONE without
+    extended ACK as a one-field tree, spans from the frame's scan; anything else
+    (an error's extack, a request's attributes an error points at, the summary)
+    decodes the message, once. Only for messages HeaderView.usable() vouches for."""
+
+    __slots__ = ("ix", "hv", "i", "frame", "number", "protocol", "type", "flags", "seq", "pid",
+                 "nlmsg_len", "family", "_full")
+    is_fragment = False
+
+    def __init__(self, ix: CaptureIndex, hv: HeaderView, i: int, frame: IndexFrame):
+        self.ix = ix
+        self.hv = hv
+        self.i = i
+        self.frame = frame
+        self.number = i + 1
+        self.protocol = ix.fr_proto[frame.fi]
+        self.type = ix.m_type[i]
+        self.flags = ix.m_flags[i]
+        self.seq = ix.m_seq[i]
+        self.pid = ix.m_pid[i]
+        self.nlmsg_len = ix.m_len[i]
+        proto = hv.registry.get(self.protocol)
+        self.family = proto.name if proto is not None else protocol_name(self.protocol)
+        self._full: Message | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.hv.at(self.i).kind
+
+    @property
+    def type_name(self) -> str:
+        return self.hv.at(self.i).type_name
+
+    def _scanned(self) -> Message:
+        return self.frame.scanned()[self.i - self.ix.fr_first[self.frame.fi]]
+
+    @property
+    def start(self) -> int:
+        return self._scanned().start
+
+    @property
+    def end(self) -> int:
+        return self._scanned().end
+
+    @property
+    def order(self) -> str:
+        return self._scanned().order
+
+    @property
+    def tree(self) -> list:
+        t = self.type
+        if t in (NLMSG_ERROR, NLMSG_DONE) and not self.flags & NLM_F_ACK_TLVS:
+            code = self.hv.at(self.i).error_code
+            if code is None:
+                return []
+            return [None, Field("error" if t == NLMSG_ERROR else "value", "int", code, 0, 0)]
+        return self.full().tree
+
+    def full(self) -> Message:
+        if self._full is None:
+            m = self._scanned()
+            self._full = self.ix.decoder.decode(m)
+        return self._full
+
+    @property
+    def summary(self) -> str:
+        return self.full().summary
+
+    @summary.setter
+    def summary(self, text: str) -> None:
+        self.full().summary = text
+
+    def __getattr__(self, name: str):  # whatever else a Tracker may read: the real thing
+        return getattr(self.full(), name)

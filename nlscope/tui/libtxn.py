@@ -1,9 +1,11 @@
-"""nlscope.transactions' view of a message's transaction, for the detail pane and for
-filters that read `txn.*` fields.
+"""nlscope.transactions' Transaction objects for the detail pane and for filters that
+read `txn.*` fields.
 
-The index (txns.TxnIndex) groups messages from their headers at any capture size; the
-library's Tracker then judges one group at a time, decoded (status, expects, extack,
-the request attribute an error points at, events). Recent groups are cached.
+The index (txns.TxnIndex) runs the library's Tracker over the whole capture but keeps
+only arrays. For one transaction's full object (expects, extack, the request attribute
+an error points at, events, caused by), its messages are decoded and judged again by
+a Tracker, with those of the transactions linked to it (its request's, its events),
+in capture order. Recent ones are cached.
 """
 from __future__ import annotations
 
@@ -38,7 +40,10 @@ class LibraryTxns:
         return self.lib is not None
 
     def _group(self, t: int) -> dict[int, tuple[Message, Any]]:
-        key = (t, int(self.txns.t_count[t]))  # a growing (live) group is judged again
+        txns = self.txns
+        related = txns.related(t)
+        # a growing (live) group, or one that got events, is judged again
+        key = (t, tuple(int(txns.t_count[r]) for r in related), txns.is_open(t))
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
@@ -46,14 +51,18 @@ class LibraryTxns:
                 return hit
         out: dict[int, tuple[Message, Any]] = {}
         ix = self.index
-        tracker = self.lib.Tracker() if self.lib is not None else None
-        for j in self.txns.members(t):
+        tracker = (self.lib.Tracker(registry=ix.decoder.registry) if self.lib is not None
+                   else None)
+        mine = set(txns.members(t))
+        for j in sorted(j for r in related for j in txns.members(r)):
             fi = ix.m_frame[j]
             m = ix.frame_messages(fi)[j - ix.fr_first[fi]]
             ix.decoder.decode(m)
-            out[j] = (m, tracker.feed(m) if tracker is not None else None)
+            lt = tracker.feed(m) if tracker is not None else None
+            if j in mine:
+                out[j] = (m, lt)
         if tracker is not None:
-            tracker.flush()
+            tracker.flush()  # still open: judged as if the capture ended now, as the list shows it
         with self._lock:
             self._cache[key] = out
             while len(self._cache) > self.size:

@@ -164,9 +164,9 @@ def row_status_style(ix: CaptureIndex, txns: TxnIndex, i: int, by_txn: bool) -> 
     mtype = ix.m_type[i]
     if (mtype == 2 and ix.m_err[i] != 0) or (mtype == 3 and ix.m_err[i] < 0):
         return ERROR_STYLE
-    if st == ERROR and ix.is_request(i):
+    if st == ERROR and txns.is_request(i):
         return ERROR_STYLE
-    if st in WAITING and ix.is_request(i):
+    if st in WAITING and txns.is_request(i):
         return UNANSWERED_STYLE
     if mtype < 0:
         return MALFORMED_STYLE

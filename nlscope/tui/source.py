@@ -61,6 +61,8 @@ class Source:
 
     def _pair(self, final: bool = False) -> None:
         self.txns.update()
+        if final and self.index.complete:
+            self.txns.finish()  # the end of the capture closes what is still open
         now = time.monotonic()
         if final or (self.live and now - self._counted_at > 2.0):
             self.unanswered = self.txns.count_waiting()
@@ -90,9 +92,9 @@ class FileSource(Source):
                     break
                 time.sleep(self.poll)
         finally:
-            self._pair(final=True)
             if not self.live:
                 self.index.complete = True
+            self._pair(final=True)
             self.finished = True
 
     def end_follow(self) -> None:
@@ -197,8 +199,8 @@ class StreamSource(Source):
                     break
                 time.sleep(0.1)
         finally:
-            self._pair(final=True)
             self.index.complete = True
+            self._pair(final=True)
             if self.proc is not None and not self.stop.is_set():
                 try:
                     rc = self.proc.wait(5)  # its stdout ended: it is exiting
@@ -270,8 +272,8 @@ class FrameSource(Source):
                 if self.live:
                     self._pair()
         finally:
-            self._pair(final=True)
             self.index.complete = True
+            self._pair(final=True)
             self.finished = True
 
 

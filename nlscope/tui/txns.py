@@ -1,27 +1,31 @@
-"""Transactions over the capture index: which request each message belongs to, with
-status and latency, from header fields alone (no decoding), incrementally as the
-index grows. Arrays of ints, like the index: a million messages cost ~8 MB more.
+"""Transactions over the capture index, as nlscope.transactions pairs them, kept as
+arrays of ints beside the index (a million messages cost ~12 MB more).
 
-Pairing (netlink semantics): a message with NLM_F_REQUEST opens a transaction keyed by
-(protocol, seq). A kernel message with that key joins the most recent open one whose
-portid is unknown (0) or equal: replies (NLM_F_MULTI parts of a dump, single replies),
-then NLMSG_DONE, or NLMSG_ERROR (an ACK when the code is 0) which closes it. A kernel
-message no request explains is a notification, a transaction of its own.
+The library's streaming Tracker is fed every message in capture order as the index
+grows. What it reads comes from the index, not from a decode: the nlmsghdr, the
+frame's time, direction and process, the type's name and kind (headers.HeaderView),
+the error code. It decodes only an error carrying an extended ACK (and the request
+attribute the ACK points at), and the messages the index cannot vouch for (fragments,
+bad lengths, families that learn as they decode). So the list's colours, the one row
+per transaction mode and the transaction pane show the library's transactions: the
+same pairing, status, port-id learning, notifications "caused by" a request (their
+own transactions, linked), expiry, orphans, as `nlscope read --transactions`.
 
-nlscope.transactions (the library's correlator) is the reference for the detail view
-when it is installed; this index gives the list its status colours and the one row
-per transaction mode at any capture size.
+Open transactions are followed until the Tracker closes them (an answer, expiry by
+capture time or messages, or `finish()` at the end of the capture), then their final
+status is written and the library's object dropped.
 """
 from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
+from typing import Any
 
+from ..transactions import OPEN, Tracker
+from .headers import HeaderView, IndexFrame, IndexMessage
 from .index import CaptureIndex
 
-NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK = 0x1, 0x2, 0x4
 NLMSG_ERROR, NLMSG_DONE = 2, 3
-NLM_F_DUMP = 0x300
 
 # transaction status; names as nlscope.transactions (and the filter's txn.status) say
 PENDING, ACKED, ERROR, DONE, REPLIED, NOTIFY, SENT, ORPHAN, INCOMPLETE = range(9)
@@ -29,6 +33,16 @@ STATUS_NAMES = {PENDING: "unanswered", ACKED: "ok", ERROR: "error", DONE: "ok", 
                 NOTIFY: "event", SENT: "no_reply", ORPHAN: "orphan", INCOMPLETE: "incomplete"}
 HOW = {ACKED: "ack", DONE: "done", REPLIED: "reply"}  # how an ok transaction ended
 WAITING = frozenset({PENDING, INCOMPLETE})
+
+# what a transaction is (t_kind): the library's kinds, and messages it leaves out
+# (fragments, NLMSG_NOOP...), which get a transaction of their own here
+REQUEST, EVENT, ORPHAN_KIND, NONE = range(4)
+_KINDS = {"request": REQUEST, "event": EVENT, "orphan": ORPHAN_KIND}
+# t_expect bits while open: what the request waits for, and whether anything came
+EXP_ACK, EXP_DUMP, EXP_ANSWERED, EXP_REPLY = 1, 2, 4, 8
+_CLOSED = {"error": ERROR, "unanswered": PENDING, "no_reply": SENT, "incomplete": INCOMPLETE,
+           "orphan": ORPHAN, "event": NOTIFY}
+_OK_HOW = {"ack": ACKED, "done": DONE, "reply": REPLIED}
 
 
 @dataclass(slots=True)
@@ -40,9 +54,10 @@ class TxnInfo:
     error: int
     members: list[int]  # message indices in capture order
     request: int | None  # message index of the request
-    end: int | None  # the ACK / error / DONE
+    end: int | None  # the ACK / error / DONE / reply that ended it
     latency_ns: int | None  # request to last answer
     replies: int
+    caused_by: int | None = None  # an event: the message index of its request
 
 
 class TxnIndex:
@@ -53,68 +68,83 @@ class TxnIndex:
         self.t_first = array("I")
         self.t_last = array("I")
         self.t_status = array("B")
-        self.t_err = array("i")
+        self.t_err = array("i")  # the error code (negative errno) of an error
         self.t_count = array("I")
-        self.t_expect = array("B")  # bit0 ack expected, bit1 dump, bit2 got a reply
-        self._open: dict[tuple[int, int], list[int]] = {}
+        self.t_expect = array("B")
+        self.t_kind = array("B")
+        self.t_end = array("i")  # message index of the end (-1: none)
+        self.t_replies = array("I")
+        self.t_cause = array("i")  # an event: the transaction of the request it names
+        self.events: dict[int, list[int]] = {}  # request transaction -> its events
         self.done = 0
+        self.finished = False
+        self.tracker = Tracker(registry=index.decoder.registry)
+        self._hv = HeaderView(index)
+        self._of_lib = array("I")  # library transaction id - 1 -> ours
+        self._open: dict[int, Any] = {}  # ours -> the library's Transaction, still open
+        self._frame: IndexFrame | None = None
 
     def __len__(self) -> int:
         return len(self.t_first)
 
+    # -- growing -----------------------------------------------------------------------
     def update(self, stop: int | None = None) -> int:
         """Pair messages [done, stop). Run on the thread that grows the index."""
         ix = self.index
         stop = ix.count if stop is None else stop
-        m_type, m_flags, m_seq, m_pid, m_err, m_frame = (ix.m_type, ix.m_flags, ix.m_seq,
-                                                         ix.m_pid, ix.m_err, ix.m_frame)
-        fr_proto = ix.fr_proto
-        opened = self._open
+        feed, of_lib = self.tracker.feed, self._of_lib
         i = self.done
         while i < stop:
-            mtype = m_type[i]
-            flags = m_flags[i]
-            if mtype < 0:
-                self._new(i, ORPHAN, 0)
-                i += 1
-                continue
-            key = (fr_proto[m_frame[i]], m_seq[i])
-            if flags & NLM_F_REQUEST:
-                t = self._new(i, PENDING, 0)
-                dump = (flags & NLM_F_DUMP) == NLM_F_DUMP
-                self.t_expect[t] = (1 if flags & NLM_F_ACK else 0) | (2 if dump else 0)
-                opened.setdefault(key, []).append(t)
-                i += 1
-                continue
-            t = self._match(key, m_pid[i])
-            if t < 0:
-                self._new(i, ERROR if mtype == NLMSG_ERROR and m_err[i] else NOTIFY, m_err[i])
-                i += 1
-                continue
-            self._join(t, i)
-            exp = self.t_expect[t]
-            if mtype == NLMSG_ERROR:
-                err = m_err[i]
-                self._close(t, key, ERROR if err else (ACKED if not exp & 4 or exp & 1 else REPLIED), err)
-            elif mtype == NLMSG_DONE:
-                err = m_err[i]
-                self._close(t, key, ERROR if err < 0 else DONE, err)
+            if not i & 2047:
+                self._sweep()  # keep what is followed here to what the Tracker has open
+            lt = feed(self._message(i))
+            if lt is None:  # a fragment, NLMSG_NOOP: no transaction in the library
+                self._new(i, ORPHAN if ix.m_type[i] < 0 else NOTIFY, NONE)
+            elif lt.id <= len(of_lib):
+                self._join(of_lib[lt.id - 1], i)
             else:
-                self.t_expect[t] = exp | 4
-                if not flags & NLM_F_MULTI and not exp & 1:
-                    self._close(t, key, REPLIED, 0)
+                t = self._new(i, PENDING, _KINDS.get(lt.kind, NONE))
+                of_lib.append(t)
+                self._open[t] = lt
+                if lt.cause_id is not None and lt.cause_id <= len(of_lib):
+                    cause = of_lib[lt.cause_id - 1]
+                    self.t_cause[t] = cause
+                    self.events.setdefault(cause, []).append(t)
             i += 1
         self.done = i
+        self._sweep()
         return i
 
-    def _new(self, i: int, status: int, err: int) -> int:
+    def finish(self) -> None:
+        """The capture ended: what is still open is unanswered, incomplete..."""
+        if not self.finished:
+            self.update()
+            self.tracker.flush()
+            self._sweep()
+            self.finished = True
+
+    def _message(self, i: int):
+        ix = self.index
+        fi = ix.m_frame[i]
+        fr = self._frame
+        if fr is None or fr.fi != fi:
+            fr = self._frame = IndexFrame(ix, fi)
+        if self._hv.usable(i):
+            return IndexMessage(ix, self._hv, i, fr)
+        return ix.decoder.decode(fr.scanned()[i - ix.fr_first[fi]])
+
+    def _new(self, i: int, status: int, kind: int) -> int:
         t = len(self.t_first)
         self.t_first.append(i)
         self.t_last.append(i)
         self.t_status.append(status)
-        self.t_err.append(err)
+        self.t_err.append(0)
         self.t_count.append(1)
         self.t_expect.append(0)
+        self.t_kind.append(kind)
+        self.t_end.append(-1)
+        self.t_replies.append(0)
+        self.t_cause.append(-1)
         self.m_txn.append(t)
         self.m_next.append(-1)
         return t
@@ -126,49 +156,48 @@ class TxnIndex:
         self.m_txn.append(t)
         self.m_next.append(-1)
 
-    def _match(self, key: tuple[int, int], pid: int) -> int:
-        lst = self._open.get(key)
-        if not lst:
-            return -1
-        ix = self.index
-        for t in reversed(lst):
-            rp = ix.m_pid[self.t_first[t]]
-            if rp == 0 or rp == pid:
-                return t
-        return -1
-
-    def _close(self, t: int, key: tuple[int, int], status: int, err: int) -> None:
-        self.t_status[t] = status
-        self.t_err[t] = err
-        lst = self._open.get(key)
-        if lst is not None:
-            try:
-                lst.remove(t)
-            except ValueError:
-                pass
-            if not lst:
-                del self._open[key]
+    def _sweep(self) -> None:
+        """Write what the library now knows of the transactions still open here."""
+        for t, lt in list(self._open.items()):
+            self.t_replies[t] = lt.replies
+            if lt.end is not None:
+                self.t_end[t] = lt.end.number - 1
+            if lt.status == OPEN:
+                self.t_expect[t] = ((EXP_ACK if lt.want_ack else 0) | (EXP_DUMP if lt.dump else 0)
+                                    | (EXP_ANSWERED if lt.first_answer is not None else 0)
+                                    | (EXP_REPLY if lt.want_reply or lt.want_echo else 0))
+                continue
+            if lt.status == "ok":
+                st = _OK_HOW.get(lt.closed_by, REPLIED)
+            else:
+                st = _CLOSED.get(lt.status, PENDING)
+            if lt.errno:
+                self.t_err[t] = -lt.errno
+            self.t_expect[t] = 0
+            self.t_status[t] = st
+            del self._open[t]
 
     # -- queries ---------------------------------------------------------------------
     def status(self, t: int) -> int:
-        """The status as shown: a request still open is `unanswered`, unless it
-        expects nothing back (no ACK flag, not a GET) and got nothing: `sent`."""
+        """The status as shown; a transaction still open shows as `unanswered`, as
+        `incomplete` once part of its answer came, as `no_reply` when it waits for
+        nothing (a NEW/DEL/SET without ACK: an error may still come)."""
         s = self.t_status[t]
-        if s == PENDING:
+        if s == PENDING and t in self._open:
             exp = self.t_expect[t]
-            if exp & 4:
-                return INCOMPLETE  # replies came, the end did not
-            if not exp & 3 and not self._is_get(t):
+            if exp & EXP_ANSWERED:
+                return INCOMPLETE
+            if not exp & (EXP_ACK | EXP_DUMP | EXP_REPLY):
                 return SENT
         return s
 
-    def _is_get(self, t: int) -> bool:
-        # rtnetlink GET types are 18, 22, 26, ... ((type - 16) % 4 == 2); other families
-        # have no such rule, so a request without ACK elsewhere counts as "sent".
-        ix = self.index
-        i = self.t_first[t]
-        mt = ix.m_type[i]
-        return ix.fr_proto[ix.m_frame[i]] == 0 and mt >= 16 and (mt - 16) % 4 == 2
+    def is_open(self, t: int) -> bool:
+        return t in self._open
+
+    def is_request(self, i: int) -> bool:
+        """Message index i is the request of its transaction."""
+        t = self.of(i)
+        return t >= 0 and self.t_kind[t] == REQUEST and self.t_first[t] == i
 
     def members(self, t: int) -> list[int]:
         out = []
@@ -182,17 +211,27 @@ class TxnIndex:
         ix = self.index
         mem = self.members(t)
         first = mem[0]
-        req = first if ix.is_request(first) else None
-        st = self.status(t)
+        req = first if self.t_kind[t] == REQUEST else None
+        end = self.t_end[t]
         last = mem[-1]
-        end = last if ix.m_type[last] in (NLMSG_ERROR, NLMSG_DONE) and last != req else None
         lat = ix.ts(last) - ix.ts(first) if req is not None and len(mem) > 1 else None
-        replies = sum(1 for i in mem[1:] if ix.m_type[i] not in (NLMSG_ERROR, NLMSG_DONE))
-        return TxnInfo(t, STATUS_NAMES[st], self.t_err[t], mem, req, end, lat, replies)
+        cause = self.t_cause[t]
+        return TxnInfo(t, STATUS_NAMES[self.status(t)], self.t_err[t], mem, req,
+                       end if end >= 0 else None, lat, self.t_replies[t],
+                       self.t_first[cause] if cause >= 0 else None)
+
+    def related(self, t: int) -> list[int]:
+        """t with the transactions linked to it: its request's (an event), its events."""
+        out = [t]
+        cause = self.t_cause[t]
+        if cause >= 0:
+            out.append(cause)
+        out.extend(self.events.get(t, ()))
+        return out
 
     def count_waiting(self) -> int:
         return sum(1 for t in range(len(self.t_first)) if self.t_status[t] == PENDING
-                   and self.status(t) in WAITING)
+                   and self.t_kind[t] == REQUEST and self.status(t) in WAITING)
 
     def of(self, i: int) -> int:
         return self.m_txn[i] if i < len(self.m_txn) else -1

@@ -10,7 +10,7 @@ the footer, the transaction pane, a live display filter) to $OUT/tui_live.json; 
 tests below check that file on the host.
 
 A Python start costs ~25 s in the VM (TCG, the root filesystem over 9p): the driver's
-own, then the capture child's. The whole run takes about two minutes.
+own, then the capture child's. The whole run takes one to three minutes.
 """
 from __future__ import annotations
 
@@ -258,4 +258,3 @@ def test_capture_child_ends_cleanly(live):
     assert int(m.group(1)) >= live["frames"] and m.group(2) == "0"
     assert live["drops_after"] == 0
     assert not live["nlmon0_left"]  # the capture made nlmon0 and removed it
-    assert live["vm_seconds"] < 300
