@@ -11,7 +11,7 @@ from typing import Any
 from .frame import Frame
 from .model import Field, Message
 from .nla import Attr, AttrSet, walk_attrs
-from .registry import DecodeCtx, MessageType, Registry
+from .registry import DecodeCtx, MessageType, Protocol, Registry
 
 NLMSG_HDRLEN = 16
 NLMSG_NOOP, NLMSG_ERROR, NLMSG_DONE, NLMSG_OVERRUN = 1, 2, 3, 4
@@ -56,6 +56,28 @@ def name_flags(flags: int, kind: str) -> list[str]:
 
 
 _HDR = {o: struct.Struct(o + "IHHII") for o in "<>"}
+
+def resolve_type(proto: Protocol | None, mtype: int, ctx: DecodeCtx | None = None
+                 ) -> tuple[str, str, MessageType | None] | None:
+    """(type name, kind, MessageType) of a message type: control types, reserved ones,
+    the family's table. Without `ctx` (header-only callers), None when the protocol
+    must see the payload to choose (it overrides message_type, as genl does)."""
+    if mtype in CONTROL_NAMES:
+        return CONTROL_NAMES[mtype], "ack" if mtype in (NLMSG_ERROR, NLMSG_DONE) else "other", None
+    if mtype < 16:
+        return f"NLMSG_RESERVED({mtype})", "other", None
+    if proto is None:
+        return f"UNKNOWN({mtype})", "other", None
+    if ctx is not None:
+        spec = proto.message_type(ctx)
+    elif type(proto).message_type is Protocol.message_type:
+        spec = proto.messages.get(mtype)
+    else:
+        return None
+    if spec is None:
+        return f"UNKNOWN({mtype})", proto.default_kind(mtype), None
+    return spec.name, spec.kind, spec
+
 
 
 def guess_order(buf: bytes, pos: int, end: int) -> str:
@@ -219,20 +241,7 @@ class Decoder:
         body_end = msg.end if msg.nlmsg_len < NLMSG_HDRLEN else min(msg.start + msg.nlmsg_len, msg.end)
         ctx = self._ctx(msg.frame.raw, msg.start + NLMSG_HDRLEN, body_end, msg.order,
                         msg.protocol, mtype, msg.flags, msg.problems)
-        spec: MessageType | None = None
-        if mtype in CONTROL_NAMES:
-            msg.type_name = CONTROL_NAMES[mtype]
-            msg.kind = "ack" if mtype in (NLMSG_ERROR, NLMSG_DONE) else "other"
-        elif mtype < 16:
-            msg.type_name = f"NLMSG_RESERVED({mtype})"
-        else:
-            spec = proto.message_type(ctx) if proto else None
-            if spec is not None:
-                msg.type_name = spec.name
-                msg.kind = spec.kind
-            else:
-                msg.type_name = f"UNKNOWN({mtype})"
-                msg.kind = proto.default_kind(mtype) if proto else "other"
+        msg.type_name, msg.kind, spec = resolve_type(proto, mtype, ctx)
         msg.flag_names = name_flags(msg.flags, msg.kind)
         tree = [self._header_fields(msg)]
         if mtype == NLMSG_ERROR:
@@ -294,19 +303,13 @@ class Decoder:
         orig_start = pos
         if end - pos >= NLMSG_HDRLEN:
             oln, otype, oflags, oseq, opid = _HDR[order].unpack_from(buf, pos)
-            ospec = None
-            if otype in CONTROL_NAMES:
-                oname = CONTROL_NAMES[otype]
-            else:
-                # What the type's decoder may look at: the echoed request only (a capped
-                # echo has no payload; extack TLVs after it are not the request's).
-                o_lim = (pos + NLMSG_HDRLEN if msg.flags & NLM_F_CAPPED
-                         else min(pos + max(oln, NLMSG_HDRLEN), end))
-                octx = self._ctx(buf, pos + NLMSG_HDRLEN, o_lim, order, msg.protocol, otype, oflags,
-                                 ctx.problems)
-                ospec = proto.message_type(octx) if proto and otype >= 16 else None
-                oname = ospec.name if ospec else f"UNKNOWN({otype})"
-            okind = ospec.kind if ospec else (proto.default_kind(otype) if proto else "other")
+            # What the type's decoder may look at: the echoed request only (a capped
+            # echo has no payload; extack TLVs after it are not the request's).
+            o_lim = (pos + NLMSG_HDRLEN if msg.flags & NLM_F_CAPPED
+                     else min(pos + max(oln, NLMSG_HDRLEN), end))
+            octx = self._ctx(buf, pos + NLMSG_HDRLEN, o_lim, order, msg.protocol, otype, oflags,
+                             ctx.problems)
+            oname, okind, ospec = resolve_type(proto, otype, octx)
             orig_fields = [
                 Field("nlmsg_len", "int", oln, pos, pos + 4),
                 Field("nlmsg_type", "enum", otype, pos + 4, pos + 6, oname),

@@ -16,7 +16,7 @@ decodes every CTRL_CMD_NEWFAMILY/DELFAMILY, which is all it learns from.
 """
 from __future__ import annotations
 
-from ..decode import CONTROL_NAMES, NLM_F_ACK_TLVS, NLMSG_DONE, NLMSG_ERROR, name_flags
+from ..decode import NLM_F_ACK_TLVS, NLMSG_DONE, NLMSG_ERROR, name_flags, resolve_type
 from ..frame import NETLINK_GENERIC, protocol_name
 from ..model import Field, Message
 from ..registry import DecodeCtx, Protocol
@@ -154,28 +154,15 @@ class HeaderView:
             self._names, self._kind = hit
             return
         proto = self.registry.get(protocol)
-        if mtype in CONTROL_NAMES:
-            hit = (CONTROL_NAMES[mtype], "ack" if mtype in (NLMSG_ERROR, NLMSG_DONE) else "other")
-        elif mtype < 16:
-            hit = (f"NLMSG_RESERVED({mtype})", "other")
-        elif proto is None:
-            hit = (f"UNKNOWN({mtype})", "other")
-        elif type(proto).message_type is Protocol.message_type:
-            spec = proto.messages.get(mtype)
-            hit = ((spec.name, spec.kind) if spec is not None else
-                   (f"UNKNOWN({mtype})", proto.default_kind(mtype)))
+        hit = resolve_type(proto, mtype)
         if hit is not None:
-            self._names, self._kind = self._types[key] = hit
+            self._names, self._kind = self._types[key] = hit[:2]
             return
         m = self._message()  # the Protocol chooses by payload (and per-capture state)
         body_end = min(m.start + m.nlmsg_len, m.end)
         ctx = DecodeCtx(m.frame.raw, m.start + 16, body_end, m.order, protocol, mtype, m.flags,
                         [], self.state, self.registry)
-        spec = proto.message_type(ctx)
-        if spec is not None:
-            self._names, self._kind = spec.name, spec.kind
-        else:
-            self._names, self._kind = f"UNKNOWN({mtype})", proto.default_kind(mtype)
+        self._names, self._kind, _ = resolve_type(proto, mtype, ctx)
 
     def _message(self) -> Message:
         """The message's bytes (its frame read once for all its messages)."""
