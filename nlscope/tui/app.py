@@ -563,8 +563,7 @@ def make_app(path: str | None = None, *, source: Source | None = None, follow: b
     if source is None:
         if path is None:
             raise ValueError("make_app needs a path or a source")
-        decoder = Decoder(default_registry(files=dissectors or []))
-        source = FileSource(path, decoder, follow=follow)
+        source = FileSource(path, new_decoder(dissectors), follow=follow)
     return NlscopeApp(source, deterministic=deterministic, filter_text=filter_text)
 
 
