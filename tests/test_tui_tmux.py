@@ -76,6 +76,9 @@ def test_real_terminal_shows_rows_and_answers_keys(tui):
     screen = t.wait_for("Message 6: frame")
     assert "Nexthop has invalid gateway" in screen
     t.keys("e")
+    # Let the jump settle before the next action, as a typist would: keys sent in the
+    # same instant as 'e' were seen to be lost about one run in six (see the notes).
+    time.sleep(0.5)
     t.keys("/")
     t.keys("errno == EEXIST", "Enter")
     screen = t.wait_for("shown 1")
