@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fixtures.make_fixtures import ifinfomsg, nla, nlmsg, rtmsg  # noqa: E402
 
-from nlscope.frame import Frame  # noqa: E402
-from nlscope.pcapio import PcapngWriter, cooked_header  # noqa: E402
+from nlscope.capture.frame import Frame  # noqa: E402
+from nlscope.capture.pcapio import PcapngWriter, cooked_header  # noqa: E402
 
 
 def link(index: int, seq: int) -> bytes:

@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nlscope.decode import scan_frame  # noqa: E402
-from nlscope.pcapio import CaptureReader  # noqa: E402
+from nlscope.decode.decoder import scan_frame  # noqa: E402
+from nlscope.capture.pcapio import CaptureReader  # noqa: E402
 
 
 def timed(cmd: list[str]) -> tuple[float, int, int]:

@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nlscope.frame import Frame  # noqa: E402
-from nlscope.pcapio import PcapngWriter  # noqa: E402
+from nlscope.capture.frame import Frame  # noqa: E402
+from nlscope.capture.pcapio import PcapngWriter  # noqa: E402
 
 T0 = 1_700_000_000 * 1_000_000_000
 

@@ -20,12 +20,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nlscope.decode import Decoder  # noqa: E402
-from nlscope.filter import compile_filter  # noqa: E402
-from nlscope.pcapio import CaptureReader  # noqa: E402
-from nlscope.registry import default_registry  # noqa: E402
-from nlscope.stats import Stats  # noqa: E402
-from nlscope.transactions import Tracker, correlate  # noqa: E402
+from nlscope.decode.decoder import Decoder  # noqa: E402
+from nlscope.analysis.filter import compile_filter  # noqa: E402
+from nlscope.capture.pcapio import CaptureReader  # noqa: E402
+from nlscope.decode.registry import default_registry  # noqa: E402
+from nlscope.analysis.stats import Stats  # noqa: E402
+from nlscope.analysis.transactions import Tracker, correlate  # noqa: E402
 
 
 def ensure_capture(path: Path, messages: int) -> None:

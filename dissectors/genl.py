@@ -22,9 +22,9 @@ from typing import Any
 
 import construct as cs
 
-from nlscope.model import Field, Message
-from nlscope.nla import Attr, AttrSet, FixedHeader, walk_attrs
-from nlscope.registry import DecodeCtx, MessageType, Protocol
+from nlscope.decode.model import Field, Message
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader, walk_attrs
+from nlscope.decode.registry import DecodeCtx, MessageType, Protocol
 
 NETLINK_GENERIC = 16
 GENL_ID_CTRL = 0x10

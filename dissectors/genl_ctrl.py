@@ -6,9 +6,9 @@ capture's family ids (genl.GenlProtocol.learn).
 """
 from __future__ import annotations
 
-from nlscope.decode import POLICY_ATTRS
-from nlscope.model import Field
-from nlscope.nla import Attr, AttrSet
+from nlscope.decode.decoder import POLICY_ATTRS
+from nlscope.decode.model import Field
+from nlscope.decode.nla import Attr, AttrSet
 
 from .genl import GENL_ID_CTRL, GenlFamily, IndexSet, add_family, attrs_of, family_map, join
 

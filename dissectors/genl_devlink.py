@@ -3,8 +3,8 @@ DEVLINK_ATTR_* named; the handle, port, info, eswitch, param and reload attribut
 """
 from __future__ import annotations
 
-from nlscope.model import Field
-from nlscope.nla import AttrSet
+from nlscope.decode.model import Field
+from nlscope.decode.nla import AttrSet
 
 from .genl import GenlFamily, K, add_family, attrs_of, join, table_set
 

@@ -8,8 +8,8 @@ for link modes, features, flags. Name tables below are from the 6.12 UAPI header
 """
 from __future__ import annotations
 
-from nlscope.model import Field
-from nlscope.nla import AttrSet
+from nlscope.decode.model import Field
+from nlscope.decode.nla import AttrSet
 
 from .genl import GenlFamily, K, add_family, attrs_of, join, table_set
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import construct as cs
 
-from nlscope.nla import FixedHeader
+from nlscope.decode.nla import FixedHeader
 
 from .genl import GenlFamily, add_family, family_map
 

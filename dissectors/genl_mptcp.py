@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import socket
 
-from nlscope.model import Field
-from nlscope.nla import Attr, AttrSet
+from nlscope.decode.model import Field
+from nlscope.decode.nla import Attr, AttrSet
 
 from .genl import GenlFamily, add_family, attrs_of, join
 

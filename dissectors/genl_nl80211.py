@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import construct as cs
 
-from nlscope.model import Field
-from nlscope.nla import Attr, AttrSet, FixedHeader
+from nlscope.decode.model import Field
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader
 
 from . import genl_nl80211_tables as T
 from .genl import GenlFamily, IndexSet, K, add_family, attrs_of, bit_names, flag_set, join, table_set

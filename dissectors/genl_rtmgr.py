@@ -5,8 +5,8 @@ with the command of the change. Its YNL spec is kmod/rtmgr/rtmgr.yaml (tests com
 the two decodes)."""
 from __future__ import annotations
 
-from nlscope.model import Field
-from nlscope.nla import Attr, AttrSet
+from nlscope.decode.model import Field
+from nlscope.decode.nla import Attr, AttrSet
 
 from .genl import GenlFamily, add_family, attrs_of
 from .kmod import route_text

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import construct as cs
 
-from nlscope.model import Field
-from nlscope.nla import Attr, AttrSet, FixedHeader
+from nlscope.decode.model import Field
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader
 
 from .genl import GenlFamily, add_family, attrs_of, join
 

@@ -14,8 +14,8 @@ import struct
 
 import construct as cs
 
-from nlscope.model import Field
-from nlscope.nla import Attr, AttrSet, FixedHeader
+from nlscope.decode.model import Field
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader
 
 from .genl import GenlFamily, add_family, attrs_of, join
 

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import construct as cs
 
-from nlscope.model import Field, Message, find
-from nlscope.nla import FixedHeader
-from nlscope.registry import DecodeCtx, MessageType, Protocol
+from nlscope.decode.model import Field, Message, find
+from nlscope.decode.nla import FixedHeader
+from nlscope.decode.registry import DecodeCtx, MessageType, Protocol
 
 DEFAULT_PROTO = 31
 NETLINK_USERSOCK = 2

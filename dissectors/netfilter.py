@@ -5,9 +5,9 @@ Facts: linux/netfilter/nfnetlink.h, linux/netlink.h.
 """
 from __future__ import annotations
 
-from nlscope.model import Field
-from nlscope.nla import Attr, AttrSet
-from nlscope.registry import MessageType, Protocol
+from nlscope.decode.model import Field
+from nlscope.decode.nla import Attr, AttrSet
+from nlscope.decode.registry import MessageType, Protocol
 
 from . import nf_acct_hook, nf_conntrack, nf_ipset, nf_queue_log, nf_tables
 from .nf_common import SUBSYS, attrs_of, nf_message, res_id

@@ -4,7 +4,7 @@ nfnetlink_osf.h, nfnetlink_hook.h.
 """
 from __future__ import annotations
 
-from nlscope.nla import Attr, AttrSet
+from nlscope.decode.nla import Attr, AttrSet
 
 from .nf_common import NFPROTO, kind_of, nf_message, signed32
 

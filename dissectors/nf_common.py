@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import construct as cs
 
-from nlscope.model import Field, find
-from nlscope.nla import AttrSet, FixedHeader, walk_attrs
-from nlscope.registry import DecodeCtx, MessageType
+from nlscope.decode.model import Field, find
+from nlscope.decode.nla import AttrSet, FixedHeader, walk_attrs
+from nlscope.decode.registry import DecodeCtx, MessageType
 
 # linux/netfilter.h: enum NFPROTO_*. AF_INET/AF_INET6 share the numbers 2/10.
 NFPROTO = {0: "NFPROTO_UNSPEC", 1: "NFPROTO_INET", 2: "NFPROTO_IPV4", 3: "NFPROTO_ARP",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import construct as cs
 
-from nlscope.model import Field, find
-from nlscope.nla import Attr, AttrSet, FixedHeader
+from nlscope.decode.model import Field, find
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader
 
 from .nf_common import (CT_FAMILY_SHORT, IPPROTO, NFPROTO, attrs_of, family, is_dump,
                         kind_of, nf_message, res_id)

@@ -4,8 +4,8 @@ NLA_F_NET_BYTEORDER set, which the attribute engine honours.
 """
 from __future__ import annotations
 
-from nlscope.model import Field, find
-from nlscope.nla import Attr, AttrSet
+from nlscope.decode.model import Field, find
+from nlscope.decode.nla import Attr, AttrSet
 
 from .nf_common import IPPROTO, NFPROTO, attrs_of, nf_message
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import construct as cs
 
-from nlscope.model import Field
-from nlscope.nla import Attr, AttrSet, FixedHeader, mac_text
+from nlscope.decode.model import Field
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader, mac_text
 
 from .nf_common import NFPROTO, attrs_of, family, nf_message, res_id
 from .nf_conntrack import CT, CT_INFO, EXPECT

@@ -5,8 +5,8 @@ nf_tables puts its integers in network order (be32, be64 handles and counters).
 """
 from __future__ import annotations
 
-from nlscope.model import Field
-from nlscope.nla import Attr, AttrSet
+from nlscope.decode.model import Field
+from nlscope.decode.nla import Attr, AttrSet
 
 from .nf_common import (IPPROTO, NFPROTO, attrs_of, family, is_dump, kind_of,
                         nf_message, s32, signed32)

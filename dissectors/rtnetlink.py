@@ -6,7 +6,7 @@ registers protocol 0.
 """
 from __future__ import annotations
 
-from nlscope.registry import Protocol
+from nlscope.decode.registry import Protocol
 
 from . import rtnl_addr, rtnl_link, rtnl_misc, rtnl_neigh, rtnl_route, rtnl_tc
 

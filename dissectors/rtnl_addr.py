@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from construct import Int8un, Int32un, Padding, Struct
 
-from nlscope.model import Field
-from nlscope.nla import AttrSet
+from nlscope.decode.model import Field
+from nlscope.decode.nla import AttrSet
 
 from .rtnl_common import (AF_INET, AF_INET6, AF_NAMES, AF_SHORT, RT_SCOPE, SCOPE_WORD, A, View, dump_line,
                           family_of, flag_words, hdr, is_dump_request, message)

@@ -12,9 +12,9 @@ import struct
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nlscope.model import Field
-from nlscope.nla import Attr, AttrSet, FixedHeader, flag_names, walk_attrs
-from nlscope.registry import DecodeCtx, MessageType, Summary
+from nlscope.decode.model import Field
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader, flag_names, walk_attrs
+from nlscope.decode.registry import DecodeCtx, MessageType, Summary
 
 A = Attr
 

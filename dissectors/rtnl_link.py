@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from construct import Bytes, Int8un, Int16ub, Int16un, Int32sn, Int32un, Int64un, Padding, Struct
 
-from nlscope.model import Field
-from nlscope.nla import AttrSet, FixedHeader, ip_text, walk_attrs
+from nlscope.decode.model import Field
+from nlscope.decode.nla import AttrSet, FixedHeader, ip_text, walk_attrs
 
 from .rtnl_common import (AF_BRIDGE, AF_INET, AF_INET6, AF_NAMES, AF_SHORT, ETH_P, RTEXT_FILTER, A,
                           View, counters, dump_line, family_of, flag_or_u8, hdr,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from construct import Bytes, Int8un, Int16ub, Int16un, Int32sn, Int32un, Padding, Struct
 
-from nlscope.model import Field
-from nlscope.nla import AttrSet, ip_text, mac_text
+from nlscope.decode.model import Field
+from nlscope.decode.nla import AttrSet, ip_text, mac_text
 
 from .rtnl_common import (AF_NAMES, AF_SHORT, RTPROT, A, View, dump_line, hdr,
                           header_then_attrs, is_dump_request, message)

@@ -8,9 +8,9 @@ import struct
 
 from construct import Int8un, Int16un, Int32sn, Int32un, Padding, Struct
 
-from nlscope.model import Field
-from nlscope.nla import AttrSet, walk_attrs
-from nlscope.registry import DecodeCtx, MessageType
+from nlscope.decode.model import Field
+from nlscope.decode.nla import AttrSet, walk_attrs
+from nlscope.decode.registry import DecodeCtx, MessageType
 
 from .rtnl_common import (AF_BRIDGE, AF_NAMES, RTN_TYPE, RTPROT, A, View, counters, dump_line,
                           flag_words, hdr, is_dump_request, message)

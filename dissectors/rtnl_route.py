@@ -10,8 +10,8 @@ import struct
 
 from construct import Int8un, Int16un, Int32sn, Int32un, Int64un, Padding, Struct
 
-from nlscope.model import Field
-from nlscope.nla import AttrSet, ip_text, walk_attrs
+from nlscope.decode.model import Field
+from nlscope.decode.nla import AttrSet, ip_text, walk_attrs
 
 from .rtnl_common import (AF_INET, AF_INET6, AF_MPLS, AF_NAMES, AF_SHORT, PROTO_WORD, RT_SCOPE,
                           RT_TABLE, RTN_TYPE, RTN_WORD, RTNH_F, RTPROT, SCOPE_WORD, TABLE_WORD, A,

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from construct import Int8sn, Int8un, Int16sn, Int16ub, Int16un, Int32sn, Int32ub, Int32un, Int64un, \
     Padding, Struct
 
-from nlscope.model import Field
-from nlscope.nla import AttrSet, FixedHeader, walk_attrs
+from nlscope.decode.model import Field
+from nlscope.decode.nla import AttrSet, FixedHeader, walk_attrs
 
 from .rtnl_common import (AF_NAMES, ETH_P, ETH_WORD, A, View, counters, dump_line, hdr,
                           is_dump_request, kept_raw, message, tc_handle)

@@ -13,9 +13,9 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from nlscope.model import Field, Message
-from nlscope.nla import AttrSet, FixedHeader, flag_names, walk_attrs
-from nlscope.registry import DecodeCtx, MessageType, Protocol
+from nlscope.decode.model import Field, Message
+from nlscope.decode.nla import AttrSet, FixedHeader, flag_names, walk_attrs
+from nlscope.decode.registry import DecodeCtx, MessageType, Protocol
 
 from . import sock_diag_structs as S
 from .nf_common import IPPROTO

@@ -9,8 +9,8 @@ import struct
 
 import construct as cs
 
-from nlscope.model import Field
-from nlscope.nla import Attr, AttrSet, FixedHeader, flag_names
+from nlscope.decode.model import Field
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader, flag_names
 
 from .nf_common import IPPROTO
 

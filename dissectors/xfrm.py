@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from nlscope.model import Field
-from nlscope.nla import FixedHeader, ip_text, walk_attrs
-from nlscope.registry import DecodeCtx, MessageType, Protocol
+from nlscope.decode.model import Field
+from nlscope.decode.nla import FixedHeader, ip_text, walk_attrs
+from nlscope.decode.registry import DecodeCtx, MessageType, Protocol
 
 from . import xfrm_structs as X
 from .nf_common import IPPROTO

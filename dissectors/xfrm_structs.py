@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import construct as cs
 
-from nlscope.nla import Attr, AttrSet, FixedHeader
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader
 
 from .nf_common import IPPROTO
 

@@ -7,9 +7,9 @@ a fixed header and three attributes. Load it with:
 """
 from construct import Int8un, Int16un, Int32un, Padding, Struct
 
-from nlscope.model import find
-from nlscope.nla import Attr, AttrSet, FixedHeader
-from nlscope.registry import MessageType, Protocol
+from nlscope.decode.model import find
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader
+from nlscope.decode.registry import MessageType, Protocol
 
 DEMO_PROTOCOL = 25
 COLORS = {0: "RED", 1: "GREEN", 2: "BLUE"}

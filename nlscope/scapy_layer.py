@@ -14,10 +14,10 @@ from scapy.fields import (FlagsField, LEIntField, LEShortEnumField, ShortEnumFie
                           StrFixedLenField, StrLenField)
 from scapy.packet import Packet, bind_layers
 
-from .decode import CONTROL_NAMES, Decoder, scan_frame
-from .frame import PROTOCOL_NAMES, Frame
-from .model import Message
-from .pcapio import LINKTYPE_NETLINK
+from .decode.decoder import CONTROL_NAMES, Decoder, scan_frame
+from .capture.frame import PROTOCOL_NAMES, Frame
+from .decode.model import Message
+from .capture.pcapio import LINKTYPE_NETLINK
 
 _FLAG_BITS = ["REQUEST", "MULTI", "ACK", "ECHO", "DUMP_INTR", "DUMP_FILTERED", "", "",
               "F8", "F9", "F10", "F11"]  # the high byte's names depend on the message kind
@@ -68,7 +68,7 @@ class NetlinkMessage(Packet):
         """nlscope's decode of this one message (the default registry, no capture state)."""
         global _decoder
         if _decoder is None:
-            from .registry import default_registry
+            from .decode.registry import default_registry
             _decoder = Decoder(default_registry())
         raw = bytes(self)[:max(16, self.len or 16)]
         frame = Frame(1, 0, self._protocol(), bytes(16) + raw)

@@ -32,15 +32,15 @@ def attribute_coverage(messages) -> tuple[int, int]:
 
 @pytest.fixture(scope="session")
 def registry():
-    from nlscope.registry import default_registry
+    from nlscope.decode.registry import default_registry
     return default_registry()
 
 
 @pytest.fixture
 def decode_file(registry):
     """All messages of a capture, decoded, as a list."""
-    from nlscope.decode import Decoder
-    from nlscope.pcapio import CaptureReader
+    from nlscope.decode.decoder import Decoder
+    from nlscope.capture.pcapio import CaptureReader
 
     def run(path, extra_registry=None):
         reader = CaptureReader(path)

@@ -8,7 +8,7 @@ import pytest
 from conftest import FIXTURES, sample_captures
 from tshark import TSHARK, netlink_messages, tshark_frames
 
-from nlscope.export import message_to_json
+from nlscope.output.export import message_to_json
 
 pytestmark = [pytest.mark.tshark,
               pytest.mark.skipif(TSHARK is None, reason="tshark not installed (apt: tshark)")]

@@ -7,13 +7,13 @@ import pytest
 from conftest import FIXTURES
 from construct import Int8un, Int32un, Struct
 
-from nlscope.decode import Decoder, name_flags, scan_frame
-from nlscope.export import message_to_json
-from nlscope.frame import Frame
-from nlscope.model import find
-from nlscope.nla import Attr, AttrSet, FixedHeader
-from nlscope.pcapio import CaptureReader
-from nlscope.registry import MessageType, Protocol, Registry
+from nlscope.decode.decoder import Decoder, name_flags, scan_frame
+from nlscope.output.export import message_to_json
+from nlscope.capture.frame import Frame
+from nlscope.decode.model import find
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader
+from nlscope.capture.pcapio import CaptureReader
+from nlscope.decode.registry import MessageType, Protocol, Registry
 
 # A route family of the test's own, so these tests check the core, not rtnetlink's tables.
 RTMSG = FixedHeader("rtmsg", Struct("rtm_family" / Int8un, "rtm_dst_len" / Int8un, "rtm_src_len" / Int8un,

@@ -11,11 +11,11 @@ import pytest
 from conftest import FIXTURES, ROOT, SAMPLES
 from test_transactions import route_registry
 
-from nlscope.decode import Decoder
-from nlscope.filter import ALIASES, FIELDS, Filter, FilterError, compile_filter, field_names
-from nlscope.model import find
-from nlscope.pcapio import CaptureReader
-from nlscope.transactions import correlate
+from nlscope.decode.decoder import Decoder
+from nlscope.analysis.filter import ALIASES, FIELDS, Filter, FilterError, compile_filter, field_names
+from nlscope.decode.model import find
+from nlscope.capture.pcapio import CaptureReader
+from nlscope.analysis.transactions import correlate
 
 HARD = FIXTURES / "txn-hard.pcap"
 
@@ -212,7 +212,7 @@ def test_genl_fields_on_a_real_capture():
     path = SAMPLES / "genl.pcapng"
     if not path.is_file():
         pytest.skip(f"{path} missing")
-    from nlscope.registry import default_registry
+    from nlscope.decode.registry import default_registry
     ps = list(correlate(Decoder(default_registry()).messages(CaptureReader(path))))
     nl80211 = sel(ps, "family == nl80211")
     assert nl80211 and set(nl80211) < set(sel(ps, "family == generic"))

@@ -8,11 +8,11 @@ import struct
 import pytest
 from fixtures.make_fixtures import cooked, nla, nlmsg
 
-from nlscope.decode import Decoder
-from nlscope.frame import Frame
-from nlscope.model import find
-from nlscope.pcapio import CaptureReader, PcapngWriter
-from nlscope.registry import default_registry
+from nlscope.decode.decoder import Decoder
+from nlscope.capture.frame import Frame
+from nlscope.decode.model import find
+from nlscope.capture.pcapio import CaptureReader, PcapngWriter
+from nlscope.decode.registry import default_registry
 from nlscope.dissectors.genl import (COMMENT_KEY, GenlFamily, add_family, cmd_kind,
                                      genl_family_map_comment, parse_family_map_comment)
 
@@ -132,7 +132,7 @@ def test_section_comment_map_seeds_the_decoder(tmp_path):
 
 
 def test_section_comment_seeding_also_from_the_cli(tmp_path, capsys):
-    from nlscope.cli import main
+    from nlscope.cli.main import main
     path = tmp_path / "seeded.pcapng"
     with open(path, "wb") as f:
         w = PcapngWriter(f, comments=[genl_family_map_comment({"ethtool": 22})])

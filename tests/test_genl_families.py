@@ -9,7 +9,7 @@ import struct
 from fixtures.make_fixtures import nla
 from test_genl import decode, genl, newfamily, u16, u32
 
-from nlscope.model import find
+from nlscope.decode.model import find
 
 IDS = {"nl80211": 35, "wireguard": 41, "ethtool": 22, "devlink": 23, "TASKSTATS": 34,
        "mptcp_pm": 30, "thermal": 50, "ovs_datapath": 51}

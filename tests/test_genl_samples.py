@@ -12,9 +12,9 @@ import pytest
 from conftest import SAMPLES
 from tshark import TSHARK, is_pairs, tshark_frames
 
-from nlscope.decode import Decoder
-from nlscope.pcapio import CaptureReader
-from nlscope.registry import default_registry
+from nlscope.decode.decoder import Decoder
+from nlscope.capture.pcapio import CaptureReader
+from nlscope.decode.registry import default_registry
 
 GENL = SAMPLES / "genl.pcapng"
 CAPTURES = [p for p in (GENL, SAMPLES / "mixed.pcapng", SAMPLES / "kmod" / "genl.pcapng") if p.exists()]

@@ -11,12 +11,12 @@ from fixtures.make_fixtures import cooked, nla, nlmsg
 from test_genl import decode as genl_decode
 from test_genl import genl, newfamily
 
-from nlscope.cli import main
-from nlscope.decode import Decoder
-from nlscope.frame import Frame
-from nlscope.model import find
-from nlscope.pcapio import PcapngWriter
-from nlscope.registry import default_registry
+from nlscope.cli.main import main
+from nlscope.decode.decoder import Decoder
+from nlscope.capture.frame import Frame
+from nlscope.decode.model import find
+from nlscope.capture.pcapio import PcapngWriter
+from nlscope.decode.registry import default_registry
 from nlscope.dissectors.kmod import add_protocol
 
 REQ_ACK = 0x5

@@ -12,10 +12,10 @@ from functools import lru_cache
 import pytest
 from conftest import ROOT, SAMPLES
 
-from nlscope.decode import Decoder
-from nlscope.pcapio import CaptureReader
-from nlscope.registry import default_registry
-from nlscope.ynl import load_spec
+from nlscope.decode.decoder import Decoder
+from nlscope.capture.pcapio import CaptureReader
+from nlscope.decode.registry import default_registry
+from nlscope.decode.ynl import load_spec
 
 KMOD = SAMPLES / "kmod"
 USERSOCK = KMOD / "usersock.pcapng"

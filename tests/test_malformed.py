@@ -10,12 +10,12 @@ from construct import Int8un, Int16un, Int32sn, Int32un, Padding, Struct
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nlscope.decode import Decoder, scan_frame
-from nlscope.export import message_to_json
-from nlscope.frame import Frame
-from nlscope.nla import Attr, AttrSet, FixedHeader
-from nlscope.pcapio import CaptureReader
-from nlscope.registry import MessageType, Protocol, Registry, default_registry
+from nlscope.decode.decoder import Decoder, scan_frame
+from nlscope.output.export import message_to_json
+from nlscope.capture.frame import Frame
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader
+from nlscope.capture.pcapio import CaptureReader
+from nlscope.decode.registry import MessageType, Protocol, Registry, default_registry
 
 IFINFO = FixedHeader("ifinfomsg", Struct("ifi_family" / Int8un, Padding(1), "ifi_type" / Int16un,
                                          "ifi_index" / Int32sn, "ifi_flags" / Int32un, "ifi_change" / Int32un))

@@ -9,11 +9,11 @@ import re
 import pytest
 from conftest import SAMPLES, attribute_coverage
 
-from nlscope.decode import Decoder
+from nlscope.decode.decoder import Decoder
 from nlscope.dissectors import netfilter
-from nlscope.model import find
-from nlscope.pcapio import CaptureReader
-from nlscope.registry import Registry
+from nlscope.decode.model import find
+from nlscope.capture.pcapio import CaptureReader
+from nlscope.decode.registry import Registry
 
 CAPTURE = SAMPLES / "netfilter.pcapng"
 pytestmark = pytest.mark.skipif(not CAPTURE.exists(), reason="samples/netfilter.pcapng not generated yet")

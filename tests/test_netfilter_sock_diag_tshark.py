@@ -17,11 +17,11 @@ import pytest
 from conftest import SAMPLES
 from tshark import TSHARK
 
-from nlscope.decode import Decoder
+from nlscope.decode.decoder import Decoder
 from nlscope.dissectors import netfilter, sock_diag
-from nlscope.model import Field
-from nlscope.pcapio import CaptureReader
-from nlscope.registry import Registry
+from nlscope.decode.model import Field
+from nlscope.capture.pcapio import CaptureReader
+from nlscope.decode.registry import Registry
 
 pytestmark = [pytest.mark.tshark,
               pytest.mark.skipif(TSHARK is None, reason="tshark not installed (apt: tshark)")]

@@ -9,7 +9,7 @@ from conftest import FIXTURES
 from fixtures.make_fixtures import GOLDEN_FRAMES, T0, cooked
 from tshark import TSHARK
 
-from nlscope.pcapio import CaptureError, CaptureReader, PcapngWriter, PcapWriter, open_writer
+from nlscope.capture.pcapio import CaptureError, CaptureReader, PcapngWriter, PcapWriter, open_writer
 
 GOLDEN_NL = [cooked(p) + d for p, d in GOLDEN_FRAMES]
 

@@ -12,11 +12,11 @@ import struct
 import pytest
 from fixtures.make_fixtures import nla, nlmsg
 
-from nlscope.decode import Decoder
-from nlscope.export import message_to_json
-from nlscope.frame import Frame
-from nlscope.nla import walk_attrs
-from nlscope.registry import default_registry
+from nlscope.decode.decoder import Decoder
+from nlscope.output.export import message_to_json
+from nlscope.capture.frame import Frame
+from nlscope.decode.nla import walk_attrs
+from nlscope.decode.registry import default_registry
 
 REQ, ACK, DUMP, MULTI = 0x1, 0x4, 0x300, 0x2
 CREATE_EXCL = 0x600
@@ -563,8 +563,8 @@ def test_actions_message(reg):
 # -- the custom attribute kind on its own ---------------------------------------------------------
 
 def test_custom_kind_sees_its_siblings():
-    from nlscope.nla import Attr, AttrSet
-    from nlscope.model import Field
+    from nlscope.decode.nla import Attr, AttrSet
+    from nlscope.decode.model import Field
     seen = []
 
     def dec(name, buf, start, end, order, problems, path, siblings):

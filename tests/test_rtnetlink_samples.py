@@ -16,11 +16,11 @@ import pytest
 from conftest import FIXTURES, SAMPLES
 from tshark import TSHARK, is_pairs, tshark_frames
 
-from nlscope.decode import Decoder
-from nlscope.model import Field
-from nlscope.pcapio import CaptureReader
+from nlscope.decode.decoder import Decoder
+from nlscope.decode.model import Field
+from nlscope.capture.pcapio import CaptureReader
 from nlscope.dissectors.rtnl_common import View
-from nlscope.registry import default_registry
+from nlscope.decode.registry import default_registry
 
 IPROUTE2 = SAMPLES / "iproute2.pcapng"
 ROUTE_SAMPLES = [SAMPLES / "iproute2.pcapng", SAMPLES / "tc.pcapng", SAMPLES / "mixed.pcapng"]

@@ -13,10 +13,10 @@ from test_rtnetlink_samples import Check, attribute_names, compare_with_tshark, 
 from tshark import TSHARK
 from vm.lab import vm_fixture
 
-from nlscope.decode import Decoder
-from nlscope.export import message_to_json
-from nlscope.pcapio import CaptureReader
-from nlscope.registry import default_registry
+from nlscope.decode.decoder import Decoder
+from nlscope.output.export import message_to_json
+from nlscope.capture.pcapio import CaptureReader
+from nlscope.decode.registry import default_registry
 
 pytestmark = pytest.mark.vm
 

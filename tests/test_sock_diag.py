@@ -7,11 +7,11 @@ import struct
 import pytest
 from fixtures.make_fixtures import cooked, nla, nlmsg
 
-from nlscope.decode import Decoder
+from nlscope.decode.decoder import Decoder
 from nlscope.dissectors import sock_diag
-from nlscope.frame import Frame
-from nlscope.model import find
-from nlscope.registry import Registry
+from nlscope.capture.frame import Frame
+from nlscope.decode.model import find
+from nlscope.decode.registry import Registry
 
 DUMP = 0x301  # NLM_F_REQUEST | NLM_F_DUMP
 

@@ -8,11 +8,11 @@ import re
 import pytest
 from conftest import SAMPLES, attribute_coverage
 
-from nlscope.decode import Decoder
+from nlscope.decode.decoder import Decoder
 from nlscope.dissectors import sock_diag
-from nlscope.model import find
-from nlscope.pcapio import CaptureReader
-from nlscope.registry import Registry
+from nlscope.decode.model import find
+from nlscope.capture.pcapio import CaptureReader
+from nlscope.decode.registry import Registry
 
 CAPTURE = SAMPLES / "sock_diag.pcapng"
 LOG = SAMPLES / "sock_diag.log"

@@ -14,11 +14,11 @@ from conftest import FIXTURES, ROOT, SAMPLES
 from fixtures import make_txn_fixtures as mk
 from test_transactions import route_registry
 
-from nlscope.decode import Decoder
-from nlscope.pcapio import CaptureReader
-from nlscope.registry import default_registry
-from nlscope.stats import Stats, percentile
-from nlscope.transactions import correlate
+from nlscope.decode.decoder import Decoder
+from nlscope.capture.pcapio import CaptureReader
+from nlscope.decode.registry import default_registry
+from nlscope.analysis.stats import Stats, percentile
+from nlscope.analysis.transactions import correlate
 
 HARD = FIXTURES / "txn-hard.pcap"
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from nlscope.frame import Frame
-from nlscope.pcapio import CaptureReader, PcapngWriter, cooked_header, parse_process_comment
-from nlscope.trace import StraceParser, split_args, unescape
+from nlscope.capture.frame import Frame
+from nlscope.capture.pcapio import CaptureReader, PcapngWriter, cooked_header, parse_process_comment
+from nlscope.capture.trace import StraceParser, split_args, unescape
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACE = ROOT / "tests" / "fixtures" / "trace"
@@ -267,7 +267,7 @@ def test_capture_reader_reads_a_growing_pipe():
 
 
 def test_capture_reader_stream_errors_are_clean():
-    from nlscope.pcapio import CaptureError
+    from nlscope.capture.pcapio import CaptureError
     with pytest.raises(CaptureError, match="not a pcap"):
         CaptureReader(io.BytesIO(b"hello world"))
     with pytest.raises(CaptureError, match="only 2 bytes"):

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from nlscope.cmd_capture import (CaptureUsageError, DecodedSink, PcapngSink,
+from nlscope.cli.capture import (CaptureUsageError, DecodedSink, PcapngSink,
                                  autostop_check, parse_conditions, pump)
-from nlscope.frame import Frame
-from nlscope.pcapio import CaptureReader, cooked_header
+from nlscope.capture.frame import Frame
+from nlscope.capture.pcapio import CaptureReader, cooked_header
 
 ROOT = Path(__file__).resolve().parent.parent
 NLSCOPE = [sys.executable, "-m", "nlscope"]
@@ -164,7 +164,7 @@ def test_help_lists_capture_and_trace():
 
 
 def test_stream_command_for_an_unprivileged_reader():
-    from nlscope.capture import stream_command
+    from nlscope.capture.nlmon import stream_command
     argv = stream_command("nlmon1", netns="lab", sudo=True, python="/venv/bin/python")
     assert argv == ["sudo", "--", "/venv/bin/python", "-m", "nlscope", "capture", "-i",
                     "nlmon1", "-w", "-", "--netns", "lab"]

@@ -19,13 +19,13 @@ from conftest import FIXTURES, ROOT, SAMPLES
 from construct import Int8un, Int32sn, Int32un, Int16un, Struct
 from fixtures import make_txn_fixtures as mk
 
-from nlscope.decode import Decoder
-from nlscope.export import message_to_json
-from nlscope.frame import Frame
-from nlscope.nla import Attr, AttrSet, FixedHeader
-from nlscope.pcapio import CaptureReader
-from nlscope.registry import MessageType, Protocol, Registry, default_registry
-from nlscope.transactions import Tracker, correlate, link_json, transactions
+from nlscope.decode.decoder import Decoder
+from nlscope.output.export import message_to_json
+from nlscope.capture.frame import Frame
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader
+from nlscope.capture.pcapio import CaptureReader
+from nlscope.decode.registry import MessageType, Protocol, Registry, default_registry
+from nlscope.analysis.transactions import Tracker, correlate, link_json, transactions
 
 # A route family of the test's own (kinds and a few attributes), so pairing is tested
 # apart from the rtnetlink dissector's tables.
@@ -396,7 +396,7 @@ def test_samples_cli_and_library_agree():
 def test_real_trace_capture_pairs_within_the_process():
     """tests/fixtures/trace/client.strace: a client sending dumps and GETs every way
     the syscalls allow (sendmmsg, recvmmsg, MSG_PEEK...), traced with strace."""
-    trace = pytest.importorskip("nlscope.trace")
+    trace = pytest.importorskip("nlscope.capture.trace")
     path = FIXTURES / "trace" / "client.strace"
     if not path.is_file():
         pytest.skip(f"{path} missing")

@@ -10,7 +10,7 @@ import time
 import pytest
 from conftest import FIXTURES
 
-from nlscope.pcapio import CaptureReader
+from nlscope.capture.pcapio import CaptureReader
 from nlscope.tui.app import NlscopeApp, make_app, new_decoder
 from nlscope.tui.detail import DetailTree
 from nlscope.tui.dialogs import GotoScreen, SaveScreen, SearchScreen

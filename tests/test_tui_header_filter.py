@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from conftest import FIXTURES, sample_captures
 
-from nlscope.decode import Decoder
-from nlscope.filter import compile_filter
-from nlscope.pcapio import CaptureReader
+from nlscope.decode.decoder import Decoder
+from nlscope.analysis.filter import compile_filter
+from nlscope.capture.pcapio import CaptureReader
 from nlscope.tui.headers import HeaderView
 from nlscope.tui.index import open_file_index
 from nlscope.tui.txns import TxnIndex

@@ -7,9 +7,9 @@ import struct
 import pytest
 from conftest import FIXTURES
 
-from nlscope.decode import Decoder
-from nlscope.frame import Frame
-from nlscope.pcapio import CaptureError, CaptureReader
+from nlscope.decode.decoder import Decoder
+from nlscope.capture.frame import Frame
+from nlscope.capture.pcapio import CaptureError, CaptureReader
 from nlscope.tui.filters import FilterProblem, compile_filter
 from nlscope.tui.index import CaptureIndex, FrameFeeder, open_file_index
 from nlscope.tui.txns import ACKED, DONE, ERROR, NOTIFY, PENDING, TxnIndex

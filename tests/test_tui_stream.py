@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 from conftest import FIXTURES
 
-from nlscope.cmd_capture import stats_line
+from nlscope.cli.capture import stats_line
 from nlscope.tui.app import NlscopeApp, make_app, new_decoder
 from nlscope.tui.source import StreamSource
 

@@ -1,4 +1,4 @@
-"""The TUI's transactions are nlscope.transactions': the index feeds the library's
+"""The TUI's transactions are nlscope.analysis.transactions': the index feeds the library's
 Tracker with messages read from its arrays (decoding only what it must), and gets the
 same groups, statuses, errors and links as `read --transactions` on every capture;
 the detail pane's full Transaction (LibraryTxns) agrees too."""
@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from conftest import FIXTURES, sample_captures
 
-from nlscope.decode import Decoder
-from nlscope.pcapio import CaptureReader
-from nlscope.transactions import correlate
+from nlscope.decode.decoder import Decoder
+from nlscope.capture.pcapio import CaptureReader
+from nlscope.analysis.transactions import correlate
 from nlscope.tui.index import open_file_index
 from nlscope.tui.libtxn import LibraryTxns
 from nlscope.tui.txns import NONE, STATUS_NAMES, TxnIndex

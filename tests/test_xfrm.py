@@ -8,11 +8,11 @@ import struct
 import pytest
 from fixtures.make_fixtures import cooked, nla, nlmsg
 
-from nlscope.decode import Decoder
+from nlscope.decode.decoder import Decoder
 from nlscope.dissectors import xfrm
-from nlscope.frame import Frame
-from nlscope.model import find
-from nlscope.registry import Registry
+from nlscope.capture.frame import Frame
+from nlscope.decode.model import find
+from nlscope.decode.registry import Registry
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ import re
 import pytest
 from conftest import SAMPLES
 
-from nlscope.decode import Decoder
+from nlscope.decode.decoder import Decoder
 from nlscope.dissectors import xfrm
-from nlscope.model import find
-from nlscope.pcapio import CaptureReader
-from nlscope.registry import Registry
+from nlscope.decode.model import find
+from nlscope.capture.pcapio import CaptureReader
+from nlscope.decode.registry import Registry
 
 CAPTURE = SAMPLES / "xfrm.pcapng"
 pytestmark = pytest.mark.skipif(not CAPTURE.exists(), reason="samples/xfrm.pcapng not generated yet")

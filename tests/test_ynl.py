@@ -13,12 +13,12 @@ from fixtures.make_fixtures import cooked, nla, nlmsg
 from test_genl import decode, genl, newfamily
 from test_kmod_dissect import rtmgr_attrs
 
-from nlscope.cli import main
-from nlscope.frame import Frame
-from nlscope.model import find
-from nlscope.pcapio import PcapngWriter
-from nlscope.registry import default_registry
-from nlscope.ynl import YnlError, c_name, load_spec, read_spec
+from nlscope.cli.main import main
+from nlscope.capture.frame import Frame
+from nlscope.decode.model import find
+from nlscope.capture.pcapio import PcapngWriter
+from nlscope.decode.registry import default_registry
+from nlscope.decode.ynl import YnlError, c_name, load_spec, read_spec
 from nlscope.dissectors.genl import genl_family_map_comment
 
 ROOT = Path(__file__).resolve().parent.parent

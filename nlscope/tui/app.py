@@ -19,10 +19,10 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
-from ..decode import Decoder
-from ..export import write_json, write_jsonl
-from ..pcapio import open_writer
-from ..registry import default_registry
+from ..decode.decoder import Decoder
+from ..output.export import write_json, write_jsonl
+from ..capture.pcapio import open_writer
+from ..decode.registry import default_registry
 from .detail import DetailTree
 from .dialogs import GotoScreen, SaveRequest, SaveScreen, SearchRequest, SearchScreen
 from .filter_bar import FilterBar, FilterInput

@@ -8,7 +8,7 @@ from textual.message import Message as TMessage
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from ..model import Field, Message
+from ..decode.model import Field, Message
 from .rows import ERROR_STYLE, family_color
 
 Span = tuple[int, int]

@@ -1,7 +1,7 @@
 """The display filter, as the TUI uses it: compile, validate (with the error's
 column), field names for completion.
 
-The language is nlscope.filter's: compile_filter(text) -> Filter, called with
+The language is nlscope.analysis.filter's: compile_filter(text) -> Filter, called with
 (message, transaction) and telling by `needs_txn` whether it reads the transaction;
 FilterError(msg, column from 1); field_names(). Without that module (a trimmed
 build), a plain fallback keeps the bar working: every word must occur in the
@@ -13,7 +13,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..model import Message
+from ..decode.model import Message
 
 Predicate = Callable[..., bool]  # (message, transaction or None) -> bool; .needs_txn
 
@@ -29,7 +29,7 @@ class FilterProblem(Exception):
 
 def _library():
     try:
-        return importlib.import_module("nlscope.filter")
+        return importlib.import_module("nlscope.analysis.filter")
     except ImportError:
         return None
 

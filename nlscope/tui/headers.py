@@ -1,5 +1,5 @@
 """A message of the capture index as a header-only display filter sees it, without
-decoding it: `Filter.match_header(view)` (nlscope.filter) reads the nlmsghdr fields
+decoding it: `Filter.match_header(view)` (nlscope.analysis.filter) reads the nlmsghdr fields
 from the index's integer arrays, the error code of NLMSG_ERROR / NLMSG_DONE from
 `m_err`, and the type's name and kind from the registry, as Decoder._decode names
 them: control types by number, a family's types by (protocol, type) when its
@@ -16,10 +16,10 @@ decodes every CTRL_CMD_NEWFAMILY/DELFAMILY, which is all it learns from.
 """
 from __future__ import annotations
 
-from ..decode import NLM_F_ACK_TLVS, NLMSG_DONE, NLMSG_ERROR, name_flags, resolve_type
-from ..frame import NETLINK_GENERIC, protocol_name
-from ..model import Field, Message
-from ..registry import DecodeCtx, Protocol
+from ..decode.decoder import NLM_F_ACK_TLVS, NLMSG_DONE, NLMSG_ERROR, name_flags, resolve_type
+from ..capture.frame import NETLINK_GENERIC, protocol_name
+from ..decode.model import Field, Message
+from ..decode.registry import DecodeCtx, Protocol
 from .index import CaptureIndex
 
 _DIR_NAME = (None, "in", "out")
@@ -173,7 +173,7 @@ class HeaderView:
 
 
 class IndexFrame:
-    """A frame of the index for nlscope.transactions: time, process, direction; its
+    """A frame of the index for nlscope.analysis.transactions: time, process, direction; its
     bytes and its scanned (undecoded) messages read once, when asked."""
 
     __slots__ = ("ix", "fi", "number", "ts_ns", "pid", "comm", "direction", "_msgs")

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ..model import Message
+from ..decode.model import Message
 
 HL = Style(bgcolor="#5f87af", color="#ffffff", bold=True)
 OUTSIDE = Style(dim=True)

@@ -25,10 +25,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..decode import Decoder, guess_order, scan_frame
-from ..frame import Frame
-from ..model import Message
-from ..pcapio import (LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_NETLINK, PCAP_MAGIC_NS,
+from ..decode.decoder import Decoder, guess_order, scan_frame
+from ..capture.frame import Frame
+from ..decode.model import Message
+from ..capture.pcapio import (LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_NETLINK, PCAP_MAGIC_NS,
                       PCAP_MAGIC_US, PCAPNG_BOM, PCAPNG_EPB, PCAPNG_IDB, PCAPNG_PB, PCAPNG_SHB,
                       PCAPNG_SPB, CaptureError, _Interface, _options, _ts_to_ns, linktype_name,
                       netlink_offset)

@@ -1,4 +1,4 @@
-"""nlscope.transactions' Transaction objects for the detail pane and for filters that
+"""nlscope.analysis.transactions' Transaction objects for the detail pane and for filters that
 read `txn.*` fields.
 
 The index (txns.TxnIndex) runs the library's Tracker over the whole capture but keeps
@@ -14,14 +14,14 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from ..model import Message
+from ..decode.model import Message
 from .index import CaptureIndex
 from .txns import TxnIndex
 
 
 def _library():
     try:
-        return importlib.import_module("nlscope.transactions")
+        return importlib.import_module("nlscope.analysis.transactions")
     except ImportError:
         return None
 

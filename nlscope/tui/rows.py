@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from rich.style import Style
 from rich.text import Text
 
-from ..decode import errno_name
-from ..model import Message
+from ..decode.decoder import errno_name
+from ..decode.model import Message
 from .index import CaptureIndex
 from .txns import ERROR, HOW, NOTIFY, STATUS_NAMES, WAITING, TxnIndex
 

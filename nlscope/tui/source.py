@@ -6,7 +6,7 @@ thread, and the transaction index with it:
                 being read as it grows
   StreamSource  pcap/pcapng bytes from a pipe (a capture child process's stdout,
                 stdin): spooled to a temporary file, indexed as it grows
-  FrameSource   Frames from any iterator (nlscope.capture's live source, a test's
+  FrameSource   Frames from any iterator (nlscope.capture.nlmon's live source, a test's
                 generator): spooled and indexed unchanged
 
 The TUI itself never needs privileges: whatever captures runs elsewhere.
@@ -25,8 +25,8 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
-from ..decode import Decoder
-from ..frame import Frame
+from ..decode.decoder import Decoder
+from ..capture.frame import Frame
 from .index import CaptureIndex, FileScanner, FileStore, FrameFeeder
 from .txns import TxnIndex
 
@@ -228,7 +228,7 @@ class StreamSource(Source):
 
 
 class FrameSource(Source):
-    """Frames from an iterator, e.g. nlscope.capture's live source or a generator."""
+    """Frames from an iterator, e.g. nlscope.capture.nlmon's live source or a generator."""
 
     def __init__(self, frames: Iterable[Frame], decoder: Decoder, label: str = "live",
                  drops: Callable[[], int] | None = None):

@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ..decode import errno_name
+from ..decode.decoder import errno_name
 from .index import CaptureIndex
 from .rows import family_color, fmt_latency
 from .txns import STATUS_NAMES, TxnIndex
@@ -30,7 +30,7 @@ class Stats:
     status: Counter = field(default_factory=Counter)
     latencies_ns: list[int] = field(default_factory=list)
     malformed: int = 0
-    library_text: str | None = None  # nlscope.stats' report
+    library_text: str | None = None  # nlscope.analysis.stats' report
 
     def percentiles(self) -> dict[str, int]:
         lat = sorted(self.latencies_ns)
@@ -90,11 +90,11 @@ LIBRARY_LIMIT = 200_000  # messages: above, the index's counts alone (decoding a
 
 
 def _library_text(ix: CaptureIndex, rows, cancelled) -> str | None:
-    """nlscope.stats' full report (per-request latency, extack texts, talkers), when
+    """nlscope.analysis.stats' full report (per-request latency, extack texts, talkers), when
     the library is installed and the shown messages are few enough to decode."""
     try:
-        lib = importlib.import_module("nlscope.stats")
-        tlib = importlib.import_module("nlscope.transactions")
+        lib = importlib.import_module("nlscope.analysis.stats")
+        tlib = importlib.import_module("nlscope.analysis.transactions")
     except ImportError:
         return None
     which = range(ix.count) if rows is None else list(rows)
@@ -118,7 +118,7 @@ def _library_text(ix: CaptureIndex, rows, cancelled) -> str | None:
             st.add_transaction(t)
         return st.text()
     except Exception as e:  # the report is a bonus: the counts above stand
-        return f"(nlscope.stats failed: {type(e).__name__}: {e})"
+        return f"(nlscope.analysis.stats failed: {type(e).__name__}: {e})"
 
 
 def stats_renderable(st: Stats, title: str) -> Table:

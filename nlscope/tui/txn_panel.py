@@ -25,7 +25,7 @@ def txn_text(ix: CaptureIndex, info: TxnInfo | None, current: int | None, lib_tx
     style = ERROR_STYLE if status == "error" else UNANSWERED_STYLE if waiting else "bold #87d787"
     label = status
     if status == "error" and info.error:
-        from ..decode import errno_name
+        from ..decode.decoder import errno_name
         label = f"error {info.error} {errno_name(info.error) or ''}".rstrip()
     t.append(f" {label} ", style)
     if info.latency_ns is not None:

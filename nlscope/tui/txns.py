@@ -1,4 +1,4 @@
-"""Transactions over the capture index, as nlscope.transactions pairs them, kept as
+"""Transactions over the capture index, as nlscope.analysis.transactions pairs them, kept as
 arrays of ints beside the index (a million messages cost ~12 MB more).
 
 The library's streaming Tracker is fed every message in capture order as the index
@@ -21,13 +21,13 @@ from array import array
 from dataclasses import dataclass
 from typing import Any
 
-from ..transactions import OPEN, Tracker
+from ..analysis.transactions import OPEN, Tracker
 from .headers import HeaderView, IndexFrame, IndexMessage
 from .index import CaptureIndex
 
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 
-# transaction status; names as nlscope.transactions (and the filter's txn.status) say
+# transaction status; names as nlscope.analysis.transactions (and the filter's txn.status) say
 PENDING, ACKED, ERROR, DONE, REPLIED, NOTIFY, SENT, ORPHAN, INCOMPLETE = range(9)
 STATUS_NAMES = {PENDING: "unanswered", ACKED: "ok", ERROR: "error", DONE: "ok", REPLIED: "ok",
                 NOTIFY: "event", SENT: "no_reply", ORPHAN: "orphan", INCOMPLETE: "incomplete"}

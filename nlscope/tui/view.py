@@ -10,7 +10,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Callable
 
-from ..model import Field, Message
+from ..decode.model import Field, Message
 from .filters import Predicate
 from .headers import HeaderView
 from .index import CaptureIndex
@@ -132,7 +132,7 @@ class MessageView:
         self.filter_done = 0
         self.filtering = predicate is not None
         self.filter_error = None
-        # header-only (nlscope.filter's needs_decode False): tested on the index's integers
+        # header-only (nlscope.analysis.filter's needs_decode False): tested on the index's integers
         self.fast_filter = (predicate is not None and hasattr(predicate, "match_header")
                             and getattr(predicate, "needs_decode", True) is False)
         self._txn_rows = None

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from nlscope.capture import GENL_COMMENT_KEY
-from nlscope.pcapio import CaptureReader, parse_process_comment
+from nlscope.capture.nlmon import GENL_COMMENT_KEY
+from nlscope.capture.pcapio import CaptureReader, parse_process_comment
 
 from .lab import REPO, VMResult, kernel_release, run_in_vm, vm_unavailable_reason
 

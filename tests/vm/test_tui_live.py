@@ -72,7 +72,7 @@ def painted(lst):
 
 
 async def main():
-    from nlscope.cmd_tui import build_app
+    from nlscope.cli.tui import build_app
     step("imported")
     args = argparse.Namespace(interface="nlmon0", file=None, filter="", follow=False,
                               dissector=None)

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .model import Field, Message
+from ..decode.model import Field, Message
 
 __all__ = ["Filter", "FilterError", "compile_filter", "field_names", "FIELDS"]
 

@@ -190,7 +190,7 @@ GENL_COMMENT_KEY = "nlscope-genl-families"
 def family_map_comment(ids: dict[str, int]) -> str:
     """The section comment saving the family ids, in the genl dissector's format."""
     try:
-        from .dissectors.genl import genl_family_map_comment
+        from ..dissectors.genl import genl_family_map_comment
     except ImportError:  # the dissector is not there: same format, written here
         import json
         clean = {str(k): int(v) for k, v in sorted(ids.items())}

@@ -1,4 +1,4 @@
-"""`nlscope stats FILE`: capture statistics, as text or JSON (nlscope.stats)."""
+"""`nlscope stats FILE`: capture statistics, as text or JSON (nlscope.analysis.stats)."""
 from __future__ import annotations
 
 import json
@@ -17,11 +17,11 @@ def add_parser(subparsers, common) -> None:
 
 
 def cmd_stats(args) -> int:
-    from . import cli
-    from .cli import _decoder, _filter, _finish, _messages, _warn
-    from .pcapio import CaptureReader
-    from .stats import Stats
-    from .transactions import correlate
+    from . import main as cli
+    from .main import _decoder, _filter, _finish, _messages, _warn
+    from ..capture.pcapio import CaptureReader
+    from ..analysis.stats import Stats
+    from ..analysis.transactions import correlate
 
     flt = _filter(args)
     decoder = _decoder(args)

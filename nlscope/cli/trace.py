@@ -12,12 +12,12 @@ import argparse
 import sys
 from collections import Counter
 
-from .cmd_capture import (CaptureUsageError, Sink, StopSignals, _note, _quiet_stdout, _warn,
+from .capture import (CaptureUsageError, Sink, StopSignals, _note, _quiet_stdout, _warn,
                           check_sink_args, make_sink, pump)
 
 
 def cmd_trace(args) -> int:
-    from .trace import TraceSource
+    from ..capture.trace import TraceSource
     argv = list(args.command)
     if argv and argv[0] == "--":
         argv = argv[1:]

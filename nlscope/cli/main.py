@@ -9,19 +9,19 @@ import os
 import sys
 from collections.abc import Iterator
 
-from . import __version__
-from .decode import Decoder
-from .export import write_json, write_jsonl
-from .filter import Filter, FilterError, compile_filter
-from .model import Message
-from .pcapio import CaptureError, CaptureReader, open_writer
-from .registry import PluginError, default_registry
-from .textout import HEADER, format_time, hex_lines, summary_line, tree_lines
-from .transactions import TXN_HEADER, correlate, txn_line
+from .. import __version__
+from ..decode.decoder import Decoder
+from ..output.export import write_json, write_jsonl
+from ..analysis.filter import Filter, FilterError, compile_filter
+from ..decode.model import Message
+from ..capture.pcapio import CaptureError, CaptureReader, open_writer
+from ..decode.registry import PluginError, default_registry
+from ..output.text import HEADER, format_time, hex_lines, summary_line, tree_lines
+from ..analysis.transactions import TXN_HEADER, correlate, txn_line
 
 
-# Modules named here add a subcommand: add_parser(subparsers, common) (e.g. "cmd_stats").
-EXTRA_COMMANDS: list[str] = ["cmd_tui", "cmd_stats", "cmd_capture", "cmd_trace"]
+# Modules named here add a subcommand: add_parser(subparsers, common) (e.g. "stats").
+EXTRA_COMMANDS: list[str] = ["tui", "stats", "capture", "trace"]
 
 
 class UsageError(Exception):
@@ -37,11 +37,11 @@ def _registry(args):
     specs, --kmod-proto numbers for the project's kernel modules."""
     reg = default_registry(files=getattr(args, "dissector", None) or [])
     for path in getattr(args, "spec", None) or []:
-        from .ynl import load_spec
+        from ..decode.ynl import load_spec
         for w in load_spec(reg, path).warnings:  # a bad spec raises YnlError (a PluginError)
             _warn(f"{path}: {w}")
     for number in getattr(args, "kmod_proto", None) or []:
-        from .dissectors.kmod import add_protocol
+        from ..dissectors.kmod import add_protocol
         add_protocol(reg, number)
     return reg
 
@@ -81,7 +81,7 @@ def _open_source(args):
     if getattr(args, "iface", None):
         if args.file:
             raise UsageError("give a capture FILE or -i IFACE, not both")
-        from .cmd_capture import open_live
+        from .capture import open_live
         return open_live(args.iface)
     if not args.file:
         raise UsageError("no capture FILE given (or -i IFACE to capture live)")
@@ -275,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_export)
     # Further commands live in their own modules, each with add_parser(subparsers, common).
     for mod in EXTRA_COMMANDS:
-        importlib.import_module(f"nlscope.{mod}").add_parser(sub, common)
+        importlib.import_module(f"nlscope.cli.{mod}").add_parser(sub, common)
     return p
 
 

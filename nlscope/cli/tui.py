@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 
-from .pcapio import CaptureError, CaptureReader
+from ..capture.pcapio import CaptureError, CaptureReader
 
 
 class TuiError(Exception):
@@ -42,7 +42,7 @@ def capture_argv(iface: str) -> list[str]:
     nothing, so without those the helper runs through `sudo -n`."""
     argv = [sys.executable, "-m", "nlscope", "capture", "-i", iface, "-w", "-", "-q"]
     try:
-        from .capture import missing_caps
+        from ..capture.nlmon import missing_caps
         missing = missing_caps(12, 13)  # CAP_NET_ADMIN, CAP_NET_RAW
     except ImportError:
         missing = [] if os.geteuid() == 0 else ["CAP_NET_RAW"]
@@ -52,16 +52,16 @@ def capture_argv(iface: str) -> list[str]:
 
 
 def _live_source(iface: str, decoder):
-    from .tui.source import StreamSource
-    if importlib.util.find_spec("nlscope.cmd_capture") is None:
+    from ..tui.source import StreamSource
+    if importlib.util.find_spec("nlscope.cli.capture") is None:
         raise TuiError("live capture needs nlscope's capture command (not in this build); "
                        f"meanwhile: `tcpdump -i {iface} -w FILE` and `nlscope tui --follow FILE`")
     return StreamSource(None, decoder, argv=capture_argv(iface), label=iface)
 
 
 def build_app(args):
-    from .tui.app import make_app, new_decoder
-    from .tui.source import StreamSource
+    from ..tui.app import make_app, new_decoder
+    from ..tui.source import StreamSource
     decoder = new_decoder(args.dissector)
     if args.interface:
         if args.file:

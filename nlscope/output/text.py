@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from .model import Field, Message
+from ..decode.model import Field, Message
 
 HEADER = f"{'No.':>6} {'Time':>12} {'Family':<9} {'Type':<20} {'Flags':<24} {'Seq':>10} {'PortID':>10} {'Len':>5}  Info"
 

@@ -3,7 +3,7 @@ transactions by status, errors by errno with their extended ACK messages, latenc
 percentiles per request type, unanswered requests, top talkers by port id and process.
 
 Streaming: `Stats.add_message(msg, txn)` per message and `Stats.add_transaction(txn)` per
-final transaction (as `nlscope.transactions.correlate` yields them); only aggregates are
+final transaction (as `nlscope.analysis.transactions.correlate` yields them); only aggregates are
 kept (plus one latency number per answered request, for exact percentiles).
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ import math
 from collections import Counter, defaultdict
 from typing import Any
 
-from .decode import errno_name
-from .model import Message
+from ..decode.decoder import errno_name
+from ..decode.model import Message
 from .transactions import (INCOMPLETE, NLMSG_DONE, NLMSG_ERROR, STATUSES, UNANSWERED,
                            Transaction, _error_code)
 

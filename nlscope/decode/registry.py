@@ -105,7 +105,7 @@ class Registry:
         self.loaded.append(origin)
 
     def load_builtin(self) -> None:
-        from . import dissectors
+        from .. import dissectors
         self._run(dissectors, "builtin")
 
     def load_entry_points(self) -> None:

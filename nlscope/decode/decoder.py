@@ -8,7 +8,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .frame import Frame
+from ..capture.frame import Frame
 from .model import Field, Message
 from .nla import Attr, AttrSet, walk_attrs
 from .registry import DecodeCtx, MessageType, Protocol, Registry

@@ -24,8 +24,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import BinaryIO, TextIO
 
-from .frame import Frame
-from .pcapio import CaptureError, PcapngWriter
+from ..capture.frame import Frame
+from ..capture.pcapio import CaptureError, PcapngWriter
 
 FLUSH_EVERY = 0.1  # seconds: the longest a streamed frame waits in a buffer
 
@@ -168,8 +168,8 @@ class DecodedSink(Sink):
 
     def __init__(self, out: TextIO, fmt: str, comments: list[str], dissectors: list[str],
                  process_column: bool = False, quiet: bool = False):
-        from .decode import Decoder
-        from .registry import default_registry
+        from ..decode.decoder import Decoder
+        from ..decode.registry import default_registry
         self.out = out
         self.fmt = fmt
         self.quiet = quiet
@@ -182,17 +182,17 @@ class DecodedSink(Sink):
         self._first: int | None = None
         self._last_flush = time.monotonic()
         if fmt == "text" and not quiet:
-            from .textout import HEADER
+            from ..output.text import HEADER
             head = HEADER
             if process_column:
                 head = f"{'Dir':<3} {'Process':<22} " + head
             out.write(head + "\n")
         if fmt == "jsonl":
-            from .export import dumps, message_to_json
+            from ..output.export import dumps, message_to_json
             self._json = (dumps, message_to_json)
 
     def write(self, frame: Frame) -> None:
-        from .decode import scan_frame
+        from ..decode.decoder import scan_frame
         self.frames += 1
         frame.number = self.frames
         if self._first is None:
@@ -208,7 +208,7 @@ class DecodedSink(Sink):
                 dumps, to_json = self._json
                 out.write(dumps(to_json(m)) + "\n")
             else:
-                from .textout import format_time, summary_line
+                from ..output.text import format_time, summary_line
                 line = summary_line(m, format_time(frame.ts_ns, self._first, "r"))
                 if self.process_column:
                     arrow = {"out": "->", "in": "<-"}.get(frame.direction or "", "  ")
@@ -326,7 +326,7 @@ def autostop_check(autostop: dict[str, float], sink: Sink) -> Callable[[], bool]
 # -- the command -------------------------------------------------------------------------
 
 def cmd_capture(args) -> int:
-    from .capture import NLMON_LIMITS, NlmonCapture
+    from ..capture.nlmon import NLMON_LIMITS, NlmonCapture
     autostop = parse_conditions(args.autostop, "-a", {"duration", "filesize", "files", "packets"})
     check_sink_args(args)
 
@@ -429,7 +429,7 @@ def open_live(iface: str):
     """An opened nlmon capture for the read/export commands: iterate it like a
     CaptureReader; SIGINT/SIGTERM end it cleanly; finish_live() closes it and prints
     its statistics."""
-    from .capture import NLMON_LIMITS, NlmonCapture
+    from ..capture.nlmon import NLMON_LIMITS, NlmonCapture
 
     class LiveCapture(NlmonCapture):
         def finish_live(self) -> None:

@@ -490,7 +490,7 @@ class TraceSource:
         self._proc: subprocess.Popen | None = None
         self._stop_signal: int | None = None
         if genl_map:
-            from .capture import genl_family_comment
+            from .nlmon import genl_family_comment
             comment = genl_family_comment(on_warning)
             if comment:
                 self.section_comments.append(comment)

@@ -8,8 +8,8 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from .model import Message, fields_to_json
-from .transactions import Transaction, link_json
+from ..decode.model import Message, fields_to_json
+from ..analysis.transactions import Transaction, link_json
 
 SCHEMA_VERSION = 1
 
@@ -59,7 +59,7 @@ def dumps(obj: Any) -> str:
 
 
 def _to_json(item: Message | tuple[Message, Transaction | None]) -> dict[str, Any]:
-    """A message, or a (message, transaction) pair as nlscope.transactions.correlate gives."""
+    """A message, or a (message, transaction) pair as nlscope.analysis.transactions.correlate gives."""
     if type(item) is tuple:
         return message_to_json(item[0], item[1])
     return message_to_json(item)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .frame import Frame, protocol_name
+from ..capture.frame import Frame, protocol_name
 
 
 class Field:
@@ -117,7 +117,7 @@ class _Repeated(list):
 class Message:
     """One netlink message (or a fragment too short to be one) inside a frame.
 
-    The header fields come from a cheap scan; `decode()` in nlscope.decode fills
+    The header fields come from a cheap scan; `decode()` in nlscope.decode.decoder fills
     type_name, flag_names, kind, tree and summary on demand.
     """
 

@@ -27,7 +27,7 @@ from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .model import Field, Message
+from ..decode.model import Field, Message
 
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 F_REQUEST, F_MULTI, F_ACK, F_ECHO = 0x1, 0x2, 0x4, 0x8
@@ -544,7 +544,7 @@ class Tracker:
                 self._point(t, msg, f)
         if err:
             t.errno = -err if err < 0 else err
-            from .decode import errno_name
+            from ..decode.decoder import errno_name
             t.errno_name = errno_name(err)
             self._close(t, ERROR, "error", msg)
         else:
@@ -590,7 +590,7 @@ class Tracker:
             if f.name == "NLMSGERR_ATTR_MSG":
                 t.extack = f.value
         if v < 0:
-            from .decode import errno_name
+            from ..decode.decoder import errno_name
             t.errno, t.errno_name = -v, errno_name(v)
             self._close(t, ERROR, "done", msg)
         else:

@@ -1,0 +1,1 @@
+"""Analysis over messages: transactions, the display filter language, statistics."""

@@ -1,0 +1,1 @@
+"""Sinks: text lines, the verbose tree, hex, JSON/JSONL, capture files, stats."""
