@@ -229,6 +229,9 @@ class GenlProtocol(Protocol):
     def default_kind(self, mtype: int) -> str:
         return "other"
 
+    def learns_from(self, msg: Message) -> bool:
+        return msg.type == GENL_ID_CTRL
+
     def learn(self, msg: Message, state: dict[str, Any]) -> None:
         if msg.type != GENL_ID_CTRL or len(msg.tree) < 3:
             return

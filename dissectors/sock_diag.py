@@ -255,6 +255,9 @@ class SockDiagProtocol(Protocol):
         return MessageType(name, kind, decode=_decoder(header, attrs),
                            summary=lambda msg, fields, _s=summ, _p=proto: _s(msg, fields, _p))
 
+    def learns_from(self, msg: Message) -> bool:
+        return msg.type == SOCK_DIAG_BY_FAMILY and bool(msg.flags & NLM_F_REQUEST)
+
     def learn(self, msg: Message, state: dict[str, Any]) -> None:
         """Remember each inet request's protocol by sequence number (ss uses one
         fixed sequence number, so the latest request wins, as in capture order)."""

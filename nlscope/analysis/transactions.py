@@ -32,6 +32,7 @@ from ..decode.model import Field, Message
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 F_REQUEST, F_MULTI, F_ACK, F_ECHO = 0x1, 0x2, 0x4, 0x8
 F_DUMP = 0x300  # ROOT | MATCH on a GET
+NLM_F_ACK_TLVS = 0x200
 
 # Statuses.
 OK, ERROR, UNANSWERED, NO_REPLY, INCOMPLETE, ORPHAN, EVENT, OPEN = (
@@ -282,17 +283,16 @@ def format_duration(ns: int) -> str:
 # -- helpers on decoded messages -------------------------------------------------------
 
 def _error_code(msg: Message) -> int:
-    """NLMSG_ERROR's error (negative errno, 0 for an ACK); a DONE's value."""
-    tree = msg.tree
-    if len(tree) > 1 and tree[1].name in ("error", "value") and isinstance(tree[1].value, int):
-        return tree[1].value
-    raw = msg.frame.raw
-    if msg.start + 20 <= len(raw):
-        return struct.unpack_from(msg.order + "i", raw, msg.start + 16)[0]
-    return 0
+    """NLMSG_ERROR's error (negative errno, 0 for an ACK); a DONE's value: from the
+    header's bytes, no decode."""
+    code = msg.error_code
+    return code if code is not None else 0
 
 
 def _extack(msg: Message) -> list[Field]:
+    """The extended ACK's attributes: only a message flagged ACK_TLVS is decoded."""
+    if not msg.flags & NLM_F_ACK_TLVS:
+        return []
     for f in msg.tree[1:]:
         if f.name == "extack":
             return f.children or []

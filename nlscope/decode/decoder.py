@@ -3,12 +3,13 @@ flags named for its kind, control messages, the family payload via the registry)
 """
 from __future__ import annotations
 
+import copy
 import errno as _errno
 import struct
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..capture.frame import Frame
+from ..capture.frame import Frame, protocol_name
 from .model import Field, Message
 from .nla import Attr, AttrSet, walk_attrs
 from .registry import DecodeCtx, MessageType, Protocol, Registry
@@ -94,19 +95,19 @@ def guess_order(buf: bytes, pos: int, end: int) -> str:
     return "<"
 
 
-def scan_frame(frame: Frame) -> list[Message]:
-    """The messages of a frame (headers only). Their spans, padding included, cover
-    the frame's netlink bytes exactly; bytes that cannot be a message become a
-    fragment with problems, so nothing is lost."""
+def scan_frame(frame: Frame, decoder: Decoder | None = None) -> list[Message]:
+    """The messages of a frame (headers only; `decoder` decodes them when asked).
+    Their spans, padding included, cover the frame's netlink bytes exactly; bytes
+    that cannot be a message become a fragment with problems, so nothing is lost."""
     buf = frame.raw
     end = len(buf)
     pos = frame.nl_offset
     out: list[Message] = []
     if pos > end:
         problem = f"frame of {end} bytes is shorter than its {pos}-byte link-layer header"
-        return [Message(frame, 0, end, end, None, None, None, None, None, "<", [problem])]
+        return [Message(frame, 0, end, end, None, None, None, None, None, "<", [problem], decoder)]
     if pos == end:
-        return [Message(frame, 0, pos, end, None, None, None, None, None, "<", ["empty frame: no netlink message"])]
+        return [Message(frame, 0, pos, end, None, None, None, None, None, "<", ["empty frame: no netlink message"], decoder)]
     order = guess_order(buf, pos, end)
     hdr = _HDR[order]
     while pos < end:
@@ -114,7 +115,7 @@ def scan_frame(frame: Frame) -> list[Message]:
         idx = len(out)
         if left < NLMSG_HDRLEN:
             out.append(Message(frame, idx, pos, end, None, None, None, None, None, order,
-                               [f"{left} trailing bytes, too short for an nlmsghdr (16)"]))
+                               [f"{left} trailing bytes, too short for an nlmsghdr (16)"], decoder))
             break
         ln, mtype, flags, seq, pid = hdr.unpack_from(buf, pos)
         problems: list[str] = []
@@ -125,17 +126,17 @@ def scan_frame(frame: Frame) -> list[Message]:
             break
         if ln < NLMSG_HDRLEN:
             problems.append(f"nlmsg_len {ln} < 16; rest of frame ({left} bytes) not walked")
-            out.append(Message(frame, idx, pos, end, ln, mtype, flags, seq, pid, order, problems))
+            out.append(Message(frame, idx, pos, end, ln, mtype, flags, seq, pid, order, problems, decoder))
             break
         if ln > left:
             problems.append(f"nlmsg_len {ln} runs past the end of the frame ({left} bytes left)")
-            out.append(Message(frame, idx, pos, end, ln, mtype, flags, seq, pid, order, problems))
+            out.append(Message(frame, idx, pos, end, ln, mtype, flags, seq, pid, order, problems, decoder))
             break
         nxt = min(pos + ((ln + 3) & ~3), end)
-        out.append(Message(frame, idx, pos, nxt, ln, mtype, flags, seq, pid, order, problems))
+        out.append(Message(frame, idx, pos, nxt, ln, mtype, flags, seq, pid, order, problems, decoder))
         pos = nxt
     if frame.truncated:
-        out[-1].problems.append(f"frame truncated by the capture: {len(buf)} of {frame.orig_len} bytes")
+        out[-1].scan_problems.append(f"frame truncated by the capture: {len(buf)} of {frame.orig_len} bytes")
     return out
 
 
@@ -168,38 +169,102 @@ EXTACK_ATTRS = AttrSet("extack", {
 
 
 class Decoder:
-    """Decodes messages in capture order, keeping per-capture state (e.g. the generic
-    netlink family ids learned so far)."""
+    """Decodes messages, keeping per-capture state (e.g. the generic netlink family
+    ids learned so far). Messages decode lazily (Message.tree/summary call `decode`);
+    what a family learns is learned in capture order by `note`, which the scan calls
+    for every message, decoding only those its family learns from."""
 
     def __init__(self, registry: Registry):
         self.registry = registry
         self.state: dict[str, Any] = {}
+        self.state_version = 0  # changes whenever a family learned something
+        self._families: dict[int, str] = {}
+        self._names: dict[tuple[int, int], tuple[str, str] | None] = {}
+        self._learners: dict[int, Protocol | None] = {}
 
     # -- public --------------------------------------------------------------------
+    def family_name(self, protocol: int) -> str:
+        name = self._families.get(protocol)
+        if name is None:
+            proto = self.registry.get(protocol)
+            name = self._families[protocol] = proto.name if proto is not None else protocol_name(protocol)
+        return name
+
+    def names(self, msg: Message) -> tuple[str, str]:
+        """(type name, kind) of a message from its header; families that choose by
+        payload (generic netlink: family id and command) peek at it, no attribute walk."""
+        key = (msg.frame.protocol, msg.type)
+        hit = self._names.get(key, False)
+        if hit is False:
+            hit = resolve_type(self.registry.get(key[0]), msg.type)
+            self._names[key] = hit[:2] if hit is not None else None
+            if hit is not None:
+                return hit[:2]
+        if hit is not None:
+            return hit
+        proto = self.registry.get(key[0])
+        ctx = self._ctx(msg.frame.raw, msg.start + NLMSG_HDRLEN, _body_end(msg), msg.order,
+                        key[0], msg.type, msg.flags, [], msg.state)
+        name, kind, _ = resolve_type(proto, msg.type, ctx)
+        return name, kind
+
     def decode(self, msg: Message) -> Message:
-        if msg.decoded:
+        """Decode the payload (once): tree, summary, the payload's problems."""
+        if msg.decoded or msg._decoding:
             return msg
-        msg.decoded = True
-        if msg.is_fragment:
-            msg.type_name = "FRAGMENT"
-            msg.summary = "malformed: " + "; ".join(msg.problems)
-            return msg
+        msg._decoding = True
+        if msg.decoder is None:
+            msg.decoder = self
         try:
-            self._decode(msg)
-        except Exception as e:  # a dissector bug must not stop the rest of the capture
-            msg.problems.append(f"dissector error: {type(e).__name__}: {e}")
-            msg.summary = msg.summary or f"{msg.type_name or msg.type} (dissector error)"
+            if msg.is_fragment:
+                msg._tree = []
+                msg._summary = "malformed: " + "; ".join(msg._problems)
+                return msg
+            try:
+                self._decode(msg)
+            except Exception as e:  # a dissector bug must not stop the rest of the capture
+                msg._problems.append(f"dissector error: {type(e).__name__}: {e}")
+                msg._summary = msg._summary or f"{msg.type_name or msg.type} (dissector error)"
+                if msg._tree is None:
+                    msg._tree = []
+        finally:
+            msg._decoding = False
         return msg
+
+    def note(self, msg: Message) -> None:
+        """Called for every message in capture order: a family that learns from this
+        message (Protocol.learns_from) has it decoded now and learns."""
+        if msg.type is None:
+            return
+        protocol = msg.frame.protocol
+        proto = self._learners.get(protocol, False)
+        if proto is False:
+            p = self.registry.get(protocol)
+            proto = self._learners[protocol] = p if p is not None and p.learns_anything() else None
+        # The state as this message was seen (what it teaches counts from the next one
+        # on): a message decoded later, out of order, decodes as it would have then.
+        msg.state = self.state
+        if proto is not None and proto.learns_from(msg):
+            self.decode(msg)
+            new = copy.deepcopy(self.state)  # copy on write: earlier messages keep theirs
+            proto.learn(msg, new)
+            if new != self.state:
+                self.state = new
+                self.state_version += 1
 
     def note_comment(self, text: str) -> None:
         """A capture-level comment (pcapng section comment): every protocol may seed
         its per-capture state from it (e.g. a saved genl family-id map)."""
+        new = copy.deepcopy(self.state)
         for proto in self.registry.protocols.values():
-            proto.capture_comment(text, self.state)
+            proto.capture_comment(text, new)
+        self.state = new
+        self.state_version += 1
 
     def messages(self, frames: Iterable[Frame], start: int = 1) -> Iterator[Message]:
-        """Number frames and messages, decode each in order. A source that collects
-        capture comments (CaptureReader.section_comments) has them noted as they come."""
+        """Number frames and messages, in order, each noted (see `note`), not decoded. A
+        source that collects capture comments (CaptureReader.section_comments) has them
+        noted as they come."""
         n = start
         comments = getattr(frames, "section_comments", None)
         noted = 0
@@ -210,10 +275,11 @@ class Decoder:
                 noted = len(comments)
             if not fr.number:
                 fr.number = i
-            for m in scan_frame(fr):
+            for m in scan_frame(fr, self):
                 m.number = n
                 n += 1
-                yield self.decode(m)
+                self.note(m)
+                yield m
 
     # -- internals -----------------------------------------------------------------
     def _header_fields(self, msg: Message) -> Field:
@@ -229,41 +295,36 @@ class Decoder:
         return Field("nlmsghdr", "struct", None, s, s + 16, children=kids)
 
     def _ctx(self, msg_buf: bytes, start: int, end: int, order: str, protocol: int,
-             mtype: int, flags: int, problems: list[str]) -> DecodeCtx:
+             mtype: int, flags: int, problems: list[str], state: dict | None = None) -> DecodeCtx:
         return DecodeCtx(msg_buf, start, end, order, protocol, mtype, flags, problems,
-                         self.state, self.registry)
+                         self.state if state is None else state, self.registry)
 
     def _decode(self, msg: Message) -> None:
         proto = self.registry.get(msg.protocol)
-        if proto is not None:
-            msg.family = proto.name
         mtype = msg.type
-        body_end = msg.end if msg.nlmsg_len < NLMSG_HDRLEN else min(msg.start + msg.nlmsg_len, msg.end)
-        ctx = self._ctx(msg.frame.raw, msg.start + NLMSG_HDRLEN, body_end, msg.order,
-                        msg.protocol, mtype, msg.flags, msg.problems)
-        msg.type_name, msg.kind, spec = resolve_type(proto, mtype, ctx)
-        msg.flag_names = name_flags(msg.flags, msg.kind)
+        ctx = self._ctx(msg.frame.raw, msg.start + NLMSG_HDRLEN, _body_end(msg), msg.order,
+                        msg.protocol, mtype, msg.flags, msg._problems, msg.state)
+        name, kind, spec = resolve_type(proto, mtype, ctx)
+        msg._names = (name, kind)
         tree = [self._header_fields(msg)]
         if mtype == NLMSG_ERROR:
-            payload, msg.summary = self._error(msg, ctx, proto)
+            payload, summary = self._error(msg, ctx, proto)
         elif mtype == NLMSG_DONE:
-            payload, msg.summary = self._done(msg, ctx)
+            payload, summary = self._done(msg, ctx)
         elif mtype in CONTROL_NAMES or msg.nlmsg_len < NLMSG_HDRLEN:
             payload = _raw_rest(ctx)
-            msg.summary = msg.type_name
+            summary = name
         else:
             payload = self._payload(spec, ctx)
-            if spec is not None and spec.summary is not None:
-                msg.summary = spec.summary(msg, payload)
-            else:
-                msg.summary = msg.type_name
+            # a summary may read msg.tree: it is the payload decoded so far
+            msg._tree = [tree[0], *payload]
+            summary = spec.summary(msg, payload) if spec is not None and spec.summary is not None else name
         tree.extend(payload)
         pad_at = min(msg.start + ((msg.nlmsg_len + 3) & ~3), msg.end)
         if msg.nlmsg_len >= NLMSG_HDRLEN and msg.end - pad_at > 0 and not any(msg.frame.raw[pad_at:msg.end]):
             tree.append(Field("padding", "bytes", bytes(msg.frame.raw[pad_at:msg.end]), pad_at, msg.end))
-        msg.tree = tree
-        if proto is not None:
-            proto.learn(msg, self.state)
+        msg._summary = summary
+        msg._tree = tree
 
     def _payload(self, spec: MessageType | None, ctx: DecodeCtx) -> list[Field]:
         """A family payload: fixed header then attributes, or the type's own decoder."""
@@ -308,7 +369,7 @@ class Decoder:
             o_lim = (pos + NLMSG_HDRLEN if msg.flags & NLM_F_CAPPED
                      else min(pos + max(oln, NLMSG_HDRLEN), end))
             octx = self._ctx(buf, pos + NLMSG_HDRLEN, o_lim, order, msg.protocol, otype, oflags,
-                             ctx.problems)
+                             ctx.problems, ctx.state)
             oname, okind, ospec = resolve_type(proto, otype, octx)
             orig_fields = [
                 Field("nlmsg_len", "int", oln, pos, pos + 4),
@@ -325,7 +386,7 @@ class Decoder:
                 o_end = min(pos + max(oln, NLMSG_HDRLEN), end)
                 if o_end > pos + NLMSG_HDRLEN and otype >= 16:
                     octx = self._ctx(buf, pos + NLMSG_HDRLEN, o_end, order, msg.protocol, otype,
-                                     oflags, ctx.problems)
+                                     oflags, ctx.problems, ctx.state)
                     orig_fields.extend(self._payload(ospec, octx))
             out.append(Field("original", "struct", None, pos, o_end, children=orig_fields))
             pos = ctx.start + ((o_end - ctx.start + 3) & ~3)
@@ -360,6 +421,10 @@ class Decoder:
             return out, "dump failed: " + _error_summary(v, "", ext)
         text = _extack_msg(ext)
         return out, f"NLMSG_DONE {v}" + (f' "{text}"' if text else "")
+
+
+def _body_end(msg: Message) -> int:
+    return msg.end if msg.nlmsg_len < NLMSG_HDRLEN else min(msg.start + msg.nlmsg_len, msg.end)
 
 
 def _raw_rest(ctx: DecodeCtx) -> list[Field]:

@@ -1,10 +1,14 @@
 """The decoded data model: Field (a node of the tree) and Message (one nlmsghdr)."""
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from typing import Any
 
 from ..capture.frame import Frame, protocol_name
+
+
+_I32 = {o: struct.Struct(o + "i") for o in "<>"}
 
 
 class Field:
@@ -117,17 +121,20 @@ class _Repeated(list):
 class Message:
     """One netlink message (or a fragment too short to be one) inside a frame.
 
-    The header fields come from a cheap scan; `decode()` in nlscope.decode.decoder fills
-    type_name, flag_names, kind, tree and summary on demand.
+    Lazy: the nlmsghdr fields come from the frame's scan; the type's name and kind are
+    resolved from the header (and, for families that choose by payload, a peek at it)
+    when first asked; the payload tree, the summary and the problems found in the
+    payload are decoded by the message's decoder when first asked, then kept. A
+    message without a decoder (made by scan_frame alone) has only its header.
     """
 
     __slots__ = ("frame", "index", "start", "end", "nlmsg_len", "type", "flags", "seq",
-                 "pid", "order", "problems", "number", "family", "type_name", "flag_names", "kind",
-                 "tree", "summary", "decoded")
+                 "pid", "order", "number", "decoder", "state", "_problems", "_names", "_tree",
+                 "_summary", "_decoding")
 
     def __init__(self, frame: Frame, index: int, start: int, end: int, nlmsg_len: int | None,
                  mtype: int | None, flags: int | None, seq: int | None, pid: int | None,
-                 order: str, problems: list[str]):
+                 order: str, problems: list[str], decoder: Any = None):
         self.frame = frame
         self.index = index
         self.start = start
@@ -138,19 +145,25 @@ class Message:
         self.seq = seq
         self.pid = pid
         self.order = order
-        self.problems = problems
+        self._problems = problems
         self.number = 0
-        self.family = protocol_name(frame.protocol)  # the registered family's name once decoded
-        self.type_name: str | None = None
-        self.flag_names: list[str] = []
-        self.kind = "other"
-        self.tree: list[Field] = []
-        self.summary = ""
-        self.decoded = False
+        self.decoder = decoder
+        self.state: dict[str, Any] | None = None  # the decoder's state when it was scanned
+        self._names: tuple[str, str] | None = None  # (type name, kind)
+        self._tree: list[Field] | None = None
+        self._summary = ""
+        self._decoding = False
 
+    # -- from the header ---------------------------------------------------------
     @property
     def protocol(self) -> int:
         return self.frame.protocol
+
+    @property
+    def family(self) -> str:
+        """The registered family's name, else the protocol's."""
+        d = self.decoder
+        return d.family_name(self.frame.protocol) if d is not None else protocol_name(self.frame.protocol)
 
     @property
     def raw(self) -> bytes:
@@ -168,6 +181,74 @@ class Message:
         if self.flags is None:
             return "?"
         return "out" if self.flags & 1 else "in"
+
+    @property
+    def error_code(self) -> int | None:
+        """NLMSG_ERROR's error (negative errno, 0 for an ACK), NLMSG_DONE's value; None
+        for other types and when nlmsg_len leaves no room for it."""
+        if self.type not in (2, 3) or self.nlmsg_len < 20 or self.start + 20 > len(self.frame.raw):
+            return None
+        return _I32[self.order].unpack_from(self.frame.raw, self.start + 16)[0]
+
+    @property
+    def type_name(self) -> str | None:
+        if self._names is None:
+            if self.type is None:
+                return "FRAGMENT"
+            if self.decoder is None:
+                return None
+            self._names = self.decoder.names(self)
+        return self._names[0]
+
+    @property
+    def kind(self) -> str:
+        if self._names is None:
+            if self.type is None or self.decoder is None:
+                return "other"
+            self._names = self.decoder.names(self)
+        return self._names[1]
+
+    @property
+    def flag_names(self) -> list[str]:
+        if self.flags is None:
+            return []
+        from .decoder import name_flags
+        return name_flags(self.flags, self.kind)
+
+    # -- from the payload (decoded on demand) ---------------------------------------
+    def _decode(self) -> None:
+        if self._tree is None and not self._decoding and self.decoder is not None:
+            self.decoder.decode(self)
+
+    @property
+    def decoded(self) -> bool:
+        return self._tree is not None
+
+    @property
+    def tree(self) -> list[Field]:
+        self._decode()
+        return self._tree if self._tree is not None else []
+
+    @property
+    def summary(self) -> str:
+        self._decode()
+        return self._summary
+
+    @summary.setter
+    def summary(self, text: str) -> None:
+        self._decode()
+        self._summary = text
+
+    @property
+    def problems(self) -> list[str]:
+        """Every problem: the header's, and (decoding first) the payload's."""
+        self._decode()
+        return self._problems
+
+    @property
+    def scan_problems(self) -> list[str]:
+        """Problems known without decoding (framing: lengths, truncation)."""
+        return self._problems
 
     @property
     def malformed(self) -> bool:

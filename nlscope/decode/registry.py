@@ -72,9 +72,19 @@ class Protocol:
     def default_kind(self, mtype: int) -> str:
         return "other"
 
+    def learns_anything(self) -> bool:
+        return type(self).learn is not Protocol.learn
+
+    def learns_from(self, msg: Message) -> bool:
+        """Whether `learn` needs this message (it is then decoded in capture order, as
+        it is scanned); decided from the header. By default: every message, when the
+        family learns at all."""
+        return True
+
     def learn(self, msg: Message, state: dict[str, Any]) -> None:
-        """Called once per decoded message, in capture order: update per-capture state
-        (e.g. generic netlink family ids from CTRL_CMD_NEWFAMILY)."""
+        """Called, in capture order, with each decoded message `learns_from` chose:
+        update per-capture state (e.g. generic netlink family ids from
+        CTRL_CMD_NEWFAMILY)."""
 
     def capture_comment(self, text: str, state: dict[str, Any]) -> None:
         """Called with each capture-level comment (pcapng section comment) before the

@@ -439,6 +439,12 @@ class SpecProtocol(Protocol):
     def default_kind(self, mtype: int) -> str:
         return self.under.default_kind(mtype) if self.under is not None else "other"
 
+    def learns_anything(self) -> bool:
+        return self.under is not None and self.under.learns_anything()
+
+    def learns_from(self, msg: Message) -> bool:
+        return self.under is not None and self.under.learns_from(msg)
+
     def learn(self, msg: Message, state: dict[str, Any]) -> None:
         if self.under is not None:
             self.under.learn(msg, state)

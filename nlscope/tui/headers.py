@@ -249,6 +249,10 @@ class IndexMessage:
         return self._scanned().order
 
     @property
+    def error_code(self) -> int | None:
+        return self.hv.at(self.i).error_code
+
+    @property
     def tree(self) -> list:
         t = self.type
         if t in (NLMSG_ERROR, NLMSG_DONE) and not self.flags & NLM_F_ACK_TLVS:

@@ -192,9 +192,9 @@ class CaptureIndex:
 
     def _genl_prepass(self, fi: int) -> None:
         before = dict(self.decoder.state.get("genl_ids", {}))
-        for m in scan_frame(self.frame(fi)):
+        for m in scan_frame(self.frame(fi), self.decoder):
             if m.type == GENL_ID_CTRL:
-                self.decoder.decode(m)
+                self.decoder.note(m)
         if self.decoder.state.get("genl_ids", {}) != before:
             self.state_version += 1
 
@@ -218,7 +218,7 @@ class CaptureIndex:
 
     def frame_messages(self, fi: int) -> list[Message]:
         """The messages of frame `fi`, numbered (not decoded)."""
-        msgs = scan_frame(self.frame(fi))
+        msgs = scan_frame(self.frame(fi), self.decoder)
         first = self.fr_first[fi]
         for k, m in enumerate(msgs):
             m.number = first + k + 1
