@@ -1,10 +1,14 @@
 """devlink (generic netlink family "devlink"), linux/devlink.h: every command and every
-DEVLINK_ATTR_* named; the handle, port, info, eswitch, param and reload attributes typed.
+DEVLINK_ATTR_* named and typed (the header's type comments, net/devlink for the enums
+and the dynamic PARAM_VALUE_DATA); nests reuse the top-level attribute space except
+STATS, TRAP_METADATA, PORT_FUNCTION and SELFTESTS, which have their own.
 """
 from __future__ import annotations
 
+import struct
+
 from nlscope.decode.model import Field
-from nlscope.decode.nla import AttrSet
+from nlscope.decode.nla import Attr, AttrSet, decode_attr
 
 from .genl import GenlFamily, K, add_family, attrs_of, join, table_set
 
@@ -108,44 +112,161 @@ ESWITCH_MODE = {
 }
 
 RELOAD_ACTIONS = {1: "DRIVER_REINIT", 2: "FW_ACTIVATE"}
+RELOAD_LIMITS = {0: "UNSPEC", 1: "NO_RESET"}
+PARAM_CMODES = {0: "RUNTIME", 1: "DRIVERINIT", 2: "PERMANENT"}
+# DEVLINK_ATTR_PARAM_TYPE carries the kernel's NLA_* type of the value
+# (net/devlink/param.c devlink_param_type_to_nla_type): it decides PARAM_VALUE_DATA.
+PARAM_TYPES = {1: "U8", 2: "U16", 3: "U32", 4: "U64", 5: "STRING", 6: "BOOL"}
+PARAM_DATA_KINDS = {1: "u8", 2: "u16", 3: "u32", 4: "u64", 5: "string", 6: "flag"}
+TRAP_ACTIONS = {0: "DROP", 1: "TRAP", 2: "MIRROR"}
+TRAP_TYPES = {0: "DROP", 1: "EXCEPTION", 2: "CONTROL"}
+HEALTH_STATES = {0: "HEALTHY", 1: "ERROR"}  # enum devlink_health_reporter_state (net/devlink.h)
+RESOURCE_UNITS = {0: "ENTRY"}
+ESWITCH_INLINE_MODES = {0: "NONE", 1: "LINK", 2: "NETWORK", 3: "TRANSPORT"}
+ESWITCH_ENCAP_MODES = {0: "NONE", 1: "BASIC"}
+SB_POOL_TYPES = {0: "INGRESS", 1: "EGRESS"}
+SB_THRESHOLD_TYPES = {0: "STATIC", 1: "DYNAMIC"}
+RATE_TYPES = {0: "LEAF", 1: "NODE"}
+LINECARD_STATES = {0: "UNSPEC", 1: "UNPROVISIONED", 2: "UNPROVISIONING", 3: "PROVISIONING",
+                   4: "PROVISIONING_FAILED", 5: "PROVISIONED", 6: "ACTIVE"}
+PORT_FN_STATES = {0: "INACTIVE", 1: "ACTIVE"}
+PORT_FN_OPSTATES = {0: "DETACHED", 1: "ATTACHED"}
+PORT_FN_CAPS = {1: "ROCE", 2: "MIGRATABLE", 4: "IPSEC_CRYPTO", 8: "IPSEC_PACKET"}
+FLASH_OVERWRITE = {1: "SETTINGS", 2: "IDENTIFIERS"}
+RELOAD_ACTION_BITS = {1 << a: n for a, n in RELOAD_ACTIONS.items()}
+
+# Nests with an attribute space of their own (everything else reuses the top level).
+STATS = AttrSet("devlink-stats", {
+    0: Attr("DEVLINK_ATTR_STATS_RX_PACKETS", "u64"), 1: Attr("DEVLINK_ATTR_STATS_RX_BYTES", "u64"),
+    2: Attr("DEVLINK_ATTR_STATS_RX_DROPPED", "u64")})
+TRAP_METADATA = AttrSet("devlink-trap-metadata", {
+    0: Attr("DEVLINK_ATTR_TRAP_METADATA_TYPE_IN_PORT", "flag"),
+    1: Attr("DEVLINK_ATTR_TRAP_METADATA_TYPE_FA_COOKIE", "flag")})
+SELFTESTS = AttrSet("devlink-selftests", {1: Attr("DEVLINK_ATTR_SELFTEST_ID_FLASH", "flag")})
 
 
-def _attrs() -> AttrSet:
+def _attrs(siblings: list[Field]) -> AttrSet:
+    """The table of a devlink nest: the top-level attribute space. The engine calls a
+    nested table as nested(siblings decoded so far); in a PARAM nest, the PARAM_TYPE
+    decoded before PARAM_VALUES_LIST decides the layout of the PARAM_VALUE_DATA
+    attributes inside it."""
+    for f in siblings:
+        if f.name == "DEVLINK_ATTR_PARAM_TYPE":
+            return PARAM_SETS.get(f.value, ATTRS)
     return ATTRS
 
 
-NEST = K("nested", nested=_attrs)  # devlink nests reuse the top-level attribute space
+def _port_function(siblings: list[Field]) -> AttrSet:
+    return PORT_FUNCTION
+
+
+def _param_data(name, buf, start, end, order, problems, path, siblings) -> Field:
+    """PARAM_VALUE_DATA beside a PARAM_TYPE (a PARAM_SET request): typed by it."""
+    ptype = next((f.value for f in siblings if f.name == "DEVLINK_ATTR_PARAM_TYPE"), None)
+    aset = DATA_SETS.get(ptype, DATA_SETS[None])
+    raw_type = struct.unpack_from(order + "H", buf, start + 2)[0]
+    return decode_attr(buf, start, end, raw_type, aset, order, problems, path[:len(path) - len(name)],
+                       siblings)
+
+
+NEST = K("nested", nested=_attrs)
 ATTRS = table_set("devlink", "DEVLINK_ATTR_", ATTR_NAMES, {
     "BUS_NAME": "string", "DEV_NAME": "string", "PORT_INDEX": "u32",
     "PORT_TYPE": K("u16", enum=PORT_TYPE), "PORT_DESIRED_TYPE": K("u16", enum=PORT_TYPE),
     "PORT_NETDEV_IFINDEX": "u32", "PORT_NETDEV_NAME": "string", "PORT_IBDEV_NAME": "string",
     "PORT_SPLIT_COUNT": "u32", "PORT_SPLIT_GROUP": "u32", "SB_INDEX": "u32", "SB_SIZE": "u32",
-    "ESWITCH_MODE": K("u16", enum=ESWITCH_MODE), "ESWITCH_INLINE_MODE": "u8",
-    "ESWITCH_ENCAP_MODE": "u8", "PORT_FLAVOUR": K("u16", enum=PORT_FLAVOUR),
-    "PORT_NUMBER": "u32", "PORT_SPLIT_SUBPORT_NUMBER": "u32", "PARAM": NEST,
-    "PARAM_NAME": "string", "PARAM_GENERIC": "flag", "PARAM_TYPE": "u8",
-    "PARAM_VALUES_LIST": NEST, "PARAM_VALUE": NEST, "PARAM_VALUE_CMODE": "u8",
-    "REGION_NAME": "string", "REGION_SIZE": "u64", "INFO_DRIVER_NAME": "string",
-    "INFO_SERIAL_NUMBER": "string", "INFO_VERSION_FIXED": NEST, "INFO_VERSION_RUNNING": NEST,
-    "INFO_VERSION_STORED": NEST, "INFO_VERSION_NAME": "string", "INFO_VERSION_VALUE": "string",
-    "HEALTH_REPORTER": NEST, "HEALTH_REPORTER_NAME": "string", "HEALTH_REPORTER_STATE": "u8",
+    "SB_INGRESS_POOL_COUNT": "u16", "SB_EGRESS_POOL_COUNT": "u16", "SB_INGRESS_TC_COUNT": "u16",
+    "SB_EGRESS_TC_COUNT": "u16", "SB_POOL_INDEX": "u16", "SB_POOL_TYPE": K("u8", enum=SB_POOL_TYPES),
+    "SB_POOL_SIZE": "u32", "SB_POOL_THRESHOLD_TYPE": K("u8", enum=SB_THRESHOLD_TYPES),
+    "SB_THRESHOLD": "u32", "SB_TC_INDEX": "u16", "SB_OCC_CUR": "u32", "SB_OCC_MAX": "u32",
+    "ESWITCH_MODE": K("u16", enum=ESWITCH_MODE),
+    "ESWITCH_INLINE_MODE": K("u8", enum=ESWITCH_INLINE_MODES),
+    "DPIPE_TABLES": NEST, "DPIPE_TABLE": NEST, "DPIPE_TABLE_NAME": "string",
+    "DPIPE_TABLE_SIZE": "u64", "DPIPE_TABLE_MATCHES": NEST, "DPIPE_TABLE_ACTIONS": NEST,
+    "DPIPE_TABLE_COUNTERS_ENABLED": "u8", "DPIPE_ENTRIES": NEST, "DPIPE_ENTRY": NEST,
+    "DPIPE_ENTRY_INDEX": "u64", "DPIPE_ENTRY_MATCH_VALUES": NEST,
+    "DPIPE_ENTRY_ACTION_VALUES": NEST, "DPIPE_ENTRY_COUNTER": "u64", "DPIPE_MATCH": NEST,
+    "DPIPE_MATCH_VALUE": NEST, "DPIPE_MATCH_TYPE": "u32", "DPIPE_ACTION": NEST,
+    "DPIPE_ACTION_VALUE": NEST, "DPIPE_ACTION_TYPE": "u32", "DPIPE_VALUE_MAPPING": "u32",
+    "DPIPE_HEADERS": NEST, "DPIPE_HEADER": NEST, "DPIPE_HEADER_NAME": "string",
+    "DPIPE_HEADER_ID": "u32", "DPIPE_HEADER_FIELDS": NEST, "DPIPE_HEADER_GLOBAL": "u8",
+    "DPIPE_HEADER_INDEX": "u32", "DPIPE_FIELD": NEST, "DPIPE_FIELD_NAME": "string",
+    "DPIPE_FIELD_ID": "u32", "DPIPE_FIELD_BITWIDTH": "u32", "DPIPE_FIELD_MAPPING_TYPE": "u32",
+    "ESWITCH_ENCAP_MODE": K("u8", enum=ESWITCH_ENCAP_MODES), "RESOURCE_LIST": NEST,
+    "RESOURCE": NEST, "RESOURCE_NAME": "string", "RESOURCE_ID": "u64", "RESOURCE_SIZE": "u64",
+    "RESOURCE_SIZE_NEW": "u64", "RESOURCE_SIZE_VALID": "u8", "RESOURCE_SIZE_MIN": "u64",
+    "RESOURCE_SIZE_MAX": "u64", "RESOURCE_SIZE_GRAN": "u64",
+    "RESOURCE_UNIT": K("u8", enum=RESOURCE_UNITS), "RESOURCE_OCC": "u64",
+    "DPIPE_TABLE_RESOURCE_ID": "u64", "DPIPE_TABLE_RESOURCE_UNITS": "u64",
+    "PORT_FLAVOUR": K("u16", enum=PORT_FLAVOUR), "PORT_NUMBER": "u32",
+    "PORT_SPLIT_SUBPORT_NUMBER": "u32", "PARAM": NEST, "PARAM_NAME": "string",
+    "PARAM_GENERIC": "flag", "PARAM_TYPE": K("u8", enum=PARAM_TYPES), "PARAM_VALUES_LIST": NEST,
+    "PARAM_VALUE": NEST, "PARAM_VALUE_DATA": K("custom", decode=_param_data),
+    "PARAM_VALUE_CMODE": K("u8", enum=PARAM_CMODES),
+    "REGION_NAME": "string", "REGION_SIZE": "u64", "REGION_SNAPSHOTS": NEST,
+    "REGION_SNAPSHOT": NEST, "REGION_SNAPSHOT_ID": "u32", "REGION_CHUNKS": NEST,
+    "REGION_CHUNK": NEST, "REGION_CHUNK_ADDR": "u64", "REGION_CHUNK_LEN": "u64",
+    "INFO_DRIVER_NAME": "string", "INFO_SERIAL_NUMBER": "string", "INFO_VERSION_FIXED": NEST,
+    "INFO_VERSION_RUNNING": NEST, "INFO_VERSION_STORED": NEST, "INFO_VERSION_NAME": "string",
+    "INFO_VERSION_VALUE": "string", "SB_POOL_CELL_SIZE": "u32", "FMSG": NEST,
+    "FMSG_OBJ_NEST_START": "flag", "FMSG_PAIR_NEST_START": "flag", "FMSG_ARR_NEST_START": "flag",
+    "FMSG_NEST_END": "flag", "FMSG_OBJ_NAME": "string", "FMSG_OBJ_VALUE_TYPE": "u8",
+    "HEALTH_REPORTER": NEST, "HEALTH_REPORTER_NAME": "string",
+    "HEALTH_REPORTER_STATE": K("u8", enum=HEALTH_STATES),
     "HEALTH_REPORTER_ERR_COUNT": "u64", "HEALTH_REPORTER_RECOVER_COUNT": "u64",
+    "HEALTH_REPORTER_DUMP_TS": "u64", "HEALTH_REPORTER_GRACEFUL_PERIOD": "u64",
+    "HEALTH_REPORTER_AUTO_RECOVER": "u8",
     "FLASH_UPDATE_FILE_NAME": "string", "FLASH_UPDATE_COMPONENT": "string",
     "FLASH_UPDATE_STATUS_MSG": "string", "FLASH_UPDATE_STATUS_DONE": "u64",
     "FLASH_UPDATE_STATUS_TOTAL": "u64", "PORT_PCI_PF_NUMBER": "u16", "PORT_PCI_VF_NUMBER": "u16",
-    "TRAP_NAME": "string", "TRAP_GROUP_NAME": "string", "RELOAD_FAILED": "u8",
-    "NETNS_FD": "u32", "NETNS_PID": "u32", "NETNS_ID": "u32",
+    "STATS": K("nested", nested=STATS), "TRAP_NAME": "string",
+    "TRAP_ACTION": K("u8", enum=TRAP_ACTIONS), "TRAP_TYPE": K("u8", enum=TRAP_TYPES),
+    "TRAP_GENERIC": "flag", "TRAP_METADATA": K("nested", nested=TRAP_METADATA),
+    "TRAP_GROUP_NAME": "string", "RELOAD_FAILED": "u8", "HEALTH_REPORTER_DUMP_TS_NS": "u64",
+    "NETNS_FD": "u32", "NETNS_PID": "u32", "NETNS_ID": "u32", "HEALTH_REPORTER_AUTO_DUMP": "u8",
+    "TRAP_POLICER_ID": "u32", "TRAP_POLICER_RATE": "u64", "TRAP_POLICER_BURST": "u64",
+    "PORT_FUNCTION": K("nested", nested=_port_function),
     "INFO_BOARD_SERIAL_NUMBER": "string", "PORT_LANES": "u32", "PORT_SPLITTABLE": "u8",
     "PORT_EXTERNAL": "u8", "PORT_CONTROLLER_NUMBER": "u32",
-    "RELOAD_ACTION": K("u8", enum=RELOAD_ACTIONS), "DEV_STATS": NEST, "RELOAD_STATS": NEST,
-    "RELOAD_STATS_ENTRY": NEST, "RELOAD_STATS_LIMIT": "u8", "RELOAD_STATS_VALUE": "u32",
-    "REMOTE_RELOAD_STATS": NEST, "RELOAD_ACTION_INFO": NEST, "RELOAD_ACTION_STATS": NEST,
-    "PORT_PCI_SF_NUMBER": "u32", "RATE_TYPE": "u16", "RATE_TX_SHARE": "u64",
+    "FLASH_UPDATE_STATUS_TIMEOUT": "u64",
+    "FLASH_UPDATE_OVERWRITE_MASK": K("bitfield32", flags=FLASH_OVERWRITE),
+    "RELOAD_ACTION": K("u8", enum=RELOAD_ACTIONS),
+    "RELOAD_ACTIONS_PERFORMED": K("bitfield32", flags=RELOAD_ACTION_BITS),
+    "RELOAD_LIMITS": K("bitfield32", flags={1 << b: n for b, n in RELOAD_LIMITS.items()}),
+    "DEV_STATS": NEST, "RELOAD_STATS": NEST,
+    "RELOAD_STATS_ENTRY": NEST, "RELOAD_STATS_LIMIT": K("u8", enum=RELOAD_LIMITS),
+    "RELOAD_STATS_VALUE": "u32", "REMOTE_RELOAD_STATS": NEST, "RELOAD_ACTION_INFO": NEST,
+    "RELOAD_ACTION_STATS": NEST, "PORT_PCI_SF_NUMBER": "u32",
+    "RATE_TYPE": K("u16", enum=RATE_TYPES), "RATE_TX_SHARE": "u64",
     "RATE_TX_MAX": "u64", "RATE_NODE_NAME": "string", "RATE_PARENT_NODE_NAME": "string",
-    "REGION_MAX_SNAPSHOTS": "u32", "LINECARD_INDEX": "u32", "LINECARD_STATE": "u8",
-    "LINECARD_TYPE": "string", "NESTED_DEVLINK": NEST, "RATE_TX_PRIORITY": "u32",
-    "RATE_TX_WEIGHT": "u32", "STATS": NEST, "PORT_FUNCTION": "binary",
+    "REGION_MAX_SNAPSHOTS": "u32", "LINECARD_INDEX": "u32",
+    "LINECARD_STATE": K("u8", enum=LINECARD_STATES), "LINECARD_TYPE": "string",
+    "LINECARD_SUPPORTED_TYPES": NEST, "NESTED_DEVLINK": NEST,
+    "SELFTESTS": K("nested", nested=SELFTESTS), "RATE_TX_PRIORITY": "u32",
+    "RATE_TX_WEIGHT": "u32", "REGION_DIRECT": "flag",
 })
+PORT_FUNCTION = AttrSet("devlink-port-function", {
+    1: Attr("DEVLINK_PORT_FUNCTION_ATTR_HW_ADDR", "mac"),
+    2: Attr("DEVLINK_PORT_FN_ATTR_STATE", "u8", enum=PORT_FN_STATES),
+    3: Attr("DEVLINK_PORT_FN_ATTR_OPSTATE", "u8", enum=PORT_FN_OPSTATES),
+    4: Attr("DEVLINK_PORT_FN_ATTR_CAPS", "bitfield32", flags=PORT_FN_CAPS),
+    5: Attr("DEVLINK_PORT_FN_ATTR_DEVLINK", "nested", nested=ATTRS),
+    6: Attr("DEVLINK_PORT_FN_ATTR_MAX_IO_EQS", "u32")})
+_DATA = "DEVLINK_ATTR_PARAM_VALUE_DATA"
+DATA_SETS: dict[int | None, AttrSet] = {
+    t: AttrSet(f"devlink-param-data-{k}", {86: Attr(_DATA, k)}) for t, k in PARAM_DATA_KINDS.items()}
+DATA_SETS[None] = AttrSet("devlink-param-data", {86: Attr(_DATA, "binary")})
+
+
+def _param_set(t: int) -> AttrSet:
+    """The table of a PARAM_VALUES_LIST after a PARAM_TYPE t: its PARAM_VALUE nests
+    hold a PARAM_VALUE_DATA of that type's layout."""
+    value = AttrSet(f"devlink-param-value-{t}", {**ATTRS.attrs, 86: DATA_SETS[t].attrs[86]})
+    return AttrSet(f"devlink-param-values-{t}", {
+        **ATTRS.attrs, 85: Attr("DEVLINK_ATTR_PARAM_VALUE", "nested", nested=value)})
+
+
+PARAM_SETS = {t: _param_set(t) for t in PARAM_DATA_KINDS}
 
 
 def summary(cmd: str, fields: list[Field]) -> str:

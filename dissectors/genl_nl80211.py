@@ -237,7 +237,10 @@ TX_RATES = IndexSet("nl80211-tx-rates", lambda t: Attr(
     nested=table_set("nl80211-txrate", "NL80211_TXRATE_", T.TXRATE, {"GI": K("u8", enum=T.TXRATE_GI)})))
 
 
-def _main_attrs() -> AttrSet:
+def _main_attrs(siblings: list[Field]) -> AttrSet:
+    """Nests in the top-level attribute space (CSA_IES, the entries of IFTYPE_EXT_CAPA
+    and MLO_LINKS). The engine calls a nested table as nested(siblings decoded so far);
+    ATTRS is defined below, hence a callable."""
     return ATTRS
 
 

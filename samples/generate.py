@@ -47,6 +47,9 @@ SCENARIOS: dict[str, tuple[str, set[int]]] = {
                   "conntrack list/events/get/delete (conntrack); error cases", {12}),
     "xfrm": ("NETLINK_XFRM via ip xfrm: ESP states (tunnel, transport, AEAD), policies, "
              "get/count/update/flush; error cases", {6}),
+    "devlink": ("devlink on a netdevsim device (built from the kernel's source): dev/info/"
+                "param/port/health/resource/region/trap dumps, param set, reload with "
+                "statistics, devlink monitor notifications, error cases", {16}),
     "mixed": ("a small mix of all of the above (the bundled sample)", {0, 4, 6, 12, 16}),
 }
 MIXED_MAX_BYTES = 300 * 1024
@@ -177,7 +180,7 @@ def write_manifest_and_readme(outdir: Path, stats: dict[str, dict], versions: di
         s = manifest["files"].get(name)
         if not s:
             continue
-        fams = ", ".join(f"{n} {k}" for k, n in s["families"].items())
+        fams = ", ".join(f"{n} {k}" for k, n in sorted(s["families"].items(), key=lambda kv: int(kv[0])))
         rows.append(f"| `{s['file']}` | {s['frames']} | {s['messages']} | {s['bytes']} | "
                     f"{fams} | {s['tshark_error_frames']} |")
     block = "\n".join([
@@ -213,10 +216,14 @@ def generate(names: list[str], outdir: Path, keep_raw: Path | None, timeout: flo
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} not found (apt: tshark)")
     work = Path(tempfile.mkdtemp(prefix="nlscope-samples-"))
+    env = {"SCENARIOS": " ".join(names)}
+    if "devlink" in names:  # Debian's kernel has no netdevsim: build it from its source
+        out = sh("bash", str(HERE / "build-netdevsim.sh"), lab.kernel_release(), str(work / "netdevsim"))
+        env["NETDEVSIM_KO"] = out.strip().splitlines()[-1]
     print(f"booting kernel {lab.kernel_release()} for: {' '.join(names)} (work dir {work})",
           flush=True)
     res = lab.run_in_vm('bash "$REPO/samples/scenarios/run-all.sh"', outdir=work,
-                        timeout=timeout, env={"SCENARIOS": " ".join(names)})
+                        timeout=timeout, env=env)
     print(res.stdout, end="")
     if res.stderr.strip():
         print(res.stderr, file=sys.stderr, end="")

@@ -17,7 +17,8 @@ from nlscope.capture.pcapio import CaptureReader
 from nlscope.decode.registry import default_registry
 
 GENL = SAMPLES / "genl.pcapng"
-CAPTURES = [p for p in (GENL, SAMPLES / "mixed.pcapng", SAMPLES / "kmod" / "genl.pcapng") if p.exists()]
+CAPTURES = [p for p in (GENL, SAMPLES / "devlink.pcapng", SAMPLES / "mixed.pcapng", SAMPLES / "kmod" / "genl.pcapng")
+            if p.exists()]
 needs_genl = pytest.mark.skipif(not GENL.exists(), reason="samples/genl.pcapng not generated yet")
 
 

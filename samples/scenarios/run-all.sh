@@ -5,7 +5,7 @@
 # $OUT/raw/<name>.pcap, the scenario script with its log in $OUT/<name>.log.
 # Extra files a scenario saves (JSON dumps, monitor output) land in $OUT too.
 HERE=$(cd "$(dirname "$0")" && pwd)
-SCENARIOS=${SCENARIOS:-"iproute2 tc sock_diag genl netfilter xfrm mixed"}
+SCENARIOS=${SCENARIOS:-"iproute2 tc sock_diag genl devlink netfilter xfrm mixed"}
 RAW="$OUT/raw"
 mkdir -p "$RAW"
 exec 2>&1
@@ -19,6 +19,7 @@ exec 2>&1
     echo "nftables: $(nft --version 2>&1)"
     echo "conntrack: $(conntrack --version 2>&1)"
     echo "ethtool: $(ethtool --version 2>&1)"
+    echo "devlink: $(devlink -V 2>&1)"
     echo "tcpdump: $(tcpdump --version 2>&1 | head -n1)"
 } > "$OUT/versions.txt"
 cat "$OUT/versions.txt"
