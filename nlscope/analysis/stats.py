@@ -14,6 +14,7 @@ from typing import Any
 
 from ..decode.decoder import errno_name
 from ..decode.model import Message
+from .transactions import _extack
 from .transactions import (INCOMPLETE, NLMSG_DONE, NLMSG_ERROR, STATUSES, UNANSWERED,
                            Transaction, _error_code)
 
@@ -75,7 +76,7 @@ class Stats:
         if self.first_ts is None:
             self.first_ts = ts
         self.last_ts = ts
-        if msg.problems:
+        if msg.scan_problems:  # framing (lengths, truncation): known without decoding
             self.malformed += 1
         fam = self.families[msg.family]
         fam[0] += 1
@@ -118,11 +119,9 @@ class Stats:
         rec[0] += 1
         rec[1][_request_type(msg, txn)] += 1
         text = None
-        for f in msg.tree[1:]:
-            if f.name == "extack":
-                for c in f.children or ():
-                    if c.name == "NLMSGERR_ATTR_MSG":
-                        text = c.value
+        for c in _extack(msg):  # decodes only an error that carries an extended ACK
+            if c.name == "NLMSGERR_ATTR_MSG":
+                text = c.value
         if text is not None:
             at = txn.error_attr if txn is not None and txn.error_attr else None
             rec[2][f"{text} (at {at})" if at else text] += 1
@@ -203,7 +202,7 @@ class Stats:
         w = out.append
         w(f"Capture: {c['messages']} messages in {c['frames']} frames, {c['bytes']} bytes, "
           f"{c['duration_ns'] / 1e9:.6f} s, {c['transactions']} transactions"
-          + (f", {c['malformed']} malformed" if c["malformed"] else ""))
+          + (f", {c['malformed']} malformed (framing)" if c["malformed"] else ""))
         w("")
         w("Messages by family")
         w(f"  {'Family':<12} {'Msgs':>9} {'Bytes':>11}")

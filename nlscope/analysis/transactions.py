@@ -152,6 +152,35 @@ class Transaction:
             return "done"
         return "reply"
 
+    def link_json(self, msg: Message) -> dict[str, Any]:
+        """The `txn` object of one of its messages in the JSON export (README, JSON schema)."""
+        txn = self
+        role = txn.role_of(msg)
+        out: dict[str, Any] = {"id": txn.id, "role": role, "status": txn.status}
+        if role == "request":
+            out["expects"] = txn.expects
+            out["reply_in"] = txn.first_answer.number if txn.first_answer is not None else None
+            out["end_in"] = txn.end.number if txn.end is not None else None
+            out["replies"] = txn.replies
+            if txn.events:
+                out["events"] = list(txn.events)
+        elif role != "event" and txn.request is not None:
+            out["reply_to"] = txn.request.number
+        if txn.caused_by is not None:
+            out["caused_by"] = txn.caused_by
+        if txn.request is not None and role != "event":
+            out["latency_ns"] = txn.latency_ns
+            out["first_latency_ns"] = txn.first_latency_ns
+        if txn.portid is not None and txn.request is not None and not txn.request.pid:
+            out["portid"] = txn.portid  # learned from the answers
+        if txn.errno is not None:
+            out["errno"] = {"name": txn.errno_name, "value": txn.errno}
+        if txn.extack is not None:
+            out["extack"] = txn.extack
+        if txn.error_attr is not None:
+            out["error_attr"] = txn.error_attr
+        return out
+
     def __repr__(self) -> str:
         return (f"Transaction(#{self.id} {self.kind} {self.family} {self.type_name} seq={self.seq} "
                 f"portid={self.portid} {self.status} msgs={[m.number for m in self.messages]})")
@@ -224,34 +253,8 @@ class Transaction:
 
 
 def link_json(msg: Message, txn: Transaction | None) -> dict[str, Any] | None:
-    """The `txn` object of one message in the JSON export (README, JSON schema)."""
-    if txn is None:
-        return None
-    role = txn.role_of(msg)
-    out: dict[str, Any] = {"id": txn.id, "role": role, "status": txn.status}
-    if role == "request":
-        out["expects"] = txn.expects
-        out["reply_in"] = txn.first_answer.number if txn.first_answer is not None else None
-        out["end_in"] = txn.end.number if txn.end is not None else None
-        out["replies"] = txn.replies
-        if txn.events:
-            out["events"] = list(txn.events)
-    elif role != "event" and txn.request is not None:
-        out["reply_to"] = txn.request.number
-    if txn.caused_by is not None:
-        out["caused_by"] = txn.caused_by
-    if txn.request is not None and role != "event":
-        out["latency_ns"] = txn.latency_ns
-        out["first_latency_ns"] = txn.first_latency_ns
-    if txn.portid is not None and txn.request is not None and not txn.request.pid:
-        out["portid"] = txn.portid  # learned from the answers
-    if txn.errno is not None:
-        out["errno"] = {"name": txn.errno_name, "value": txn.errno}
-    if txn.extack is not None:
-        out["extack"] = txn.extack
-    if txn.error_attr is not None:
-        out["error_attr"] = txn.error_attr
-    return out
+    """The `txn` object of a message in the JSON export; None without a transaction."""
+    return txn.link_json(msg) if txn is not None else None
 
 
 TXN_HEADER = f"{'No.':>6} {'Family':<9} {'Type':<24} {'Seq':>10} {'PortID':>10}  Transaction"

@@ -164,57 +164,34 @@ class PcapngSink(Sink):
 
 
 class DecodedSink(Sink):
-    """Decoded messages: tshark-like lines, or JSONL (one object per message)."""
+    """Decoded messages through the pipeline: tshark-like lines, or JSONL (one object
+    per message), each paired with what came before it (a live source has no
+    look-ahead)."""
 
     def __init__(self, out: TextIO, fmt: str, comments: list[str], dissectors: list[str],
                  process_column: bool = False, quiet: bool = False):
         from ..decode.decoder import Decoder
         from ..decode.registry import default_registry
+        from ..output.sinks import SinkOptions, get_sink
+        from ..pipeline import Pipeline
         self.out = out
-        self.fmt = fmt
-        self.quiet = quiet
-        self.process_column = process_column
-        self.decoder = Decoder(default_registry(files=dissectors))
+        decoder = Decoder(default_registry(files=dissectors))
         for c in comments:
-            self.decoder.note_comment(c)
-        self.frames = 0
-        self.messages = 0
-        self._first: int | None = None
+            decoder.note_comment(c)
+        sinks = [] if quiet else [get_sink(fmt)(out, SinkOptions(process=process_column))]
+        self.pipe = Pipeline(decoder, sinks=sinks, live=True)
         self._last_flush = time.monotonic()
-        if fmt == "text" and not quiet:
-            from ..output.text import HEADER
-            head = HEADER
-            if process_column:
-                head = f"{'Dir':<3} {'Process':<22} " + head
-            out.write(head + "\n")
-        if fmt == "jsonl":
-            from ..output.export import dumps, message_to_json
-            self._json = (dumps, message_to_json)
+
+    @property
+    def frames(self) -> int:
+        return self.pipe._frames
+
+    @property
+    def messages(self) -> int:
+        return self.pipe.seen
 
     def write(self, frame: Frame) -> None:
-        from ..decode.decoder import scan_frame
-        self.frames += 1
-        frame.number = self.frames
-        if self._first is None:
-            self._first = frame.ts_ns
-        out = self.out
-        for m in scan_frame(frame):
-            self.messages += 1
-            m.number = self.messages
-            self.decoder.decode(m)
-            if self.quiet:
-                continue
-            if self.fmt == "jsonl":
-                dumps, to_json = self._json
-                out.write(dumps(to_json(m)) + "\n")
-            else:
-                from ..output.text import format_time, summary_line
-                line = summary_line(m, format_time(frame.ts_ns, self._first, "r"))
-                if self.process_column:
-                    arrow = {"out": "->", "in": "<-"}.get(frame.direction or "", "  ")
-                    who = f"{frame.comm or '?'}[{frame.pid}]" if frame.pid is not None else ""
-                    line = f"{arrow:<3} {who:<22} " + line
-                out.write(line + "\n")
+        self.pipe.push(frame)
         now = time.monotonic()
         if now - self._last_flush >= FLUSH_EVERY:
             self.flush()
@@ -225,6 +202,7 @@ class DecodedSink(Sink):
 
     def close(self) -> None:
         try:
+            self.pipe.finish()
             self.out.flush()
         except BrokenPipeError:
             pass

@@ -4,20 +4,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import itertools
 import os
 import sys
-from collections.abc import Iterator
 
 from .. import __version__
-from ..decode.decoder import Decoder
-from ..output.export import write_json, write_jsonl
 from ..analysis.filter import Filter, FilterError, compile_filter
-from ..decode.model import Message
-from ..capture.pcapio import CaptureError, CaptureReader, open_writer
+from ..capture.pcapio import CaptureError, CaptureReader
+from ..decode.decoder import Decoder
 from ..decode.registry import PluginError, default_registry
-from ..output.text import HEADER, format_time, hex_lines, summary_line, tree_lines
-from ..analysis.transactions import TXN_HEADER, correlate, txn_line
+from ..output.sinks import Sink, SinkError, SinkOptions, get_sink
+from ..pipeline import Pipeline
+
 
 
 # Modules named here add a subcommand: add_parser(subparsers, common) (e.g. "stats").
@@ -60,11 +57,6 @@ def _protocol_number(text: str) -> int:
     return n
 
 
-def _messages(reader: CaptureReader, decoder: Decoder, count: int | None) -> Iterator[Message]:
-    it = decoder.messages(reader)
-    return itertools.islice(it, count) if count else it
-
-
 def _filter(args) -> Filter | None:
     """The compiled -Y display filter; a bad one is a usage error pointing at its column."""
     text = getattr(args, "filter", None)
@@ -103,131 +95,135 @@ def _finish(reader: CaptureReader, seen: int) -> int:
     return 0
 
 
+def _is_live(args) -> bool:
+    """A source that may block waiting for frames: nothing may wait for look-ahead."""
+    return bool(getattr(args, "iface", None)) or args.file == "-"
+
+
+def _sink_class(name: str) -> type[Sink]:
+    try:
+        return get_sink(name)
+    except SinkError as e:
+        raise UsageError(str(e)) from None
+
+
+def _sink(name: str, out, **kw) -> Sink:
+    try:
+        return _sink_class(name)(out, SinkOptions(**kw))
+    except SinkError as e:
+        raise UsageError(str(e)) from None
+
+
+def _run(args, sinks: list[Sink], flt: Filter | None, final: bool | None = None,
+         progress_to: str | None = None) -> int:
+    """source -> pipeline -> sinks, with the CLI's error handling."""
+    decoder = _decoder(args)
+    reader = _open_source(args)
+    pipe = Pipeline(decoder, flt=flt, sinks=sinks, count=args.count, final=final,
+                    live=_is_live(args))
+    try:
+        with _progress(reader, progress_to is not None) as prog:
+            frames = reader if prog is None else _tracked(reader, prog)
+            pipe.run(frames)
+    finally:
+        _close_source(reader)
+    return _finish(reader, pipe.seen)
+
+
+def _tracked(reader: CaptureReader, prog):
+    task = prog.add_task("exporting", total=reader.size)
+    for i, fr in enumerate(reader):
+        if i % 2000 == 0:
+            prog.update(task, completed=reader.tell())
+        yield fr
+
+
 def cmd_read(args) -> int:
     flt = _filter(args)
     if args.transactions and args.write:
         raise UsageError("-w writes messages; it does not go with --transactions")
-    decoder = _decoder(args)
-    reader = _open_source(args)
-    writer = None
-    wfile = None
-    if args.write:
-        wfile = open(args.write, "wb")
-        writer = open_writer(wfile, args.write_format)
+    if bool(args.fields_format) != bool(args.fields):
+        raise UsageError("-T fields and -e FIELD go together")
+    if args.fields and (args.verbose or args.transactions):
+        raise UsageError("-T fields prints fields; it does not go with -V or --transactions")
     out = sys.stdout
-    first_ns = None
-    seen = 0
-    last_frame = None
+    common = dict(time=args.time, hex=args.hex, quiet=args.quiet, flush=_is_live(args))
+    sinks: list[Sink] = []
+    wfile = None
     try:
+        if args.write:
+            wfile = open(args.write, "wb")
+            sinks.append(_sink(args.write_format, wfile, flush=_is_live(args)))
         if args.transactions:
-            return _read_transactions(args, flt, reader, decoder, out)
-        if not args.quiet and not args.verbose and not writer:
-            out.write(HEADER + "\n")
-        # Every message with its transaction (pairing also names the attribute a capped
-        # error's extack offset points at), in capture order; -Y keeps the matching ones.
-        for msg, txn in correlate(_messages(reader, decoder, args.count), registry=decoder.registry):
-            seen += 1
-            if first_ns is None:
-                first_ns = msg.frame.ts_ns
-            if flt is not None and not flt(msg, txn):
-                continue
-            if writer and msg.frame is not last_frame:
-                writer.write(msg.frame)
-            last_frame = msg.frame
-            if args.quiet or (writer and not args.verbose):
-                continue
-            if args.verbose:
-                out.write("\n".join(tree_lines(msg)) + "\n")
-            else:
-                out.write(summary_line(msg, format_time(msg.frame.ts_ns, first_ns, args.time)) + "\n")
-            if args.hex:
-                out.write("\n".join(hex_lines(msg.raw, msg.start)) + "\n\n")
-            elif args.verbose:
-                out.write("\n")
+            common["extra"] = {"members": args.verbose}
+            sinks.append(_sink("transactions", out, **common))
+        elif args.fields:
+            sinks.append(_sink("fields", out, fields=args.fields, **_fields_options(args),
+                               flush=_is_live(args)))
+        elif args.verbose:
+            sinks.append(_sink("verbose", out, **common))
+        elif not args.quiet and not args.write:
+            sinks.append(_sink("text", out, **common))
+        if args.quiet:
+            sinks = [s for s in sinks if s.binary]
+        return _run(args, sinks, flt, final=True if args.transactions and not _is_live(args) else None)
     finally:
         if wfile:
             wfile.close()
-        _close_source(reader)
-    return _finish(reader, seen)
 
 
-def _read_transactions(args, flt: Filter | None, reader: CaptureReader, decoder: Decoder, out) -> int:
-    """`read --transactions`: one line per transaction (a request and all it caused, or
-    a notification), in the order of their first message; -Y keeps a transaction when
-    any of its messages matches; -V adds its messages' lines."""
-    seen = 0
-    first_ns = None
-    if not args.quiet:
-        out.write(TXN_HEADER + "\n")
-    for msg, txn in correlate(_messages(reader, decoder, args.count), registry=decoder.registry):
-        seen += 1
-        if first_ns is None:
-            first_ns = msg.frame.ts_ns
-        if txn is not None and msg is not txn.messages[0]:
-            continue
-        members = txn.messages if txn is not None else [msg]
-        if flt is not None and not any(flt(m, txn) for m in members):
-            continue
-        if args.quiet:
-            continue
-        out.write(txn_line(txn, msg) + "\n")
-        if args.verbose:
-            for m in members:
-                out.write("      " + summary_line(m, format_time(m.frame.ts_ns, first_ns, args.time)) + "\n")
-    return _finish(reader, seen)
+def _fields_options(args) -> dict:
+    """tshark's -E: header=y|n, separator=/t|/s|C, occurrence=f|l|a, aggregator=C, quote=d|s|n."""
+    opts: dict = {}
+    for e in args.field_opts or []:
+        key, _, val = e.partition("=")
+        if key == "header":
+            opts["header"] = val in ("y", "yes", "1")
+        elif key == "separator":
+            opts["separator"] = {"/t": "\t", "/s": " "}.get(val, val)
+        elif key == "occurrence":
+            if val not in ("f", "l", "a"):
+                raise UsageError(f"-E occurrence={val}: f, l or a")
+            opts["occurrence"] = val
+        elif key == "aggregator":
+            opts["aggregator"] = {"/s": " "}.get(val, val)
+        elif key == "quote":
+            if val not in ("d", "s", "n"):
+                raise UsageError(f"-E quote={val}: d, s or n")
+            opts["quote"] = val
+        else:
+            raise UsageError(f"-E {e}: header, separator, occurrence, aggregator or quote")
+    return opts
 
 
 def _progress(reader: CaptureReader, enabled: bool):
     if not enabled:
         return contextlib.nullcontext(None)
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
     from rich.console import Console
-    prog = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+    return Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                     TimeRemainingColumn(), console=Console(file=sys.stderr), transient=True)
-    return prog
 
 
 def cmd_export(args) -> int:
     flt = _filter(args)
-    decoder = _decoder(args)
-    reader = _open_source(args)
+    fmt = args.format
     to_file = args.output not in (None, "-")
+    binary = _sink_class(fmt).binary
+    if binary and not to_file:
+        if sys.stdout.isatty():
+            raise UsageError(f"--format {fmt} writes binary: give -o FILE (or pipe stdout)")
     show_bar = to_file and sys.stderr.isatty() and not args.quiet
-    out = open(args.output, "w", encoding="utf-8") if to_file else sys.stdout
-    seen = 0
+    if to_file:
+        out = open(args.output, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"}))
+    else:
+        out = sys.stdout.buffer if binary else sys.stdout
     try:
-        with _progress(reader, show_bar) as prog:
-            msgs = _messages(reader, decoder, args.count)
-            if prog is not None:
-                task = prog.add_task("exporting", total=reader.size)
-
-                def tracked(it=msgs):
-                    for i, m in enumerate(it):
-                        if i % 2000 == 0:
-                            prog.update(task, completed=reader.tell())
-                        yield m
-                msgs = tracked()
-
-            def counted(it=msgs):
-                nonlocal seen
-                for m in it:
-                    seen += 1
-                    yield m
-
-            # (message, transaction) pairs: the export carries each message's "txn".
-            pairs = correlate(counted(), registry=decoder.registry)
-            if flt is not None:
-                pairs = ((m, t) for m, t in pairs if flt(m, t))
-            if args.format == "jsonl":
-                write_jsonl(pairs, out, flush=not to_file)
-            else:
-                write_json(pairs, out)
+        sinks = [] if args.quiet else [_sink(fmt, out, flush=not to_file)]
+        return _run(args, sinks, flt, progress_to=args.output if show_bar else None)
     finally:
         if to_file:
             out.close()
-        _close_source(reader)
-    return _finish(reader, seen)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -263,6 +259,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-F", dest="write_format", choices=["pcapng", "pcap"], default="pcapng",
                    help="format for -w (default pcapng)")
     r.add_argument("-Y", dest="filter", metavar="FILTER", help="display filter (README: Display filters)")
+    r.add_argument("-T", dest="fields_format", choices=["fields"],
+                   help="-T fields: tab-separated values of the -e fields, one line per message")
+    r.add_argument("-e", dest="fields", action="append", metavar="FIELD",
+                   help="a filter field to print with -T fields (repeatable)")
+    r.add_argument("-E", dest="field_opts", action="append", metavar="OPT=VAL",
+                   help="-T fields options: header=y, separator=/t|/s|C, occurrence=f|l|a, "
+                        "aggregator=C, quote=d|s|n")
     r.add_argument("--transactions", action="store_true",
                    help="one line per transaction: request, replies, DONE/ACK/error, latency")
     r.set_defaults(func=cmd_read)
@@ -270,7 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="export decoded messages as JSON or JSONL")
     common(e, live=True)
     e.add_argument("-o", dest="output", metavar="OUT", help="output file (default stdout)")
-    e.add_argument("--format", choices=["json", "jsonl"], default="jsonl")
+    e.add_argument("--format", choices=["jsonl", "json", "parquet", "pcapng", "pcap"], default="jsonl",
+                   help="jsonl (default), json (an array), parquet (typed columns; needs pyarrow), "
+                        "pcapng/pcap (the frames)")
     e.add_argument("-Y", dest="filter", metavar="FILTER", help="export only messages matching this display filter")
     e.set_defaults(func=cmd_export)
     # Further commands live in their own modules, each with add_parser(subparsers, common).

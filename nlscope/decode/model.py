@@ -9,6 +9,7 @@ from ..capture.frame import Frame, protocol_name
 
 
 _I32 = {o: struct.Struct(o + "i") for o in "<>"}
+_UNSET: Any = object()
 
 
 class Field:
@@ -129,7 +130,7 @@ class Message:
     """
 
     __slots__ = ("frame", "index", "start", "end", "nlmsg_len", "type", "flags", "seq",
-                 "pid", "order", "number", "decoder", "state", "_problems", "_names", "_tree",
+                 "pid", "order", "number", "decoder", "state", "transaction", "_problems", "_names", "_tree",
                  "_summary", "_decoding")
 
     def __init__(self, frame: Frame, index: int, start: int, end: int, nlmsg_len: int | None,
@@ -149,6 +150,7 @@ class Message:
         self.number = 0
         self.decoder = decoder
         self.state: dict[str, Any] | None = None  # the decoder's state when it was scanned
+        self.transaction: Any = None  # set by the pipeline (nlscope.analysis.transactions)
         self._names: tuple[str, str] | None = None  # (type name, kind)
         self._tree: list[Field] | None = None
         self._summary = ""
@@ -253,6 +255,47 @@ class Message:
     @property
     def malformed(self) -> bool:
         return bool(self.problems)
+
+    def to_json(self, txn: Any = _UNSET) -> dict[str, Any]:
+        """The message as the JSON export writes it (README, JSON schema); with a
+        "txn" object when it has a transaction (or `txn` is given; None for none)."""
+        fr = self.frame
+        out: dict[str, Any] = {
+            "number": self.number,
+            "frame": fr.number,
+            "index": self.index,
+            "ts_ns": fr.ts_ns,
+            "timestamp": f"{fr.ts_ns // 1_000_000_000}.{fr.ts_ns % 1_000_000_000:09d}",
+            "family": {"name": self.family, "value": fr.protocol},
+            "direction": self.direction,
+            "byteorder": "little" if self.order == "<" else "big",
+            "offset": self.start,
+        }
+        if fr.pid is not None:
+            out["pid"] = fr.pid
+        if fr.comm is not None:
+            out["comm"] = fr.comm
+        if self.is_fragment:
+            out["header"] = None
+        else:
+            out["header"] = {
+                "len": self.nlmsg_len,
+                "type": {"name": self.type_name, "value": self.type},
+                "flags": {"value": self.flags, "names": self.flag_names},
+                "seq": self.seq,
+                "pid": self.pid,
+            }
+        out["summary"] = self.summary
+        if txn is _UNSET:
+            txn = self.transaction
+            if txn is not None:
+                out["txn"] = txn.link_json(self)
+        else:
+            out["txn"] = txn.link_json(self) if txn is not None else None
+        out["payload"] = fields_to_json(self.tree[1:])
+        out["problems"] = list(self.problems)
+        out["raw"] = self.raw.hex()
+        return out
 
     def __repr__(self) -> str:
         return (f"Message(#{self.number} {self.family} {self.type_name or self.type} "

@@ -38,6 +38,8 @@ class SinkOptions:
     comments: list[str] = field(default_factory=list)  # capture files: section comments
     flush: bool = False  # flush after every message (live sources, pipes)
     top: int = 10  # stats: talkers shown
+    process: bool = False  # text: Dir and Process columns (trace captures)
+    quiet: bool = False  # text: no column header
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -46,6 +48,7 @@ class Sink:
     binary = False
     needs_txn = False
     per_txn = False
+    first_ns: int | None = None  # the first message's time (set by the pipeline)
 
     def __init__(self, out: IO, opts: SinkOptions):
         self.out = out

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from typing import Any
+
 from ..decode.model import Field, Message
+from .sinks import Sink, SinkOptions, sink
 
 HEADER = f"{'No.':>6} {'Time':>12} {'Family':<9} {'Type':<20} {'Flags':<24} {'Seq':>10} {'PortID':>10} {'Len':>5}  Info"
 
@@ -60,3 +63,74 @@ def hex_lines(data: bytes, base: int = 0) -> list[str]:
         asc = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
         out.append(f"{base + i:04x}  {hx:<48}  {asc}")
     return out
+
+
+def process_columns(msg: Message) -> str:
+    """Dir and Process, for captures that know them (trace)."""
+    fr = msg.frame
+    arrow = {"out": "->", "in": "<-"}.get(fr.direction or "", "  ")
+    who = f"{fr.comm or '?'}[{fr.pid}]" if fr.pid is not None else ""
+    return f"{arrow:<3} {who:<22} "
+
+
+@sink("text")
+class TextSink(Sink):
+    """One line per message (tshark -r); -x adds a hex dump."""
+
+    def __init__(self, out, opts: SinkOptions):
+        super().__init__(out, opts)
+        if not opts.quiet:
+            head = HEADER
+            if opts.process:
+                head = f"{'Dir':<3} {'Process':<22} " + head
+            out.write(head + "\n")
+
+    def write(self, msg: Message, txn: Any) -> None:
+        o = self.opts
+        line = summary_line(msg, format_time(msg.frame.ts_ns, self.first_ns or 0, o.time))
+        if o.process:
+            line = process_columns(msg) + line
+        self.out.write(line + "\n")
+        if o.hex:
+            self.out.write("\n".join(hex_lines(msg.raw, msg.start)) + "\n\n")
+        if o.flush:
+            self.out.flush()
+
+
+@sink("verbose")
+class VerboseSink(Sink):
+    """The full tree of each message (tshark -V)."""
+
+    def write(self, msg: Message, txn: Any) -> None:
+        out = self.out
+        out.write("\n".join(tree_lines(msg)) + "\n")
+        if self.opts.hex:
+            out.write("\n".join(hex_lines(msg.raw, msg.start)) + "\n")
+        out.write("\n")
+        if self.opts.flush:
+            out.flush()
+
+
+@sink("transactions")
+class TransactionSink(Sink):
+    """One line per transaction (`read --transactions`), at its first message; with
+    -V (opts.extra["members"]) each of its messages' lines under it."""
+
+    per_txn = True
+
+    def __init__(self, out, opts: SinkOptions):
+        super().__init__(out, opts)
+        from ..analysis.transactions import TXN_HEADER
+        if not opts.quiet:
+            out.write(TXN_HEADER + "\n")
+
+    def write(self, msg: Message, txn: Any) -> None:
+        from ..analysis.transactions import txn_line
+        out = self.out
+        out.write(txn_line(txn, msg) + "\n")
+        if self.opts.extra.get("members"):
+            for m in (txn.messages if txn is not None else (msg,)):
+                out.write("      " + summary_line(m, format_time(m.frame.ts_ns, self.first_ns or 0,
+                                                                 self.opts.time)) + "\n")
+        if self.opts.flush:
+            out.flush()

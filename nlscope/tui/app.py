@@ -11,16 +11,19 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections import deque
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.dom import NoScreen
+from textual.message_pump import MessagePump
 from textual.worker import get_current_worker
 
 from ..decode.decoder import Decoder
-from ..output.export import write_json, write_jsonl
+from ..output.sinks import SinkOptions, get_sink
 from ..capture.pcapio import open_writer
 from ..decode.registry import default_registry
 from .detail import DetailTree
@@ -119,6 +122,72 @@ class NlscopeApp(App[None]):
         self._unanswered = 0
         self._counted = 0
         self.saved: list[str] = []
+        self._keys: deque[events.Key | events.Paste] = deque()
+        self._key_owner: MessagePump | None = None
+
+    # -- keys: one at a time, in the order typed ------------------------------------------
+    # Textual hands a key to the widget focused when the app dequeues it, and runs a
+    # non-priority binding only when the key has bubbled back up to the app. Keys typed
+    # behind one that moves focus ('/', ':', 's', Enter or Esc in a dialog) were therefore
+    # already handed to the old widget, and an Input's bindings (Ctrl+U, Home, Backspace)
+    # ran after the characters typed behind them. Here the app looks up each key's binding
+    # when the key arrives, runs it there, and hands the next key out only when the widget
+    # that owns the keys now (the one focused after the action, or the one given the key)
+    # has processed everything sent to it so far.
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            self._keys.append(event)
+            await self._next_key()
+            return
+        await super().on_event(event)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # A key handed to a widget and not stopped there bubbles back here. Its binding was
+        # looked up when it arrived; looking again now would use a focus it never had.
+        event.prevent_default()
+
+    async def _next_key(self) -> None:
+        if self._key_owner is not None:
+            if not _pump_gone(self._key_owner):
+                return
+            self._key_owner = None
+        if not self._keys:
+            return
+        owner = await self._route_key(self._keys.popleft())
+        # The next key goes out when the owner has processed what it was sent, and after
+        # the app's own pending callbacks (a dialog's result) have run.
+        self._key_owner = owner
+        if not owner.call_later(self.call_later, self._key_done, owner):
+            self._key_owner = None
+            self.call_next(self._next_key)
+
+    async def _key_done(self, owner: MessagePump) -> None:
+        if self._key_owner is owner:
+            self._key_owner = None
+        await self._next_key()
+
+    async def _route_key(self, event: events.Key | events.Paste) -> MessagePump:
+        """Run the key's binding, or hand the key (or paste) to the focused widget; return
+        the widget that owns the keys now."""
+        if isinstance(event, events.Key):
+            if not self.app_focus:
+                self.app_focus = True
+            screen = self.screen
+            if (screen.maximized is not None and event.key == "escape"
+                    and self.escape_to_minimize):
+                screen.minimize()
+                return self.focused or self.screen
+            if self.focused:
+                try:
+                    screen._clear_tooltip()
+                except NoScreen:
+                    pass
+            if (await self._check_bindings(event.key, priority=True)
+                    or await self._check_bindings(event.key)):
+                return self.focused or self.screen
+        target = self.focused or self.screen
+        target._forward_event(event)
+        return target
 
     # -- layout ----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -169,6 +238,8 @@ class NlscopeApp(App[None]):
     def tick(self) -> None:
         if not getattr(self, "_panes", None) or not self.is_running:
             return
+        if self._key_owner is not None and _pump_gone(self._key_owner):
+            self.call_next(self._next_key)  # the owner closed before it answered
         ix = self.index
         if ix.state_version != self._state_version:
             self._state_version = ix.state_version
@@ -259,16 +330,18 @@ class NlscopeApp(App[None]):
     def action_focus_list(self) -> None:
         if self.screen.maximized is not None:
             self.screen.minimize()
-        self.message_list.focus()
+        self.set_focus(self.message_list)
 
-    @on(FilterBar.Applied)
-    def _filter_applied(self, event: FilterBar.Applied) -> None:
-        self.apply_filter(event.text)
-        self.message_list.focus()
+    def action_filter_apply(self) -> None:
+        text = self._panes["filter"].parent_bar.submit()
+        if text is None:
+            return
+        self.apply_filter(text)
+        self.set_focus(self.message_list)
 
-    @on(FilterBar.Cancelled)
-    def _filter_cancelled(self) -> None:
-        self.message_list.focus()
+    def action_filter_cancel(self) -> None:
+        self._panes["filter"].parent_bar.cancel()
+        self.set_focus(self.message_list)
 
     def apply_filter(self, text: str) -> bool:
         try:
@@ -517,6 +590,12 @@ class NlscopeApp(App[None]):
         sys.setswitchinterval(getattr(self, "_switch_interval", 0.005))
 
 
+def _pump_gone(pump: MessagePump) -> bool:
+    """The pump has stopped processing messages (it will never answer a callback)."""
+    task = getattr(pump, "_task", None)
+    return bool(getattr(pump, "_closed", False)) or (task is not None and task.done())
+
+
 def help_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     app_rows = binding_rows(NlscopeApp.BINDINGS)
     nav = binding_rows(MessageList.BINDINGS)
@@ -524,7 +603,7 @@ def help_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     filt = binding_rows(FilterInput.BINDINGS)
     return [("Message list", nav), ("Everywhere", app_rows), ("Detail tree", tree
             + [("Enter Space", "Expand / collapse the node")]),
-            ("Filter bar", filt + [("Enter", "Apply the filter")]),
+            ("Filter bar", filt),
             ("Panes", [("Tab Shift+Tab", "Next / previous pane")])]
 
 
@@ -532,9 +611,14 @@ def save_messages(ix: CaptureIndex, which, path: str, fmt: str) -> int:
     """Write the messages `which` (indices) as JSONL/JSON, or their frames as
     pcapng/pcap (a frame once, even when several of its messages are chosen)."""
     if fmt in ("jsonl", "json"):
-        msgs = (_fresh(ix, i) for i in which)
+        n = 0
         with open(path, "w", encoding="utf-8") as f:
-            return (write_jsonl if fmt == "jsonl" else write_json)(msgs, f)
+            out = get_sink(fmt)(f, SinkOptions())
+            for i in which:
+                out.write(_fresh(ix, i), None)
+                n += 1
+            out.close()
+        return n
     n = 0
     last = -1
     with open(path, "wb") as f:
