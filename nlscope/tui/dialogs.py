@@ -1,4 +1,8 @@
-"""Small modal dialogs: go to a message, search, save the view."""
+"""Small modal dialogs: go to a message, search, save the view.
+
+Each opens with its text field focused (AUTO_FOCUS, while the dialog is composed), and
+Enter in that field runs the dialog's `submit` action at once, so the dialog is gone
+before the next key typed is handed out (the app hands keys out one at a time)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,19 +44,25 @@ DIALOG_CSS = """
 """
 
 
+class DialogInput(Input):
+    """A dialog's text field: Enter is the dialog's `submit` action, run when the key is
+    (Input's own Enter posts a Submitted message, handled after later keys)."""
+    BINDINGS = [Binding("enter", "screen.submit", "Submit", show=False)]
+
+
 class GotoScreen(ModalScreen[int | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="GotoScreen")
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    AUTO_FOCUS = "#goto-input"
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Go to message number")
-            yield Input(placeholder="No.", id="goto-input", type="integer")
+            yield DialogInput(placeholder="No.", id="goto-input", type="integer")
 
-    @on(Input.Submitted, "#goto-input")
-    def _submit(self, event: Input.Submitted) -> None:
+    def action_submit(self) -> None:
         try:
-            self.dismiss(int(event.value))
+            self.dismiss(int(self.query_one("#goto-input", Input).value))
         except ValueError:
             self.app.bell()
 
@@ -66,6 +76,7 @@ class SearchRequest:
 class SearchScreen(ModalScreen[SearchRequest | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="SearchScreen")
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    AUTO_FOCUS = "#search-input"
     MODES = ("text", "hex", "field")
 
     def __init__(self, last: SearchRequest | None = None):
@@ -80,21 +91,18 @@ class SearchScreen(ModalScreen[SearchRequest | None]):
             with RadioSet(id="search-mode"):
                 for m in self.MODES:
                     yield RadioButton(m, value=m == mode, id=f"mode-{m}")
-            yield Input(value=self.last.text if self.last else "", placeholder="find…",
-                        id="search-input")
-
-    def on_mount(self) -> None:
-        self.query_one("#search-input", Input).focus()
+            yield DialogInput(value=self.last.text if self.last else "", placeholder="find…",
+                              id="search-input")
 
     def _mode(self) -> str:
         rs = self.query_one(RadioSet)
         btn = rs.pressed_button
         return str(btn.label) if btn is not None else "text"
 
-    @on(Input.Submitted, "#search-input")
-    def _submit(self, event: Input.Submitted) -> None:
-        if event.value:
-            self.dismiss(SearchRequest(self._mode(), event.value))
+    def action_submit(self) -> None:
+        value = self.query_one("#search-input", Input).value
+        if value:
+            self.dismiss(SearchRequest(self._mode(), value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +115,7 @@ class SaveRequest:
 class SaveScreen(ModalScreen[SaveRequest | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="SaveScreen")
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    AUTO_FOCUS = "#save-path"
     FORMATS = ("jsonl", "json", "pcapng", "pcap")
     SCOPES = ("shown", "marked", "all")
 
@@ -123,13 +132,10 @@ class SaveScreen(ModalScreen[SaveRequest | None]):
             with RadioSet(id="save-scope"):
                 for s in self.SCOPES:
                     yield RadioButton(s, value=s == "shown", id=f"scope-{s}")
-            yield Input(value=self.default_path, id="save-path")
+            yield DialogInput(value=self.default_path, id="save-path")
             with Horizontal():
                 yield Button("Save", variant="primary", id="save-ok")
                 yield Button("Cancel", id="save-cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#save-path", Input).focus()
 
     @on(RadioSet.Changed, "#save-format")
     def _fmt(self, event: RadioSet.Changed) -> None:
@@ -150,8 +156,7 @@ class SaveScreen(ModalScreen[SaveRequest | None]):
         self.dismiss(SaveRequest(path, self._pressed("#save-format", "jsonl"),
                                  self._pressed("#save-scope", "shown")))
 
-    @on(Input.Submitted, "#save-path")
-    def _submit(self) -> None:
+    def action_submit(self) -> None:
         self._done()
 
     @on(Button.Pressed, "#save-ok")

@@ -9,7 +9,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.message import Message as TMessage
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
@@ -41,11 +40,14 @@ class FieldSuggester(Suggester):
 
 
 class FilterInput(Input):
+    # Enter and Esc act on the app at once (apply or restore, then focus the list), not
+    # through a message handled later: the keys typed behind them belong to the list.
     BINDINGS = [
         Binding("tab", "complete", "Complete", show=False, priority=True),
         Binding("up", "history(-1)", "Previous filter", show=False),
         Binding("down", "history(1)", "Next filter", show=False),
-        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("escape", "app.filter_cancel", "Cancel", show=False),
+        Binding("enter", "app.filter_apply", "Apply the filter", show=False),
     ]
 
     def action_complete(self) -> None:
@@ -57,9 +59,6 @@ class FilterInput(Input):
 
     def action_history(self, step: int) -> None:
         self.parent_bar.history_step(step)
-
-    def action_cancel(self) -> None:
-        self.parent_bar.cancel()
 
     @property
     def parent_bar(self) -> FilterBar:
@@ -104,14 +103,6 @@ class FilterBar(Horizontal):
         color: #ff8787;
     }
     """
-
-    class Applied(TMessage):
-        def __init__(self, text: str):
-            super().__init__()
-            self.text = text
-
-    class Cancelled(TMessage):
-        pass
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -168,18 +159,18 @@ class FilterBar(Horizontal):
         status.update(msg)
         return False
 
-    @on(Input.Submitted, "#filter-input")
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        text = event.value.strip()
+    def submit(self) -> str | None:
+        """The filter to apply (remembered in the history), or None when it is invalid
+        (the bar shows why)."""
+        text = self.input.value.strip()
         if not self.validate(text):
             self.app.bell()
-            return
+            return None
         if text and (not self.history or self.history[-1] != text):
             self.history.append(text)
         self._hpos = len(self.history)
         self.applied = text
-        self.post_message(self.Applied(text))
+        return text
 
     def history_step(self, step: int) -> None:
         if not self.history:
@@ -189,5 +180,5 @@ class FilterBar(Horizontal):
         self.input.cursor_position = len(self.input.value)
 
     def cancel(self) -> None:
+        """Back to the filter in force."""
         self.input.value = self.applied
-        self.post_message(self.Cancelled())
