@@ -257,8 +257,8 @@ class Message:
         return bool(self.problems)
 
     def to_json(self, txn: Any = _UNSET) -> dict[str, Any]:
-        """The message as the JSON export writes it (README, JSON schema); with a
-        "txn" object when it has a transaction (or `txn` is given; None for none)."""
+        """The message as the JSON export writes it (README, JSON schema); "txn" is its
+        transaction's (or that of `txn`, when given), null for none."""
         fr = self.frame
         out: dict[str, Any] = {
             "number": self.number,
@@ -288,10 +288,7 @@ class Message:
         out["summary"] = self.summary
         if txn is _UNSET:
             txn = self.transaction
-            if txn is not None:
-                out["txn"] = txn.link_json(self)
-        else:
-            out["txn"] = txn.link_json(self) if txn is not None else None
+        out["txn"] = txn.link_json(self) if txn is not None else None
         out["payload"] = fields_to_json(self.tree[1:])
         out["problems"] = list(self.problems)
         out["raw"] = self.raw.hex()

@@ -1,0 +1,115 @@
+"""The one pipeline as users meet it: the public API, streaming through a pipe, and
+the same messages whatever the sink."""
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import FIXTURES, SAMPLES
+
+import nlscope
+from nlscope.capture.pcapio import CaptureReader, PcapngWriter
+
+GOLDEN = FIXTURES / "golden.pcapng"
+
+
+def _cli(*args: str) -> str:
+    return subprocess.run([sys.executable, "-m", "nlscope", *args], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def _only_pairing_decoded(msgs) -> bool:
+    """Pairing decodes an error that carries an extended ACK (its text and offset) and,
+    for an offset into a capped echo, the request it points into; a family that learns
+    from its messages as they come (the usersock heuristic) decodes them in order;
+    nothing else."""
+    def needed(m):
+        if m.decoder.registry.get(m.protocol).learns_anything():
+            return True
+        if m.type in (2, 3) and m.flags & 0x200:
+            return True
+        t = m.transaction
+        return t is not None and m is t.request and t.end is not None and bool(t.end.flags & 0x200)
+    return all(needed(m) for m in msgs if m.decoded)
+
+
+def test_open_yields_lazy_messages_with_final_transactions():
+    msgs = list(nlscope.open(str(GOLDEN)))
+    assert msgs and _only_pairing_decoded(msgs)  # nothing else decoded until asked
+    assert sum(not m.decoded for m in msgs) > len(msgs) // 2
+    exported = [json.loads(line) for line in _cli("export", str(GOLDEN)).splitlines()]
+    assert [m.to_json() for m in msgs] == exported  # the same records as the CLI export
+    assert all(m.decoded for m in msgs)
+    err = next(m for m in msgs if m.type_name == "NLMSG_ERROR" and m.error_code)
+    assert err.transaction.status == "error" and err.transaction.request is not None
+
+
+def test_open_with_a_header_only_filter_decodes_nothing():
+    msgs = list(nlscope.open(str(GOLDEN), filter="type == NLMSG_ERROR"))
+    assert msgs and all(m.type == 2 for m in msgs)
+    assert _only_pairing_decoded(msgs) and any(not m.decoded for m in msgs)
+    # the text lines of the same filter name the same messages
+    lines = _cli("read", "-Y", "type == NLMSG_ERROR", str(GOLDEN)).splitlines()[1:]
+    assert [int(line.split()[0]) for line in lines] == [m.number for m in msgs]
+
+
+def test_open_takes_a_binary_stream():
+    with open(SAMPLES / "mixed.pcapng", "rb") as f:
+        a = [(m.number, m.summary) for m in nlscope.open(f)]
+    b = [(m.number, m.summary) for m in nlscope.open(str(SAMPLES / "mixed.pcapng"))]
+    assert a == b and len(a) == 249
+
+
+def _read_line(proc, deadline: float) -> str:
+    """One line of the child's stdout; fails the test when none comes by the deadline."""
+    buf = b""
+    fd = proc.stdout.fileno()
+    while not buf.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            pytest.fail(f"no complete line from `nlscope read -` (got {buf!r})")
+        r, _, _ = select.select([fd], [], [], left)
+        if r:
+            ch = os.read(fd, 1)
+            if not ch:
+                pytest.fail(f"nlscope read - ended early (got {buf!r})")
+            buf += ch
+    return buf.decode()
+
+
+def test_read_from_a_pipe_prints_each_message_before_the_next_frame_comes(tmp_path):
+    frames = list(CaptureReader(str(SAMPLES / "mixed.pcapng")))[:40]
+    comments = CaptureReader(str(SAMPLES / "mixed.pcapng")).section_comments
+    proc = subprocess.Popen([sys.executable, "-m", "nlscope", "read", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        class W:
+            def write(self, b):
+                proc.stdin.write(b)
+        w = PcapngWriter(W(), comments=comments)
+        proc.stdin.flush()
+        deadline = time.monotonic() + 120
+        assert "Info" in _read_line(proc, deadline)  # the column header
+        from nlscope.decode.decoder import scan_frame
+        n = 0
+        for fr in frames:
+            w.write(fr)
+            proc.stdin.flush()
+            # every message of this frame is printed while the pipe stays open and
+            # before the next frame is written
+            for _ in scan_frame(fr):
+                n += 1
+                line = _read_line(proc, time.monotonic() + 120)
+                assert int(line.split()[0]) == n
+        proc.stdin.close()
+        assert proc.wait(timeout=120) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert n > 40  # frames with several messages were part of it
