@@ -28,6 +28,7 @@ from nlscope.decode.registry import DecodeCtx, MessageType, Protocol
 
 NETLINK_GENERIC = 16
 GENL_ID_CTRL = 0x10
+NLMSG_HDRLEN = 16
 GENL_HDRLEN = 4
 CTRL_CMD_NEWFAMILY, CTRL_CMD_DELFAMILY = 1, 2
 CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
@@ -230,7 +231,9 @@ class GenlProtocol(Protocol):
         return "other"
 
     def learns_from(self, msg: Message) -> bool:
-        return msg.type == GENL_ID_CTRL
+        if msg.type != GENL_ID_CTRL or msg.nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN:
+            return False
+        return msg.frame.raw[msg.start + NLMSG_HDRLEN] in (CTRL_CMD_NEWFAMILY, CTRL_CMD_DELFAMILY)
 
     def learn(self, msg: Message, state: dict[str, Any]) -> None:
         if msg.type != GENL_ID_CTRL or len(msg.tree) < 3:

@@ -32,7 +32,7 @@ from ..decode.model import Field, Message
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 F_REQUEST, F_MULTI, F_ACK, F_ECHO = 0x1, 0x2, 0x4, 0x8
 F_DUMP = 0x300  # ROOT | MATCH on a GET
-NLM_F_ACK_TLVS = 0x200
+NLM_F_CAPPED, NLM_F_ACK_TLVS = 0x100, 0x200
 
 # Statuses.
 OK, ERROR, UNANSWERED, NO_REPLY, INCOMPLETE, ORPHAN, EVENT, OPEN = (
@@ -293,9 +293,14 @@ def _error_code(msg: Message) -> int:
 
 
 def _extack(msg: Message) -> list[Field]:
-    """The extended ACK's attributes: only a message flagged ACK_TLVS is decoded."""
+    """The extended ACK's attributes. An error whose echo is whole names its offset
+    itself: its TLVs are walked alone, the request not decoded. A capped error is
+    decoded: the offset its tree shows is named from the paired request."""
     if not msg.flags & NLM_F_ACK_TLVS:
         return []
+    if not msg.decoded and not msg.flags & NLM_F_CAPPED:
+        from ..decode.decoder import extack_attrs
+        return extack_attrs(msg)
     for f in msg.tree[1:]:
         if f.name == "extack":
             return f.children or []
@@ -357,12 +362,16 @@ class Tracker:
         error if it fails, synchronously);
     max_gap: capture messages without news after which any open transaction expires
         (this bounds what a streaming consumer buffers);
-    recent: how many closed requests are remembered to link later notifications.
+    recent: how many closed requests are remembered to link later notifications;
+    same_seq: how many requests may stay open with one (protocol, seq): past that
+        the oldest closes (unanswered or no_reply, closed_by "superseded").
     """
 
     def __init__(self, *, timeout_ns: int = 5_000_000_000, quiet_ns: int = 500_000_000,
-                 max_gap: int = 100_000, recent: int = 4096, registry: Any = None):
-        self.registry = registry  # for the families' own notifies_with_request(msg)
+                 max_gap: int = 100_000, recent: int = 4096, same_seq: int = 64,
+                 registry: Any = None):
+        self.registry = registry
+        self.same_seq_max = same_seq  # for the families' own notifies_with_request(msg)
         self.timeout_ns = timeout_ns
         self.quiet_ns = quiet_ns
         self.max_gap = max_gap
@@ -436,8 +445,13 @@ class Tracker:
         t.want_ack = bool(fl & F_ACK) and not t.dump  # the kernel never ACKs a dump
         t.want_echo = bool(fl & F_ECHO)
         t.notifying = self._family_notifies(msg)
-        self._open.setdefault((msg.protocol, msg.seq), []).append(t)
+        lst = self._open.setdefault((msg.protocol, msg.seq), [])
+        lst.append(t)
         self._queue(t).__setitem__(t.id, t)
+        if len(lst) > self.same_seq_max:
+            # Tools that reuse one seq (0, or a fixed one) would pile up requests that
+            # expect nothing; each answer then weighs them all. The oldest gives way.
+            self._close_unfinished(lst[0], "superseded")
         return t
 
     def _family_notifies(self, msg: Message) -> int:
@@ -572,7 +586,7 @@ class Tracker:
         field, path = hit
         t.error_attr = path
         f.kind, f.meta = "enum", field.name
-        if f" at {field.name}" not in msg.summary:
+        if msg.decoded and f" at {field.name}" not in msg.summary:
             msg.summary += f" at {field.name}"
 
     def _done(self, msg: Message) -> Transaction:

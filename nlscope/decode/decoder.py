@@ -423,6 +423,27 @@ class Decoder:
         return out, f"NLMSG_DONE {v}" + (f' "{text}"' if text else "")
 
 
+def extack_attrs(msg: Message) -> list[Field]:
+    """The extended ACK TLVs of an NLMSG_ERROR / NLMSG_DONE flagged ACK_TLVS, walked
+    alone: the echoed request is stepped over, not decoded (an offset stays a number;
+    the full decode names the attribute it points at)."""
+    if not msg.flags & NLM_F_ACK_TLVS or msg.nlmsg_len < 20:
+        return []
+    buf, order = msg.frame.raw, msg.order
+    end = _body_end(msg)
+    pos = msg.start + NLMSG_HDRLEN + 4
+    if msg.type == NLMSG_ERROR:
+        if end - pos < NLMSG_HDRLEN:
+            return []
+        oln = _HDR[order].unpack_from(buf, pos)[0]
+        o_end = pos + NLMSG_HDRLEN if msg.flags & NLM_F_CAPPED else min(pos + max(oln, NLMSG_HDRLEN), end)
+        start = msg.start + NLMSG_HDRLEN
+        pos = start + ((o_end - start + 3) & ~3)
+    if pos >= end:
+        return []
+    return walk_attrs(buf, pos, end, EXTACK_ATTRS, order, [])
+
+
 def _body_end(msg: Message) -> int:
     return msg.end if msg.nlmsg_len < NLMSG_HDRLEN else min(msg.start + msg.nlmsg_len, msg.end)
 
