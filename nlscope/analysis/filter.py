@@ -6,9 +6,18 @@
     attr.IFLA_IFNAME ~ "^veth" || netlink.hdr_seq == 1001
 
 A hand-written tokenizer and recursive-descent parser turn the text into a tree of
-Python closures (never eval). `compile_filter(text)` returns a `Filter`, a callable
-(message, transaction) -> bool; a bad filter raises `FilterError(msg, column)`.
-`field_names()` lists every field name (for completion), `FIELDS` describes them.
+Python closures (never eval). `compile_filter(text, registry=None)` returns a `Filter`,
+a callable (message, transaction) -> bool; a bad filter raises `FilterError(msg,
+column)`. `field_names()` lists every field name (for completion), `FIELDS` describes
+them; `resolve_field(name, registry=None)` gives one field's definition (its getter,
+what the `fields` output prints).
+
+Fields are known by name, as in Wireshark: the core fields are registered once in
+FIELDS (with Wireshark's netlink names as ALIASES); attribute fields (`attr.NAME`,
+`attr.A.B`, a kernel name alone like `IFLA_IFNAME`, Wireshark's
+`netlink-route.ifla_ifname`) must name, in every component, an attribute or struct
+member some family of the registry can decode (nlscope.analysis.fields). An unknown
+field is an error at its column, with the nearest known name as a suggestion.
 
 Semantics, as in Wireshark: a field may occur several times (an attribute repeated or
 nested at several depths); `==`, `<`, `contains`, `~` are true when any occurrence
@@ -37,8 +46,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..decode.model import Field, Message
+from . import fields as _known
 
-__all__ = ["Filter", "FilterError", "compile_filter", "field_names", "FIELDS"]
+__all__ = ["Filter", "FilterError", "compile_filter", "field_names", "resolve_field", "FieldDef", "FIELDS"]
 
 
 class FilterError(Exception):
@@ -79,9 +89,16 @@ class Flags:
 
 
 class _Node:
-    """A nested attribute or struct: present, but not comparable."""
+    """A nested attribute or struct: present, but not comparable (its name, for the
+    `fields` output, which shows a node as its name, as tshark shows a protocol)."""
 
-    __repr__ = lambda self: "NODE"  # noqa: E731
+    __slots__ = ("name",)
+
+    def __init__(self, name: str = ""):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"NODE({self.name})" if self.name else "NODE"
 
 
 NODE = _Node()
@@ -145,7 +162,7 @@ def _atoms_of(f: Field) -> Any:
     if k == "bool":
         return bool(f.value)
     if k in ("nest", "struct", "list"):
-        return NODE
+        return _Node(f.name)
     return f.value  # bytes, mac (text)
 
 
@@ -458,29 +475,25 @@ ALIASES.update({f"netlink.hdr_flags.{n}": f"flags.{n}" for n in (*_LOW_FLAGS, *_
 # netlink-route.ifla_ifname, netlink-netfilter.ct_attr..., netlink-sock_diag...: attr.<rest>
 _WS_FAMILY_PREFIXES = ("netlink-route.", "netlink-netfilter.", "netlink-sock_diag.", "genl.ctrl.",
                        "nl80211.")
+_WS_SKIP = ("ipv4", "ipv6")  # netlink-route.ipv4.rta_dst: a component of the name, not of the tree
 _ATTR_LIKE = re.compile(r"^[A-Z][A-Z0-9]*_[A-Z0-9_]+$")
 
 
-def field_names() -> list[str]:
+def field_names(registry: Any = None, *, attributes: bool = False) -> list[str]:
     """Every field name the language knows (canonical and aliases), sorted; `attr.`
-    is a prefix for any decoded attribute or struct member by name."""
-    return sorted({*FIELDS, *ALIASES, "attr."})
-
-
-_WS_STRUCT_PREFIXES = {"rt_": "rtm_", "nd_": "ndm_"}  # Wireshark's names for rtmsg, ndmsg members
-
-
-def _ws_spellings(p: str) -> tuple[str, ...]:
-    for ws, ours in _WS_STRUCT_PREFIXES.items():
-        if p.startswith(ws):
-            return (ours + p[len(ws):],)
-    return ()
+    is a prefix for any attribute or struct member a family decodes. With
+    `attributes`, also `attr.NAME` for each of them with `registry` (None: the
+    built-in registry), for completion."""
+    names = {*FIELDS, *ALIASES, "attr."}
+    if attributes:
+        names.update(_known.attribute_field_names(registry))
+    return sorted(names)
 
 
 def _attr_getter(path: list[str]) -> Getter:
     """All payload fields matching a dotted name path (each part anywhere below the
     previous one; case-insensitive between UPPER kernel names and lower struct names)."""
-    parts = [frozenset({p, p.upper(), p.lower(), *_ws_spellings(p)}) for p in path]
+    parts = [_known.spellings(p) for p in path]
 
     def below(fields, names) -> Iterator[Field]:
         stack = list(reversed(fields))
@@ -502,7 +515,52 @@ def _attr_getter(path: list[str]) -> Getter:
     return get
 
 
-def _resolve(name: str, col: int) -> FieldDef:
+class _Known:
+    """The attribute names of a registry, looked up only when a filter names an
+    attribute (a header-only filter never loads the families)."""
+
+    __slots__ = ("registry", "_names")
+
+    def __init__(self, registry: Any):
+        self.registry = registry
+        self._names: frozenset[str] | None = None
+
+    @property
+    def names(self) -> frozenset[str]:
+        if self._names is None:
+            self._names = _known.known_attribute_names(self.registry)
+        return self._names
+
+
+def _check_path(name: str, prefix: str, path: list[str], col: int, known: _Known,
+                skip: tuple[str, ...] = ()) -> None:
+    """Every component of an attribute path must be a name some family decodes."""
+    names = known.names
+    for i, part in enumerate(path):
+        if part in skip:
+            continue
+        if not part:
+            raise FilterError(f"unknown field {name!r} (an empty name between dots)", col)
+        if _known.is_known_component(part, names):
+            continue
+        near = _known.suggest(part, names)
+        hint = ""
+        if near:
+            fix = near[0].lower() if part.islower() else near[0]
+            hint = f" (did you mean {prefix}{'.'.join([*path[:i], fix, *path[i + 1:]])}?)"
+        where = "" if len(path) == 1 else f": no attribute or struct member is called {part!r}"
+        raise FilterError(f"unknown field {name!r}{where}{hint}", col)
+
+
+def _suggest_field(name: str, known: _Known) -> str:
+    near = _known.suggest(name, [n for n in field_names() if not n.endswith(".")], cutoff=0.7)
+    if near:
+        return near[0]
+    near = _known.suggest(name.removeprefix("attr."), known.names)
+    return f"attr.{near[0]}" if near else ""
+
+
+def _resolve(name: str, col: int, known: _Known) -> FieldDef:
     canon = ALIASES.get(name, name)
     fd = FIELDS.get(canon)
     if fd is not None:
@@ -510,19 +568,36 @@ def _resolve(name: str, col: int) -> FieldDef:
     low = name.lower()
     for pre in _WS_FAMILY_PREFIXES:
         if low.startswith(pre):
-            rest = [p for p in name[len(pre):].split(".") if p and p not in ("ipv4", "ipv6")]
+            parts = name[len(pre):].split(".")
+            rest = [p for p in parts if p not in _WS_SKIP]
             if rest:
+                _check_path(name, name[:len(pre)], parts, col, known, _WS_SKIP)
                 return FieldDef(name, "any", "attribute", _attr_getter(rest))
+    if low == "attr.":
+        raise FilterError("'attr.' needs an attribute or struct member name after it "
+                          "(like attr.IFLA_IFNAME)", col)
     if low.startswith("attr.") and len(name) > 5:
-        return FieldDef(name, "any", "attribute", _attr_getter(name[5:].split(".")))
+        path = name[5:].split(".")
+        _check_path(name, name[:5], path, col, known)
+        return FieldDef(name, "any", "attribute", _attr_getter(path))
     if _ATTR_LIKE.match(name):
+        _check_path(name, "", [name], col, known)
         return FieldDef(name, "any", "attribute", _attr_getter([name]))
     if low.startswith("flags.") or low.startswith("netlink.hdr_flags."):
         flag = name.rsplit(".", 1)[1]
         raise FilterError(f"unknown flag {flag!r} (flags: {', '.join((*_LOW_FLAGS, *_HIGH_FLAGS))})", col)
-    near = [n for n in field_names() if n.startswith(low.split(".")[0])][:5]
-    hint = f" (did you mean {', '.join(near)}?)" if near else " (attributes are attr.NAME)"
+    near = _suggest_field(name, known)
+    hint = f" (did you mean {near}?)" if near else " (attributes are attr.NAME)"
     raise FilterError(f"unknown field {name!r}{hint}", col)
+
+
+def resolve_field(name: str, registry: Any = None) -> FieldDef:
+    """The definition of one field by name (core, alias or attribute path), as the
+    filter reads it: `get(message, transaction) -> list of values` (one per
+    occurrence), `type`, `txn` (needs the transaction), `header` (the getter on the
+    header alone, None when the payload must be decoded). An unknown field raises
+    FilterError (column 1) with a suggestion."""
+    return _resolve(name, 1, _Known(registry))
 
 
 # -- tokens ------------------------------------------------------------------------
@@ -605,8 +680,9 @@ class _NeedsDecode(Exception):
 
 
 class _Parser:
-    def __init__(self, text: str, header: bool = False):
+    def __init__(self, text: str, header: bool = False, known: _Known | None = None):
         self.text = text
+        self.known = known if known is not None else _Known(None)
         self.toks = tokenize(text)
         self.i = 0
         self.needs_txn = False
@@ -690,7 +766,7 @@ class _Parser:
 
     def test(self) -> Pred:
         ftok = self.next()
-        fd = _resolve(ftok.text, ftok.col)
+        fd = _resolve(ftok.text, ftok.col, self.known)
         if fd.txn:
             self.needs_txn = True
         get = fd.get
@@ -719,7 +795,7 @@ class _Parser:
                 rx = re.compile(lit.text, re.IGNORECASE)
             except re.error as e:
                 raise FilterError(f"bad regular expression: {e.msg}", lit.col + (e.pos or 0) + int(lit.quoted)) from None
-            return lambda m, x: any(a is not NODE and rx.search(_text(a)) for a in get(m, x))
+            return lambda m, x: any(type(a) is not _Node and rx.search(_text(a)) for a in get(m, x))
         if op == "contains":
             return lambda m, x: any(_contains(a, lit) for a in get(m, x))
         if fd.type == "duration":
@@ -830,17 +906,19 @@ class Filter:
     header; when False, `match_header(view)` gives the same answer as calling it with
     the decoded message (see the module's docstring for the view)."""
 
-    __slots__ = ("text", "needs_txn", "needs_decode", "_pred", "_hpred")
+    __slots__ = ("text", "registry", "needs_txn", "needs_decode", "_pred", "_hpred")
 
-    def __init__(self, text: str):
-        p = _Parser(text)
+    def __init__(self, text: str, registry: Any = None):
+        known = _Known(registry)
+        p = _Parser(text, known=known)
         self._pred = p.parse()
         self.text = text
+        self.registry = registry
         self.needs_txn = p.needs_txn
         self._hpred: Pred | None = None
         if not self.needs_txn:
             try:
-                self._hpred = _Parser(text, header=True).parse()
+                self._hpred = _Parser(text, header=True, known=known).parse()
             except _NeedsDecode:
                 pass
         self.needs_decode = self._hpred is None
@@ -858,6 +936,9 @@ class Filter:
         return f"Filter({self.text!r})"
 
 
-def compile_filter(text: str) -> Filter:
-    """Parse and compile a display filter; raises FilterError(msg, column)."""
-    return Filter(text)
+def compile_filter(text: str, registry: Any = None) -> Filter:
+    """Parse and compile a display filter; raises FilterError(msg, column). Attribute
+    fields are checked against the names `registry`'s families decode (None: the
+    built-in registry, nlscope.decode.registry.default_registry()): pass the registry
+    the messages are decoded with when it has plugins or YNL specs loaded."""
+    return Filter(text, registry)

@@ -1,9 +1,11 @@
 """The display filter, as the TUI uses it: compile, validate (with the error's
 column), field names for completion.
 
-The language is nlscope.analysis.filter's: compile_filter(text) -> Filter, called with
-(message, transaction) and telling by `needs_txn` whether it reads the transaction;
-FilterError(msg, column from 1); field_names(). Without that module (a trimmed
+The language is nlscope.analysis.filter's: compile_filter(text, registry) -> Filter,
+called with (message, transaction) and telling by `needs_txn` whether it reads the
+transaction; FilterError(msg, column from 1); field_names(), here with every attribute
+name the registry's families decode (`attr.IFLA_IFNAME`...). Pass the registry the app
+decodes with (plugins, YNL specs); None is the built-in one. Without that module (a trimmed
 build), a plain fallback keeps the bar working: every word must occur in the
 message's line (family, type, flags, Info), case-insensitively; `!word` must not.
 """
@@ -38,14 +40,14 @@ def have_library() -> bool:
     return _library() is not None
 
 
-def compile_filter(text: str) -> Predicate | None:
+def compile_filter(text: str, registry=None) -> Predicate | None:
     """A predicate for `text`, None for an empty filter; FilterProblem if invalid."""
     if not text.strip():
         return None  # (positions count in the text as typed: no stripping)
     lib = _library()
     if lib is not None:
         try:
-            pred = lib.compile_filter(text)
+            pred = lib.compile_filter(text, registry)
         except lib.FilterError as e:
             col = getattr(e, "column", None)
             msg = getattr(e, "msg", None) or (e.args[0] if e.args else str(e))
@@ -75,11 +77,12 @@ _FALLBACK_FIELDS = ("family", "nlmsg.type", "nlmsg.flags", "nlmsg.seq", "nlmsg.p
                     "error", "summary")
 
 
-def field_names() -> list[str]:
+def field_names(registry=None) -> list[str]:
+    """Names to complete: the core fields and `attr.NAME` for every attribute."""
     lib = _library()
     if lib is not None and hasattr(lib, "field_names"):
         try:
-            return sorted(set(lib.field_names()))
+            return sorted(set(lib.field_names(registry, attributes=True)))
         except Exception:
             pass
     return list(_FALLBACK_FIELDS)
