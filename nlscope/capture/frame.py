@@ -59,6 +59,8 @@ class Frame:
     direction: str | None = None  # "out" (user to kernel) or "in"
     pid: int | None = None
     comm: str | None = None
+    # Where `raw` starts in the capture file (or stream): the index re-reads it there.
+    offset: int = -1
 
     @property
     def payload(self) -> memoryview:

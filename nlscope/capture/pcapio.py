@@ -47,7 +47,7 @@ class CaptureError(Exception):
 
 
 # The process of a frame (trace captures), kept as an EPB comment Wireshark shows too.
-_PROCESS_COMMENT = re.compile(r"pid=(\d+)(?: comm=(.*))?\Z", re.S)
+_PROCESS_COMMENT = re.compile(r"pid=(\d{1,10})(?: comm=(.*))?\Z", re.S)
 
 
 def process_comment(pid: int, comm: str | None) -> str:
@@ -81,6 +81,11 @@ class _Prefixed:
     def tell(self) -> int:
         return self._pos
 
+    def unread(self, data: bytes) -> None:
+        """Put bytes just read back in front (a pipe cannot seek back)."""
+        self._head = data + self._head
+        self._pos -= len(data)
+
     @property
     def closed(self) -> bool:
         return self._f.closed
@@ -103,13 +108,18 @@ class _Interface:
     warned: bool = False
 
 
+_TS_MAX = (1 << 64) - 1
+
+
 def _ts_to_ns(ts: int, iface: _Interface) -> int:
+    """Nanoseconds since the epoch, within 64 bits (a coarse resolution may claim more)."""
     if iface.tsres_pow2 is not None:
-        return (ts * 1_000_000_000) >> iface.tsres_pow2
-    units = iface.units_per_s
-    if units <= 1_000_000_000:
-        return ts * (1_000_000_000 // units)
-    return ts // (units // 1_000_000_000)
+        ns = (ts * 1_000_000_000) >> iface.tsres_pow2
+    elif iface.units_per_s <= 1_000_000_000:
+        ns = ts * (1_000_000_000 // iface.units_per_s)
+    else:
+        ns = ts // (iface.units_per_s // 1_000_000_000)
+    return min(ns, _TS_MAX)
 
 
 def netlink_offset(linktype: int, raw: bytes) -> tuple[int, int] | str:
@@ -135,15 +145,33 @@ def netlink_offset(linktype: int, raw: bytes) -> tuple[int, int] | str:
     return f"link type {linktype_name(linktype)} is not netlink"
 
 
+class _Incomplete(Exception):
+    """A record not wholly in the file yet (follow mode): read it again later."""
+
+
+class _End(Exception):
+    """Nothing more can be read (end of file, or a problem that stops the reader)."""
+
+
+MAX_BLOCK = 0x8000000  # 128 MiB: no real record is larger; a length past it is damage
+
+
 class CaptureReader:
-    """Iterate the netlink Frames of a pcap or pcapng file, streaming.
+    """Iterate the netlink Frames of a pcap or pcapng file or stream, in order, one
+    record at a time (never the whole file in memory). Each Frame has its `offset`
+    in the file or stream. This is nlscope's one capture reader: commands, the
+    pipeline and the TUI's index all read through it.
 
     `warnings` collects what was skipped or cut; `skipped` counts frames of foreign
     link types. `on_warning` (if given) is called as each warning happens.
+
+    follow=True (a file still being written): iterating stops quietly at the last
+    whole record and a later iteration goes on from there; set `final = True` once
+    the writer is done, and a record cut short is then reported as truncated.
     """
 
     def __init__(self, path: str | os.PathLike | BinaryIO,
-                 on_warning: Callable[[str], None] | None = None):
+                 on_warning: Callable[[str], None] | None = None, follow: bool = False):
         # `path` may be an open binary stream, e.g. the stdout of `nlscope capture -w -`
         # run as a child: it is read strictly in order and frames come as they arrive.
         stream = hasattr(path, "read")
@@ -152,42 +180,64 @@ class CaptureReader:
         self.warnings: list[str] = []
         self.skipped = 0
         self.records = 0
+        self.frames = 0  # netlink frames yielded
         self.on_warning = on_warning
         self.section_comments: list[str] = []
-        if stream:
-            self._f = path  # type: ignore[assignment]
-            self.size = 0
-        else:
+        self.follow = follow
+        self.final = not follow
+        self.format: str | None = None
+        self.ended = False
+        self._ifaces: list[_Interface] = []
+        self._e = "<"
+        if not stream:
             try:
-                self._f: BinaryIO = open(self.path, "rb")
+                f = open(self.path, "rb")
             except OSError as e:
                 raise CaptureError(f"{self.path}: {e.strerror}") from None
-            self.size = os.fstat(self._f.fileno()).st_size
-        head = self._f.read(4)
-        while stream and 0 < len(head) < 4:
-            more = self._f.read(4 - len(head))
-            if not more:
-                break
-            head += more
+            if os.path.isdir(self.path):
+                f.close()
+                raise CaptureError(f"{self.path}: is a directory")
+            if not f.seekable():  # a FIFO, <(...): read it as the stream it is
+                stream, path = True, f
+            else:
+                self._f: BinaryIO = f
+                self.size = os.fstat(f.fileno()).st_size
+        if stream:
+            self._f = _Prefixed(path, b"")  # type: ignore[arg-type,assignment]
+            self.size = 0
+        self._seekable = not stream
+        if not follow:
+            self._start()
+
+    def _start(self) -> bool:
+        """Read the file's magic (and a pcap file header). False: not enough bytes yet."""
+        f = self._f
+        head = f.read(4)
         if len(head) < 4:
-            self._f.close()
+            if self.follow and not self.final:
+                self._rewind(0, head)
+                return False
+            f.close()
             raise CaptureError(f"{self.path}: not a pcap or pcapng file (only {len(head)} bytes)")
         magic_le = struct.unpack("<I", head)[0]
         magic_be = struct.unpack(">I", head)[0]
-        if stream:
-            self._f = _Prefixed(self._f, head)  # type: ignore[assignment]
-        else:
-            self._f.seek(0)
+        self._rewind(0, head)
         if magic_le == PCAPNG_SHB:
             self.format = "pcapng"
-            self._iter = self._pcapng()
         elif PCAP_MAGIC_US in (magic_le, magic_be) or PCAP_MAGIC_NS in (magic_le, magic_be):
+            hdr = f.read(24)
+            if len(hdr) < 24:
+                if self.follow and not self.final:
+                    self._rewind(0, hdr)
+                    return False
+                f.close()
+                raise CaptureError(f"{self.path}: truncated pcap file header ({len(hdr)} of 24 bytes)")
+            self._pcap_header(hdr)
             self.format = "pcap"
-            self._iter = self._pcap()
-            self._pcap_header()  # fail now, not on first next(), on a bad header
         else:
-            self._f.close()
+            f.close()
             raise CaptureError(f"{self.path}: not a pcap or pcapng file (magic 0x{magic_be:08x})")
+        return True
 
     # -- plumbing -------------------------------------------------------------
     def tell(self) -> int:
@@ -204,16 +254,48 @@ class CaptureReader:
 
     def __iter__(self) -> Iterator[Frame]:
         try:
-            yield from self._iter
+            while True:
+                fr = self.next_frame()
+                if fr is None:
+                    return
+                yield fr
         finally:
-            self._f.close()
+            if not self.follow or self.final:
+                self._f.close()
+
+    def next_frame(self) -> Frame | None:
+        """The next netlink frame; None at the end (for now, in follow mode)."""
+        if self.ended or self._f.closed:
+            return None
+        if self.format is None and not self._start():
+            return None
+        read = self._pcap_record if self.format == "pcap" else self._pcapng_block
+        while True:
+            start = self._f.tell()
+            try:
+                fr = read()
+            except _Incomplete:
+                self._rewind(start, b"")
+                return None
+            except _End:
+                self.ended = True
+                return None
+            if fr is not None:
+                self.frames += 1
+                return fr
+
+    def _rewind(self, pos: int, got: bytes) -> None:
+        if self._seekable:
+            self._f.seek(pos)
+        else:
+            self._f.unread(got)  # type: ignore[attr-defined]
 
     def _warn(self, text: str) -> None:
         self.warnings.append(text)
         if self.on_warning:
             self.on_warning(text)
 
-    def _make_frame(self, iface: _Interface, ifidx: int, ts_ns: int, raw: bytes,
+    def _make_frame(self, iface: _Interface, ifidx: int, ts_ns: int, raw: bytes, offset: int,
                     orig_len: int, comment: str | None = None, direction: str | None = None,
                     pid: int | None = None, comm: str | None = None) -> Frame | None:
         self.records += 1
@@ -227,22 +309,25 @@ class CaptureReader:
         off, proto = where
         return Frame(number=0, ts_ns=ts_ns, protocol=proto, raw=raw, nl_offset=off,
                      orig_len=orig_len, linktype=iface.linktype, interface=ifidx,
-                     comment=comment, direction=direction, pid=pid, comm=comm)
+                     comment=comment, direction=direction, pid=pid, comm=comm, offset=offset)
 
-    def _read(self, n: int, what: str) -> bytes | None:
+    def _read(self, n: int, what: str) -> bytes:
         data = self._f.read(n)
         if len(data) < n:
+            if self.follow and not self.final:
+                raise _Incomplete
             if data:
                 self._warn(f"truncated {what} at byte {self._f.tell() - len(data)}: "
                            f"{len(data)} of {n} bytes; stopped there")
-            return None
+            raise _End
         return data
 
+    def _stop(self, text: str) -> None:
+        self._warn(text)
+        raise _End
+
     # -- pcap -------------------------------------------------------------------
-    def _pcap_header(self) -> None:
-        hdr = self._f.read(24)
-        if len(hdr) < 24:
-            raise CaptureError(f"{self.path}: truncated pcap file header ({len(hdr)} of 24 bytes)")
+    def _pcap_header(self, hdr: bytes) -> None:
         magic = struct.unpack("<I", hdr[:4])[0]
         self._e = "<" if magic in (PCAP_MAGIC_US, PCAP_MAGIC_NS) else ">"
         magic = struct.unpack(self._e + "I", hdr[:4])[0]
@@ -250,113 +335,110 @@ class CaptureReader:
         _, _, _, _, snaplen, network = struct.unpack_from(self._e + "HHiIII", hdr, 4)
         lt = network & 0x0FFFFFFF
         if lt not in NETLINK_LINKTYPES:
+            self._f.close()
             raise CaptureError(f"{self.path}: link type {linktype_name(lt)} is not netlink "
                                f"(expected NETLINK 253, LINUX_SLL 113 or LINUX_SLL2 276)")
         self._pcap_iface = _Interface(linktype=lt, snaplen=snaplen)
+        self._rec = struct.Struct(self._e + "IIII")
 
-    def _pcap(self) -> Iterator[Frame]:
-        e, iface = self._e, self._pcap_iface
-        rec = struct.Struct(e + "IIII")
-        while True:
-            head = self._read(16, "pcap record header")
-            if head is None:
-                return
-            sec, frac, incl, orig = rec.unpack(head)
-            if incl > 0x4000000:
-                self._warn(f"record at byte {self._f.tell() - 16}: implausible length {incl}; stopped")
-                return
-            raw = self._read(incl, f"pcap record ({incl} bytes)")
-            if raw is None:
-                return
-            fr = self._make_frame(iface, 0, sec * 1_000_000_000 + frac * self._frac_ns, raw, orig)
-            if fr is not None:
-                yield fr
+    def _pcap_record(self) -> Frame | None:
+        head = self._read(16, "pcap record header")
+        sec, frac, incl, orig = self._rec.unpack(head)
+        if incl > 0x4000000:
+            self._stop(f"record at byte {self._f.tell() - 16}: implausible length {incl}; stopped")
+        at = self._f.tell()
+        raw = self._read(incl, f"pcap record ({incl} bytes)")
+        return self._make_frame(self._pcap_iface, 0, sec * 1_000_000_000 + frac * self._frac_ns,
+                                raw, at, orig)
 
     # -- pcapng -----------------------------------------------------------------
-    def _pcapng(self) -> Iterator[Frame]:
-        e = "<"
-        ifaces: list[_Interface] = []
-        while True:
-            head = self._read(8, "pcapng block header")
-            if head is None:
-                return
-            btype_le = struct.unpack("<I", head[:4])[0]
-            if btype_le == PCAPNG_SHB:
-                bom = self._read(4, "pcapng section header")
-                if bom is None:
-                    return
-                e = "<" if struct.unpack("<I", bom)[0] == PCAPNG_BOM else ">"
-                if struct.unpack(e + "I", bom)[0] != PCAPNG_BOM:
-                    self._warn("bad pcapng byte-order magic; stopped")
-                    return
-                blen = struct.unpack(e + "I", head[4:])[0]
-                body = self._read(blen - 12, "pcapng section header")
-                if body is None:
-                    return
-                ifaces = []
-                for code, val in _options(body, 12, len(body) - 4, e):
-                    if code == OPT_COMMENT:
-                        self.section_comments.append(val.decode("utf-8", "replace"))
-                continue
-            btype, blen = struct.unpack(e + "II", head)
-            if blen < 12 or blen % 4 or blen > 0x8000000:
-                self._warn(f"pcapng block at byte {self._f.tell() - 8}: bad length {blen}; stopped")
-                return
-            body = self._read(blen - 8, f"pcapng block (type {btype}, {blen} bytes)")
-            if body is None:
-                return
-            end = len(body) - 4
-            if btype == PCAPNG_IDB:
-                lt, _, snap = struct.unpack_from(e + "HHI", body, 0)
-                iface = _Interface(linktype=lt, snaplen=snap)
-                for code, val in _options(body, 8, end, e):
-                    if code == IF_TSRESOL and val:
-                        r = val[0]
-                        if r & 0x80:
-                            iface.tsres_pow2 = r & 0x7F
-                        else:
-                            iface.units_per_s = 10 ** r
-                    elif code == IF_NAME:
-                        iface.name = val.decode("utf-8", "replace")
-                ifaces.append(iface)
-            elif btype in (PCAPNG_EPB, PCAPNG_PB):
-                if btype == PCAPNG_EPB:
-                    ifidx, hi, lo, cap, orig = struct.unpack_from(e + "IIIII", body, 0)
-                else:
-                    ifidx, _drops, hi, lo, cap, orig = struct.unpack_from(e + "HHIIII", body, 0)
-                if ifidx >= len(ifaces):
-                    self._warn(f"packet block for unknown interface {ifidx}; skipped")
-                    continue
-                data_end = 20 + cap
-                raw = body[20:data_end]
-                comment = direction = pid = comm = None
-                for code, val in _options(body, (data_end + 3) & ~3, end, e):
-                    if code == OPT_COMMENT:
-                        text = val.decode("utf-8", "replace")
-                        proc = parse_process_comment(text)
-                        if proc is not None:
-                            pid, comm = proc
-                        else:
-                            comment = text
-                    elif code == EPB_FLAGS and btype == PCAPNG_EPB and len(val) >= 4:
-                        d = struct.unpack(e + "I", val[:4])[0] & 3
-                        direction = {1: "in", 2: "out"}.get(d)
-                iface = ifaces[ifidx]
-                fr = self._make_frame(iface, ifidx, _ts_to_ns((hi << 32) | lo, iface), raw,
-                                      orig, comment, direction, pid, comm)
-                if fr is not None:
-                    yield fr
-            elif btype == PCAPNG_SPB:
-                if not ifaces:
-                    self._warn("simple packet block before any interface; skipped")
-                    continue
-                orig = struct.unpack_from(e + "I", body, 0)[0]
-                iface = ifaces[0]
-                cap = min(orig, iface.snaplen or orig, end - 4)
-                fr = self._make_frame(iface, 0, 0, body[4:4 + cap], orig)
-                if fr is not None:
-                    yield fr
-            # Other blocks (name resolution, statistics, custom) carry nothing we decode.
+    def _pcapng_block(self) -> Frame | None:
+        at = self._f.tell()
+        head = self._read(8, "pcapng block header")
+        if struct.unpack("<I", head[:4])[0] == PCAPNG_SHB:
+            return self._section(head, at)
+        e = self._e
+        btype, blen = struct.unpack(e + "II", head)
+        if blen < 12 or blen % 4 or blen > MAX_BLOCK:
+            self._stop(f"pcapng block at byte {at}: bad length {blen}; stopped")
+        body = self._read(blen - 8, f"pcapng block (type {btype}, {blen} bytes)")
+        end = len(body) - 4
+        need = {PCAPNG_IDB: 8, PCAPNG_EPB: 20, PCAPNG_PB: 20, PCAPNG_SPB: 4}.get(btype, 0)
+        if end < need:
+            self._warn(f"pcapng block at byte {at} (type {btype}): {blen} bytes, shorter than "
+                       f"its fixed fields; skipped")
+            return None
+        if btype == PCAPNG_IDB:
+            lt, _, snap = struct.unpack_from(e + "HHI", body, 0)
+            iface = _Interface(linktype=lt, snaplen=snap)
+            for code, val in _options(body, 8, end, e):
+                if code == IF_TSRESOL and val:
+                    r = val[0]
+                    if r & 0x80:
+                        iface.tsres_pow2 = min(r & 0x7F, 64)
+                    else:
+                        iface.units_per_s = 10 ** min(r, 18)
+                elif code == IF_NAME:
+                    iface.name = val.decode("utf-8", "replace")
+            self._ifaces.append(iface)
+            return None
+        if btype in (PCAPNG_EPB, PCAPNG_PB):
+            if btype == PCAPNG_EPB:
+                ifidx, hi, lo, cap, orig = struct.unpack_from(e + "IIIII", body, 0)
+            else:
+                ifidx, _drops, hi, lo, cap, orig = struct.unpack_from(e + "HHIIII", body, 0)
+            if ifidx >= len(self._ifaces):
+                self._warn(f"packet block for unknown interface {ifidx}; skipped")
+                return None
+            if 20 + cap > end:
+                self._warn(f"pcapng block at byte {at}: captured length {cap} runs past its "
+                           f"{blen}-byte block; skipped")
+                return None
+            data_end = 20 + cap
+            raw = body[20:data_end]
+            comment = direction = pid = comm = None
+            for code, val in _options(body, (data_end + 3) & ~3, end, e):
+                if code == OPT_COMMENT:
+                    text = val.decode("utf-8", "replace")
+                    proc = parse_process_comment(text)
+                    if proc is not None:
+                        pid, comm = proc
+                    else:
+                        comment = text
+                elif code == EPB_FLAGS and btype == PCAPNG_EPB and len(val) >= 4:
+                    d = struct.unpack(e + "I", val[:4])[0] & 3
+                    direction = {1: "in", 2: "out"}.get(d)
+            iface = self._ifaces[ifidx]
+            return self._make_frame(iface, ifidx, _ts_to_ns((hi << 32) | lo, iface), raw, at + 28,
+                                    orig, comment, direction, pid, comm)
+        if btype == PCAPNG_SPB:
+            if not self._ifaces:
+                self._warn("simple packet block before any interface; skipped")
+                return None
+            orig = struct.unpack_from(e + "I", body, 0)[0]
+            iface = self._ifaces[0]
+            cap = min(orig, iface.snaplen or orig, end - 4)
+            return self._make_frame(iface, 0, 0, body[4:4 + cap], at + 12, orig)
+        return None  # name resolution, statistics, custom blocks: nothing we decode
+
+    def _section(self, head: bytes, at: int) -> None:
+        bom = self._read(4, "pcapng section header")
+        e = "<" if struct.unpack("<I", bom)[0] == PCAPNG_BOM else ">"
+        if struct.unpack(e + "I", bom)[0] != PCAPNG_BOM:
+            self._stop("bad pcapng byte-order magic; stopped")
+        blen = struct.unpack(e + "I", head[4:])[0]
+        if blen < 28 or blen % 4 or blen > MAX_BLOCK:
+            if at == 0:  # not even the first section header: nothing here is usable
+                self._f.close()
+                raise CaptureError(f"{self.path}: pcapng section header has a bad length ({blen})")
+            self._stop(f"pcapng section header at byte {at}: bad length {blen}; stopped")
+        body = self._read(blen - 12, "pcapng section header")
+        self._e = e
+        self._ifaces = []
+        for code, val in _options(body, 12, len(body) - 4, e):
+            if code == OPT_COMMENT:
+                self.section_comments.append(val.decode("utf-8", "replace"))
+        return None
 
 
 def _options(body: bytes, pos: int, end: int, e: str) -> Iterator[tuple[int, bytes]]:
