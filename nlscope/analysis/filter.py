@@ -560,6 +560,17 @@ def _suggest_field(name: str, known: _Known) -> str:
     return f"attr.{near[0]}" if near else ""
 
 
+def _value_hint(name: str) -> str:
+    """For a value written where a field goes: the test it likely meant."""
+    if name.startswith(("RTM_", "NLMSG_")):
+        return f"a message type is a value: type == {name}"
+    if name.startswith("NLM_F_") and name[6:].lower() in (*_LOW_FLAGS, *_HIGH_FLAGS):
+        return f"a flag: flags.{name[6:].lower()}"
+    if isinstance(getattr(_errno, name, None), int):
+        return f"an error is a value: errno == {name}"
+    return ""
+
+
 def _resolve(name: str, col: int, known: _Known) -> FieldDef:
     canon = ALIASES.get(name, name)
     fd = FIELDS.get(canon)
@@ -581,11 +592,17 @@ def _resolve(name: str, col: int, known: _Known) -> FieldDef:
         _check_path(name, name[:5], path, col, known)
         return FieldDef(name, "any", "attribute", _attr_getter(path))
     if _ATTR_LIKE.match(name):
+        hint = _value_hint(name)
+        if hint and not _known.is_known_component(name, known.names):
+            raise FilterError(f"unknown field {name!r} ({hint})", col)
         _check_path(name, "", [name], col, known)
         return FieldDef(name, "any", "attribute", _attr_getter([name]))
     if low.startswith("flags.") or low.startswith("netlink.hdr_flags."):
         flag = name.rsplit(".", 1)[1]
         raise FilterError(f"unknown flag {flag!r} (flags: {', '.join((*_LOW_FLAGS, *_HIGH_FLAGS))})", col)
+    value = _value_hint(name)
+    if value:
+        raise FilterError(f"unknown field {name!r} ({value})", col)
     near = _suggest_field(name, known)
     hint = f" (did you mean {near}?)" if near else " (attributes are attr.NAME)"
     raise FilterError(f"unknown field {name!r}{hint}", col)
