@@ -138,6 +138,18 @@ def test_escape(raw, shown):
     assert escape(raw) == shown
 
 
+def test_render_each_kind():
+    import ipaddress
+
+    from nlscope.analysis.filter import FIELDS, Flags, Named, _Node
+    assert render(True) == "1" and render(False) == "0" and render(42) == "42"
+    assert render(1_500_250, FIELDS["latency"]) == "0.001500250" and render(3_000_000_000, FIELDS["latency"]) == "3.000000000"
+    assert render(Named(19, "ENODEV")) == "ENODEV" and render(Named(77)) == "77"
+    assert render(Flags(0x301, ["REQUEST", "ROOT", "MATCH"])) == "0x0301"
+    assert render(b"\x01\xab") == "01ab" and render(ipaddress.ip_address("fe80::1")) == "fe80::1"
+    assert render(_Node("IFLA_LINKINFO")) == "IFLA_LINKINFO" and render("a\nb") == "a\\nb"
+
+
 def _ifname_frame(name: bytes, comm: str | None = None) -> Frame:
     """An RTM_NEWLINK with an ifinfomsg and IFLA_IFNAME = name (host byte order)."""
     nla = struct.pack("=HH", 4 + len(name) + 1, 3) + name + b"\0"

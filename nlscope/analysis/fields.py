@@ -237,13 +237,14 @@ def _ours(mod: types.ModuleType) -> bool:
 
 
 def _signature(reg: Registry) -> tuple:
-    """What, when it changes, makes the walk stale: the protocols, the plugins and specs
-    loaded, the generic netlink families."""
+    """What, when it changes, makes the walk stale: the protocols (and how many message
+    types each has), the plugins and specs loaded, the generic netlink families."""
     extras = tuple(sorted((k, id(v), len(v) if isinstance(v, (Mapping, list, tuple, set)) else -1)
                           for k, v in reg.extras.items()))
     genl = reg.extras.get("genl")
     fams = tuple(sorted((n, id(f)) for n, f in genl.items())) if isinstance(genl, Mapping) else ()
-    return (tuple(sorted((n, id(p)) for n, p in reg.protocols.items())), tuple(reg.loaded), extras, fams)
+    protos = tuple(sorted((n, id(p), len(getattr(p, "messages", ()) or ())) for n, p in reg.protocols.items()))
+    return protos, tuple(reg.loaded), extras, fams
 
 
 _CACHE: dict[int, tuple[weakref.ref, tuple, frozenset[str]]] = {}
@@ -292,10 +293,7 @@ def is_known_component(part: str, names: frozenset[str]) -> bool:
     names an element of an array or an index table)."""
     if part.isdigit():
         return True
-    sp = spellings(part)
-    if not sp.isdisjoint(names):
-        return True
-    return False
+    return not spellings(part).isdisjoint(names)
 
 
 def suggest(word: str, candidates: Iterable[str], n: int = 1, cutoff: float = 0.75) -> list[str]:
