@@ -11,8 +11,8 @@ from nlscope.decode.decoder import Decoder
 from nlscope.capture.frame import Frame
 from nlscope.capture.pcapio import CaptureError, CaptureReader
 from nlscope.tui.filters import FilterProblem, compile_filter
-from nlscope.tui.index import CaptureIndex, FrameFeeder, open_file_index
-from nlscope.tui.txns import ACKED, DONE, ERROR, NOTIFY, PENDING, TxnIndex
+from nlscope.decode.index import CaptureIndex, FrameFeeder, open_file_index
+from nlscope.analysis.txindex import ACKED, DONE, ERROR, NOTIFY, PENDING, TxnIndex
 from nlscope.tui.view import Marks, MessageView, make_matcher, search_rows
 
 GOLDEN = FIXTURES / "golden.pcapng"

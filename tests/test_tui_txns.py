@@ -10,9 +10,9 @@ from conftest import FIXTURES, sample_captures
 from nlscope.decode.decoder import Decoder
 from nlscope.capture.pcapio import CaptureReader
 from nlscope.analysis.transactions import correlate
-from nlscope.tui.index import open_file_index
+from nlscope.decode.index import open_file_index
 from nlscope.tui.libtxn import LibraryTxns
-from nlscope.tui.txns import NONE, STATUS_NAMES, TxnIndex
+from nlscope.analysis.txindex import NONE, STATUS_NAMES, TxnIndex
 
 CAPTURES = sorted([p for p in FIXTURES.glob("*.pcap*") if p.name != "ethernet.pcap"]
                   + sample_captures())

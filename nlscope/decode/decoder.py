@@ -136,7 +136,7 @@ def scan_frame(frame: Frame, decoder: Decoder | None = None) -> list[Message]:
         out.append(Message(frame, idx, pos, nxt, ln, mtype, flags, seq, pid, order, problems, decoder))
         pos = nxt
     if frame.truncated:
-        out[-1].scan_problems.append(f"frame truncated by the capture: {len(buf)} of {frame.orig_len} bytes")
+        out[-1].add_scan_problem(f"frame truncated by the capture: {len(buf)} of {frame.orig_len} bytes")
     return out
 
 

@@ -130,7 +130,7 @@ class Message:
     """
 
     __slots__ = ("frame", "index", "start", "end", "nlmsg_len", "type", "flags", "seq",
-                 "pid", "order", "number", "decoder", "state", "transaction", "_problems", "_names", "_tree",
+                 "pid", "order", "number", "decoder", "state", "transaction", "_problems", "_nscan", "_names", "_tree",
                  "_summary", "_decoding")
 
     def __init__(self, frame: Frame, index: int, start: int, end: int, nlmsg_len: int | None,
@@ -147,6 +147,7 @@ class Message:
         self.pid = pid
         self.order = order
         self._problems = problems
+        self._nscan = len(problems)  # the first ones: framing, found by the scan
         self.number = 0
         self.decoder = decoder
         self.state: dict[str, Any] | None = None  # the decoder's state when it was scanned
@@ -250,7 +251,11 @@ class Message:
     @property
     def scan_problems(self) -> list[str]:
         """Problems known without decoding (framing: lengths, truncation)."""
-        return self._problems
+        return self._problems[:self._nscan]
+
+    def add_scan_problem(self, text: str) -> None:
+        self._problems.insert(self._nscan, text)
+        self._nscan += 1
 
     @property
     def malformed(self) -> bool:

@@ -32,14 +32,14 @@ from .filter_bar import FilterBar, FilterInput
 from .filters import FilterProblem, compile_filter
 from .help import HelpScreen, binding_rows
 from .hexview import HexView
-from .index import CaptureIndex
+from ..decode.index import CaptureIndex
 from .message_list import MessageList
 from .source import FileSource, Source
 from .stats_screen import StatsScreen, compute_stats
 from .status import Legend, RateMeter, StatusBar
 from .txn_panel import TransactionPanel
 from .libtxn import LibraryTxns
-from .txns import TxnIndex
+from ..analysis.txindex import TxnIndex
 from .view import Marks, MessageView, make_matcher, search_rows
 
 

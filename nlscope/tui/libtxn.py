@@ -15,8 +15,8 @@ from collections import OrderedDict
 from typing import Any
 
 from ..decode.model import Message
-from .index import CaptureIndex
-from .txns import TxnIndex
+from ..decode.index import CaptureIndex
+from ..analysis.txindex import TxnIndex
 
 
 def _library():

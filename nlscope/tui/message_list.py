@@ -15,10 +15,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from .index import CaptureIndex
+from ..decode.index import CaptureIndex
 from .rows import (CURSOR_STYLE, MESSAGE_COLUMNS, TXN_COLUMNS, cells_for_message, cells_for_txn,
                    render_header, render_row, row_status_style, visible_columns)
-from .txns import TxnIndex
+from ..analysis.txindex import TxnIndex
 from .view import Marks, MessageView
 
 

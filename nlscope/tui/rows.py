@@ -8,8 +8,8 @@ from rich.text import Text
 
 from ..decode.decoder import errno_name
 from ..decode.model import Message
-from .index import CaptureIndex
-from .txns import ERROR, HOW, NOTIFY, STATUS_NAMES, WAITING, TxnIndex
+from ..decode.index import CaptureIndex
+from ..analysis.txindex import ERROR, HOW, NOTIFY, STATUS_NAMES, WAITING, TxnIndex
 
 FAMILY_COLORS = {
     "route": "#5fafff",

@@ -27,8 +27,8 @@ from typing import BinaryIO
 
 from ..decode.decoder import Decoder
 from ..capture.frame import Frame
-from .index import CaptureIndex, FileScanner, FileStore, FrameFeeder
-from .txns import TxnIndex
+from ..decode.index import CaptureIndex, FileScanner, FileStore, FrameFeeder
+from ..analysis.txindex import TxnIndex
 
 BATCH = 2_000  # messages indexed between two transaction updates (and GIL yields)
 
@@ -83,7 +83,8 @@ class FileSource(Source):
         sc = self.scanner
         try:
             while not self.stop.is_set():
-                added = sc.scan(final=not self.live, budget=BATCH, stop=self.stop)
+                added = sc.scan(final=not self.live, budget=BATCH, stop=self.stop,
+                                on_messages=self.txns.feed)
                 self._pair()
                 if added:
                     time.sleep(0)  # let the UI thread have the GIL
@@ -191,7 +192,8 @@ class StreamSource(Source):
         try:
             while not self.stop.is_set():
                 eof = self._eof.is_set()
-                added = self.scanner.scan(final=eof, budget=BATCH, stop=self.stop)
+                added = self.scanner.scan(final=eof, budget=BATCH, stop=self.stop,
+                                          on_messages=self.txns.feed)
                 self._pair()
                 if added:
                     continue
@@ -267,8 +269,7 @@ class FrameSource(Source):
                     continue
                 if fr is None:
                     break
-                self.feeder.feed(fr)
-                self.txns.update()
+                self.txns.feed(self.feeder.feed(fr))
                 if self.live:
                     self._pair()
         finally:

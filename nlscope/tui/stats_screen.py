@@ -15,9 +15,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ..decode.decoder import errno_name
-from .index import CaptureIndex
+from ..decode.index import CaptureIndex
 from .rows import family_color, fmt_latency
-from .txns import STATUS_NAMES, TxnIndex
+from ..analysis.txindex import STATUS_NAMES, TxnIndex
 
 
 @dataclass

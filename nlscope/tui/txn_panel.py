@@ -6,9 +6,9 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from .index import CaptureIndex
+from ..decode.index import CaptureIndex
 from .rows import ERROR_STYLE, UNANSWERED_STYLE, fmt_latency
-from .txns import TxnIndex, TxnInfo
+from ..analysis.txindex import TxnIndex, TxnInfo
 
 HEAD, TAIL = 6, 4
 

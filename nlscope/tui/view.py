@@ -13,8 +13,8 @@ from collections.abc import Callable
 from ..decode.model import Field, Message
 from .filters import Predicate
 from .headers import HeaderView
-from .index import CaptureIndex
-from .txns import TxnIndex
+from ..decode.index import CaptureIndex
+from ..analysis.txindex import TxnIndex
 
 
 class MessageView:

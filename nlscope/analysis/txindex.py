@@ -1,15 +1,15 @@
-"""Transactions over the capture index, as nlscope.analysis.transactions pairs them, kept as
-arrays of ints beside the index (a million messages cost ~12 MB more).
+"""Transactions over the capture index, as nlscope.analysis.transactions pairs them,
+kept as arrays of ints beside the index (a million messages cost ~12 MB more).
 
-The library's streaming Tracker is fed every message in capture order as the index
-grows. What it reads comes from the index, not from a decode: the nlmsghdr, the
-frame's time, direction and process, the type's name and kind (headers.HeaderView),
-the error code. It decodes only an error carrying an extended ACK (and the request
-attribute the ACK points at), and the messages the index cannot vouch for (fragments,
-bad lengths, families that learn as they decode). So the list's colours, the one row
-per transaction mode and the transaction pane show the library's transactions: the
-same pairing, status, port-id learning, notifications "caused by" a request (their
-own transactions, linked), expiry, orphans, as `nlscope read --transactions`.
+The library's streaming Tracker is fed every message in capture order, by the pass
+that builds the index (`feed`, with the lazy messages the index just scanned) or
+afterwards (`update`, reading them from the index). It reads their headers: the
+nlmsghdr, the frame's time, direction and process, the type's name and kind, the
+error code; it decodes only an error carrying an extended ACK (and the request
+attribute the ACK points at). So the TUI's colours, its one row per transaction
+mode and its transaction pane, and the CLI's look-ahead, show the library's
+transactions: the same pairing, status, port-id learning, notifications "caused by"
+a request, expiry, orphans, as `nlscope read --transactions`.
 
 Open transactions are followed until the Tracker closes them (an answer, expiry by
 capture time or messages, or `finish()` at the end of the capture), then their final
@@ -21,9 +21,9 @@ from array import array
 from dataclasses import dataclass
 from typing import Any
 
-from ..analysis.transactions import OPEN, Tracker
-from .headers import HeaderView, IndexFrame, IndexMessage
-from .index import CaptureIndex
+from ..decode.index import CaptureIndex
+from ..decode.model import Message
+from .transactions import OPEN, Tracker
 
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 
@@ -79,41 +79,58 @@ class TxnIndex:
         self.done = 0
         self.finished = False
         self.tracker = Tracker(registry=index.decoder.registry)
-        self._hv = HeaderView(index)
         self._of_lib = array("I")  # library transaction id - 1 -> ours
         self._open: dict[int, Any] = {}  # ours -> the library's Transaction, still open
-        self._frame: IndexFrame | None = None
 
     def __len__(self) -> int:
         return len(self.t_first)
 
     # -- growing -----------------------------------------------------------------------
+    def feed(self, msgs: list[Message]) -> None:
+        """Pair the next messages, in capture order (the index pass's own)."""
+        for m in msgs:
+            if m.number - 1 != self.done:  # not the next one: catch up from the index first
+                if m.number - 1 < self.done:
+                    continue
+                self.update(m.number - 1)
+            self._take(m)
+
     def update(self, stop: int | None = None) -> int:
-        """Pair messages [done, stop). Run on the thread that grows the index."""
+        """Pair messages [done, stop) read from the index. Run on the thread that
+        grows the index."""
         ix = self.index
         stop = ix.count if stop is None else stop
-        feed, of_lib = self.tracker.feed, self._of_lib
         i = self.done
         while i < stop:
-            if not i & 2047:
-                self._sweep()  # keep what is followed here to what the Tracker has open
-            lt = feed(self._message(i))
-            if lt is None:  # a fragment, NLMSG_NOOP: no transaction in the library
-                self._new(i, ORPHAN if ix.m_type[i] < 0 else NOTIFY, NONE)
-            elif lt.id <= len(of_lib):
-                self._join(of_lib[lt.id - 1], i)
-            else:
-                t = self._new(i, PENDING, _KINDS.get(lt.kind, NONE))
-                of_lib.append(t)
-                self._open[t] = lt
-                if lt.cause_id is not None and lt.cause_id <= len(of_lib):
-                    cause = of_lib[lt.cause_id - 1]
-                    self.t_cause[t] = cause
-                    self.events.setdefault(cause, []).append(t)
-            i += 1
-        self.done = i
+            fi = ix.m_frame[i]
+            msgs = ix.frame_messages(fi)
+            for m in msgs[i - ix.fr_first[fi]:]:
+                if i >= stop:
+                    break
+                self._take(m)
+                i += 1
         self._sweep()
         return i
+
+    def _take(self, m: Message) -> None:
+        i = self.done
+        if not i & 2047:
+            self._sweep()  # keep what is followed here to what the Tracker has open
+        of_lib = self._of_lib
+        lt = self.tracker.feed(m)
+        if lt is None:  # a fragment, NLMSG_NOOP: no transaction in the library
+            self._new(i, ORPHAN if m.type is None else NOTIFY, NONE)
+        elif lt.id <= len(of_lib):
+            self._join(of_lib[lt.id - 1], i)
+        else:
+            t = self._new(i, PENDING, _KINDS.get(lt.kind, NONE))
+            of_lib.append(t)
+            self._open[t] = lt
+            if lt.cause_id is not None and lt.cause_id <= len(of_lib):
+                cause = of_lib[lt.cause_id - 1]
+                self.t_cause[t] = cause
+                self.events.setdefault(cause, []).append(t)
+        self.done = i + 1
 
     def finish(self) -> None:
         """The capture ended: what is still open is unanswered, incomplete..."""
@@ -122,16 +139,6 @@ class TxnIndex:
             self.tracker.flush()
             self._sweep()
             self.finished = True
-
-    def _message(self, i: int):
-        ix = self.index
-        fi = ix.m_frame[i]
-        fr = self._frame
-        if fr is None or fr.fi != fi:
-            fr = self._frame = IndexFrame(ix, fi)
-        if self._hv.usable(i):
-            return IndexMessage(ix, self._hv, i, fr)
-        return ix.decoder.decode(fr.scanned()[i - ix.fr_first[fi]])
 
     def _new(self, i: int, status: int, kind: int) -> int:
         t = len(self.t_first)
