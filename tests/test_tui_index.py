@@ -5,7 +5,7 @@ import shutil
 import struct
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, sample_captures
 
 from nlscope.decode.decoder import Decoder
 from nlscope.capture.frame import Frame
@@ -239,3 +239,26 @@ def test_spooled_index_survives_copy(tmp_path, registry):
     shutil.copy(GOLDEN, p)
     ix = _index(p, registry)
     assert ix.frame(0).raw == next(iter(CaptureReader(GOLDEN))).raw
+
+
+@pytest.mark.parametrize("path", sample_captures(), ids=lambda p: p.name)
+@pytest.mark.parametrize("text", [None, "type == NLMSG_ERROR", "family == generic"])
+def test_stats_screen_equals_the_cli_stats(path, text, registry):
+    """One statistics: the TUI's screen is nlscope.analysis.stats over the shown rows,
+    equal to `nlscope stats [-Y FILTER]` (genl types by command, frames, percentiles)."""
+    import json
+    import subprocess
+    import sys
+
+    from nlscope.analysis.filter import compile_filter
+    from nlscope.tui.stats_screen import compute_stats
+    ix, sc = open_file_index(str(path), Decoder(registry))
+    sc.scan(final=True)
+    rows = None
+    args = [sys.executable, "-m", "nlscope", "stats", "--format", "json", str(path)]
+    if text:
+        flt = compile_filter(text)
+        rows = [i for i in range(ix.count) if flt(ix.message(i))]
+        args[4:4] = ["-Y", text]
+    cli = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
+    assert compute_stats(ix, rows).to_json() == cli

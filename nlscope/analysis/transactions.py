@@ -573,14 +573,14 @@ class Tracker:
         if f.kind == "enum" and f.meta:
             t.error_attr = f.meta
             if t.request is not None:  # a nested attribute: give its path
-                hit = field_path_at(t.request.tree[1:], t.request.start + f.value)
+                hit = field_path_at(t.request.tree, t.request.start + f.value)
                 if hit is not None and hit[0].name == f.meta:
                     t.error_attr = hit[1]
             return
         req = t.request
         if req is None or not isinstance(f.value, int):
             return
-        hit = field_path_at(req.tree[1:], req.start + f.value)
+        hit = field_path_at(req.tree, req.start + f.value)
         if hit is None:
             return
         field, path = hit

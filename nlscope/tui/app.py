@@ -517,8 +517,8 @@ class NlscopeApp(App[None]):
     def stats_worker(self) -> None:
         worker = get_current_worker()
         rows = self.view.rows
-        st = compute_stats(self.index, self.txns, rows, lambda: worker.is_cancelled)
-        if not worker.is_cancelled:
+        st = compute_stats(self.index, rows, lambda: worker.is_cancelled)
+        if st is not None and not worker.is_cancelled:
             self.call_from_thread(self._stats_done, st)
 
     def _stats_done(self, st) -> None:
