@@ -208,3 +208,21 @@ async def test_twenty_bursts_in_a_row_in_one_session(capture):
             await until(pilot, lambda: app.message_list.selected_message == ENODEV_NO - 1
                         and settled(app), f"iteration {i}: the search")
             assert app.focused is app.message_list and len(app.view) == MESSAGES
+
+
+@aio
+async def test_paste_between_keys_keeps_its_place(capture):
+    from textual import events
+
+    app = make_app(capture, deterministic=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        burst = [*key_events(["slash", "ctrl+u"]), events.Paste("== EEXIST"),
+                 *key_events(["home", *text("errno "), "enter", "j"])]
+        for event in burst:
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await until(pilot, lambda: app.view.filter_text == FILTER and settled(app),
+                    "the pasted filter to be applied")
+        assert app.query_one(FilterInput).value == FILTER and shown(app) == [EEXIST_NO]
+        assert app.focused is app.message_list
