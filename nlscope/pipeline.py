@@ -148,9 +148,10 @@ def open_messages(source: Any, *, filter: str | Any = None, registry: Any = None
     from .analysis.filter import compile_filter
     from .capture.pcapio import CaptureReader
     from .decode.registry import default_registry
-    flt = compile_filter(filter) if isinstance(filter, str) else filter
+    registry = registry or default_registry()
+    flt = compile_filter(filter, registry) if isinstance(filter, str) else filter
     reader = CaptureReader(source, on_warning=on_warning)
-    pipe = Pipeline(Decoder(registry or default_registry()), flt=flt, final=final)
+    pipe = Pipeline(Decoder(registry), flt=flt, final=final)
     try:
         for m, _t in pipe.pairs(reader):
             yield m

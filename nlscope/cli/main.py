@@ -12,6 +12,7 @@ from ..analysis.filter import Filter, FilterError, compile_filter
 from ..capture.pcapio import CaptureError, CaptureReader
 from ..decode.decoder import Decoder
 from ..decode.registry import PluginError, default_registry
+from ..output.fields import apply_option
 from ..output.sinks import Sink, SinkError, SinkOptions, get_sink
 from ..pipeline import Pipeline
 
@@ -43,10 +44,6 @@ def _registry(args):
     return reg
 
 
-def _decoder(args) -> Decoder:
-    return Decoder(_registry(args))
-
-
 def _protocol_number(text: str) -> int:
     try:
         n = int(text, 0)
@@ -57,13 +54,14 @@ def _protocol_number(text: str) -> int:
     return n
 
 
-def _filter(args) -> Filter | None:
-    """The compiled -Y display filter; a bad one is a usage error pointing at its column."""
+def _filter(args, registry) -> Filter | None:
+    """The compiled -Y display filter (attribute names checked against what `registry`
+    decodes); a bad one is a usage error pointing at its column."""
     text = getattr(args, "filter", None)
     if not text:
         return None
     try:
-        return compile_filter(text)
+        return compile_filter(text, registry)
     except FilterError as e:
         raise UsageError(f"{e}\n{e.caret(text)}") from None
 
@@ -114,10 +112,10 @@ def _sink(name: str, out, **kw) -> Sink:
         raise UsageError(str(e)) from None
 
 
-def _run(args, sinks: list[Sink], flt: Filter | None, final: bool | None = None,
+def _run(args, registry, sinks: list[Sink], flt: Filter | None, final: bool | None = None,
          progress_to: str | None = None) -> int:
     """source -> pipeline -> sinks, with the CLI's error handling."""
-    decoder = _decoder(args)
+    decoder = Decoder(registry)
     reader = _open_source(args)
     pipe = Pipeline(decoder, flt=flt, sinks=sinks, count=args.count, final=final,
                     live=_is_live(args))
@@ -139,7 +137,8 @@ def _tracked(reader: CaptureReader, prog):
 
 
 def cmd_read(args) -> int:
-    flt = _filter(args)
+    registry = _registry(args)
+    flt = _filter(args, registry)
     if args.transactions and args.write:
         raise UsageError("-w writes messages; it does not go with --transactions")
     if bool(args.fields_format) != bool(args.fields):
@@ -158,42 +157,24 @@ def cmd_read(args) -> int:
             common["extra"] = {"members": args.verbose}
             sinks.append(_sink("transactions", out, **common))
         elif args.fields:
-            sinks.append(_sink("fields", out, fields=args.fields, **_fields_options(args),
-                               flush=_is_live(args)))
+            opts = SinkOptions(fields=args.fields, flush=_is_live(args), extra={"registry": registry})
+            try:
+                for e in args.field_opts or []:
+                    apply_option(opts, e)
+                sinks.append(_sink_class("fields")(out, opts))
+            except SinkError as e:
+                raise UsageError(str(e)) from None
         elif args.verbose:
             sinks.append(_sink("verbose", out, **common))
         elif not args.quiet and not args.write:
             sinks.append(_sink("text", out, **common))
         if args.quiet:
             sinks = [s for s in sinks if s.binary]
-        return _run(args, sinks, flt, final=True if args.transactions and not _is_live(args) else None)
+        return _run(args, registry, sinks, flt,
+                    final=True if args.transactions and not _is_live(args) else None)
     finally:
         if wfile:
             wfile.close()
-
-
-def _fields_options(args) -> dict:
-    """tshark's -E: header=y|n, separator=/t|/s|C, occurrence=f|l|a, aggregator=C, quote=d|s|n."""
-    opts: dict = {}
-    for e in args.field_opts or []:
-        key, _, val = e.partition("=")
-        if key == "header":
-            opts["header"] = val in ("y", "yes", "1")
-        elif key == "separator":
-            opts["separator"] = {"/t": "\t", "/s": " "}.get(val, val)
-        elif key == "occurrence":
-            if val not in ("f", "l", "a"):
-                raise UsageError(f"-E occurrence={val}: f, l or a")
-            opts["occurrence"] = val
-        elif key == "aggregator":
-            opts["aggregator"] = {"/s": " "}.get(val, val)
-        elif key == "quote":
-            if val not in ("d", "s", "n"):
-                raise UsageError(f"-E quote={val}: d, s or n")
-            opts["quote"] = val
-        else:
-            raise UsageError(f"-E {e}: header, separator, occurrence, aggregator or quote")
-    return opts
 
 
 def _progress(reader: CaptureReader, enabled: bool):
@@ -206,7 +187,8 @@ def _progress(reader: CaptureReader, enabled: bool):
 
 
 def cmd_export(args) -> int:
-    flt = _filter(args)
+    registry = _registry(args)
+    flt = _filter(args, registry)
     fmt = args.format
     to_file = args.output not in (None, "-")
     binary = _sink_class(fmt).binary
@@ -220,7 +202,7 @@ def cmd_export(args) -> int:
         out = sys.stdout.buffer if binary else sys.stdout
     try:
         sinks = [] if args.quiet else [_sink(fmt, out, flush=not to_file)]
-        return _run(args, sinks, flt, progress_to=args.output if show_bar else None)
+        return _run(args, registry, sinks, flt, progress_to=args.output if show_bar else None)
     finally:
         if to_file:
             out.close()

@@ -17,8 +17,9 @@ def add_parser(subparsers, common) -> None:
 
 def cmd_stats(args) -> int:
     from ..pipeline import Pipeline
-    from .main import _filter, _run, _sink
-    flt = _filter(args)
+    from .main import _filter, _registry, _run, _sink
+    registry = _registry(args)
+    flt = _filter(args, registry)
     fmt = args.format
     to_file = args.output not in (None, "-")
     out = open(args.output, "w", encoding="utf-8") if to_file else sys.stdout
@@ -26,7 +27,7 @@ def cmd_stats(args) -> int:
         # The sink filters: a transaction counts when any of its messages passes.
         sinks = [] if args.quiet else [_sink("stats", out, top=args.top, extra={
             "format": fmt, "filter": Pipeline._matcher(flt)})]
-        return _run(args, sinks, None, final=True)
+        return _run(args, registry, sinks, None, final=True)
     finally:
         if to_file:
             out.close()

@@ -191,7 +191,7 @@ class NlscopeApp(App[None]):
 
     # -- layout ----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield FilterBar(id="filter")
+        yield FilterBar(self.source.decoder.registry, id="filter")
         with Vertical(id="panes"):
             yield MessageList(self.view, self.marks, id="list-pane")
             with Horizontal(id="middle"):
@@ -345,7 +345,7 @@ class NlscopeApp(App[None]):
 
     def apply_filter(self, text: str) -> bool:
         try:
-            pred = compile_filter(text)
+            pred = compile_filter(text, self.source.decoder.registry)
         except FilterProblem as e:
             self.note = f"filter: {e.message}"
             self.bell()

@@ -104,8 +104,9 @@ class FilterBar(Horizontal):
     }
     """
 
-    def __init__(self, **kw):
+    def __init__(self, registry=None, **kw):
         super().__init__(**kw)
+        self.registry = registry  # the decoder's: attribute names of plugins and specs too
         self.history: list[str] = []
         self._hpos = 0
         self.applied = ""
@@ -114,7 +115,7 @@ class FilterBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static("Filter:", id="filter-label")
         yield FilterInput(placeholder="display filter  (/ to edit, Enter to apply, Tab completes)",
-                          id="filter-input", suggester=FieldSuggester(field_names()))
+                          id="filter-input", suggester=FieldSuggester(field_names(self.registry)))
         yield Static("", id="filter-status")
 
     @property
@@ -123,7 +124,7 @@ class FilterBar(Horizontal):
 
     def check(self, text: str) -> FilterProblem | None:
         try:
-            compile_filter(text)
+            compile_filter(text, self.registry)
         except FilterProblem as e:
             return e
         return None
