@@ -357,7 +357,8 @@ class Tracker:
     """Pairs messages into transactions, streaming (see the module docstring).
 
     timeout_ns: capture time without news after which a transaction waiting for an
-        answer expires (unanswered, or incomplete when part of it came);
+        answer expires (unanswered, or incomplete when part of it came); before that, a
+        request that got nothing ends when a later request of its socket is answered;
     quiet_ns: the same for a request that expects no answer (the kernel still sends an
         error if it fails, synchronously);
     max_gap: capture messages without news after which any open transaction expires
@@ -367,7 +368,7 @@ class Tracker:
         the oldest closes (unanswered or no_reply, closed_by "superseded").
     """
 
-    def __init__(self, *, timeout_ns: int = 5_000_000_000, quiet_ns: int = 500_000_000,
+    def __init__(self, *, timeout_ns: int = 30_000_000_000, quiet_ns: int = 500_000_000,
                  max_gap: int = 100_000, recent: int = 4096, same_seq: int = 64,
                  registry: Any = None):
         self.registry = registry
@@ -381,6 +382,7 @@ class Tracker:
         self._quiet: OrderedDict[int, Transaction] = OrderedDict()
         # closed requests, for linking late notifications: key -> (txn id, request number)
         self._recent: OrderedDict[tuple[int, int, int | None], tuple[int, int, int]] = OrderedDict()
+        self._by_socket: dict[tuple, list[Transaction]] = {}  # requests by their socket, if known
         self._next_id = 1
         self._now_ts = 0
         self.count = 0  # transactions made
@@ -445,6 +447,8 @@ class Tracker:
         t.want_ack = bool(fl & F_ACK) and not t.dump  # the kernel never ACKs a dump
         t.want_echo = bool(fl & F_ECHO)
         t.notifying = self._family_notifies(msg)
+        for key in self._socket_keys(t):
+            self._by_socket.setdefault(key, []).append(t)
         lst = self._open.setdefault((msg.protocol, msg.seq), [])
         lst.append(t)
         self._queue(t).__setitem__(t.id, t)
@@ -528,12 +532,35 @@ class Tracker:
     def _join(self, t: Transaction, msg: Message, answer: bool = True) -> None:
         t.messages.append(msg)
         if answer:
-            if t.first_answer is None:
+            first = t.first_answer is None
+            if first:
                 t.first_answer = msg
             t.last_answer = msg
             if t.portid is None and msg.pid:
                 t.portid = msg.pid
+            if first and t.kind == "request":
+                self._moved_on(t)
         self._touch(t, msg)
+
+    # The kernel handles one socket's requests in order, within sendmsg(): once a later
+    # request of the same socket is answered, an earlier one that got nothing at all
+    # never will. That, not a clock, ends such a request (a module autoload can take
+    # 16 s before its ACK). A request's socket is known from a trace (the process), from
+    # a port id it put in its own header, or from one learned from its answers.
+    def _socket_keys(self, t: Transaction) -> list[tuple]:
+        keys = []
+        if t.pid is not None:
+            keys.append(("proc", t.protocol, t.pid))
+        if t.portid is not None:
+            keys.append(("port", t.protocol, t.portid))
+        return keys
+
+    def _moved_on(self, t: Transaction) -> None:
+        for key in self._socket_keys(t):
+            for old in self._by_socket.pop(key, ()):
+                if (old is not t and old.status == OPEN and old.first_answer is None
+                        and not old.dump and old.id < t.id):
+                    self._close_unfinished(old, "superseded")
 
     def _error(self, msg: Message) -> Transaction:
         for t in self._candidates(msg):
@@ -698,6 +725,13 @@ class Tracker:
 
     # -- closing -------------------------------------------------------------------
     def _close(self, t: Transaction, status: str, how: str, end: Message | None) -> None:
+        if t.kind == "request":
+            for key in self._socket_keys(t):
+                waiting = self._by_socket.get(key)
+                if waiting is not None and t in waiting:
+                    waiting.remove(t)
+                    if not waiting:
+                        del self._by_socket[key]
         t.status = ORPHAN if t.kind == "orphan" else status
         t.closed_by = how
         if end is not None:
