@@ -22,3 +22,15 @@ def test_readme_sample_capture_exists():
     run = readme_commands()[0]
     sample = re.search(r"(samples/\S+\.pcapng)", run).group(1)
     assert (ROOT / sample).is_file()
+
+
+def test_readme_python_api_example_runs_as_written(capsys, monkeypatch):
+    """The README's Python API example, run as written (from the repository root)."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Python API", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(ROOT)
+    exec(compile(code, "README.md", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and all(line.split()[1] == "NLMSG_ERROR" for line in lines)
+    assert {line.split()[2] for line in lines} <= {"error", "ok"}
