@@ -45,8 +45,8 @@ DIALOG_CSS = """
 
 
 class DialogInput(Input):
-    """A dialog's text field: Enter is the dialog's `submit` action, run when the key is
-    (Input's own Enter posts a Submitted message, handled after later keys)."""
+    """A dialog's text field: Enter runs the dialog's `submit` action as the key is
+    handled (Input's own Enter posts a Submitted message, handled after later keys)."""
     BINDINGS = [Binding("enter", "screen.submit", "Submit", show=False)]
 
 
