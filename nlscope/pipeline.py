@@ -43,7 +43,10 @@ class Pipeline:
                                   or bool(flt is not None and flt.needs_txn))
         self.final = final
         self.per_txn = any(s.per_txn for s in self.sinks)
-        self.tracker = Tracker(registry=decoder.registry)
+        # A transaction keeps its members only for those who look at them all.
+        members = any(s.needs_members for s in self.sinks) or bool(
+            self.per_txn and flt is not None)
+        self.tracker = Tracker(registry=decoder.registry, keep_messages=members)
         self.seen = 0  # messages read (before the filter)
         self.shown = 0  # messages (or transactions) that passed it
         self.first_ns: int | None = None
@@ -84,7 +87,7 @@ class Pipeline:
         match = self._match
         for m, t in it:
             if self.per_txn:
-                if t is not None and m is not t.messages[0]:
+                if t is not None and m is not t.first:
                     continue
                 members = t.messages if t is not None else (m,)
                 if match is not None and not any(match(x, t) for x in members):

@@ -23,6 +23,7 @@ their first message.
 from __future__ import annotations
 
 import struct
+from array import array
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -63,7 +64,7 @@ class Transaction:
     "event"), or answers whose request is not in the capture (`kind` "orphan")."""
 
     __slots__ = ("id", "kind", "protocol", "family", "request", "seq", "portid", "pid", "comm",
-                 "dump", "want_ack", "want_echo", "want_reply", "multipart", "messages",
+                 "dump", "want_ack", "want_echo", "want_reply", "multipart", "messages", "first", "numbers",
                  "replies", "first_answer", "last_answer", "end", "status", "errno",
                  "errno_name", "extack", "error_attr", "events", "caused_by", "cause_id",
                  "closed_by", "last_ts", "last_no", "notifying", "__weakref__")
@@ -80,6 +81,11 @@ class Transaction:
         self.comm = msg.frame.comm
         self.dump = self.want_ack = self.want_echo = self.want_reply = False
         self.multipart = False
+        self.first = msg  # its first message (the request's, for a request)
+        self.numbers = array("I", (msg.number,))  # every member's number, in order
+        # Its members, when the Tracker keeps them (keep_messages): a consumer that looks
+        # at every member (any member matches a filter). Else just the first: a dump of
+        # 200k routes must not hold 200k messages.
         self.messages: list[Message] = [msg]
         self.replies = 0  # data replies (dump parts, the GET's answer, echoes)
         self.first_answer: Message | None = None
@@ -105,7 +111,7 @@ class Transaction:
 
     @property
     def type_name(self) -> str | None:
-        m = self.request or self.messages[0]
+        m = self.request or self.first
         return m.type_name
 
     @property
@@ -126,7 +132,7 @@ class Transaction:
     @property
     def number(self) -> int:
         """The number of its first message (the request's, for a request)."""
-        return self.messages[0].number
+        return self.first.number
 
     @property
     def latency_ns(self) -> int | None:
@@ -183,7 +189,7 @@ class Transaction:
 
     def __repr__(self) -> str:
         return (f"Transaction(#{self.id} {self.kind} {self.family} {self.type_name} seq={self.seq} "
-                f"portid={self.portid} {self.status} msgs={[m.number for m in self.messages]})")
+                f"portid={self.portid} {self.status} msgs={list(self.numbers)})")
 
     # -- output ------------------------------------------------------------------------
     def describe(self) -> str:
@@ -230,7 +236,7 @@ class Transaction:
             "portid": self.portid,
             "expects": self.expects,
             "request": self.request.number if self.request is not None else None,
-            "messages": [m.number for m in self.messages],
+            "messages": list(self.numbers),
             "replies": self.replies,
             "end": self.end.number if self.end is not None else None,
             "latency_ns": self.latency_ns,
@@ -263,7 +269,7 @@ TXN_HEADER = f"{'No.':>6} {'Family':<9} {'Type':<24} {'Seq':>10} {'PortID':>10} 
 def txn_line(txn: Transaction | None, msg: Message | None = None) -> str:
     """One line per transaction (`read --transactions`), numbered by its first message;
     a message outside any transaction (a fragment, NLMSG_NOOP) shows its own summary."""
-    m = txn.messages[0] if txn is not None else msg
+    m = txn.first if txn is not None else msg
     portid = txn.portid if txn is not None and txn.portid is not None else m.pid
     seq = "" if m.seq is None else m.seq
     portid = "" if portid is None else portid
@@ -365,13 +371,16 @@ class Tracker:
         (this bounds what a streaming consumer buffers);
     recent: how many closed requests are remembered to link later notifications;
     same_seq: how many requests may stay open with one (protocol, seq): past that
-        the oldest closes (unanswered or no_reply, closed_by "superseded").
+        the oldest closes (unanswered or no_reply, closed_by "superseded");
+    keep_messages: each Transaction keeps all its messages (`messages`); without it,
+        only the first (`numbers` has them all), so memory stays flat on big dumps.
     """
 
     def __init__(self, *, timeout_ns: int = 30_000_000_000, quiet_ns: int = 500_000_000,
                  max_gap: int = 100_000, recent: int = 4096, same_seq: int = 64,
-                 registry: Any = None):
+                 keep_messages: bool = True, registry: Any = None):
         self.registry = registry
+        self.keep_messages = keep_messages
         self.same_seq_max = same_seq  # for the families' own notifies_with_request(msg)
         self.timeout_ns = timeout_ns
         self.quiet_ns = quiet_ns
@@ -530,7 +539,9 @@ class Tracker:
         return 2 if _types_fit(msg.protocol, req.type, msg.type) else 0
 
     def _join(self, t: Transaction, msg: Message, answer: bool = True) -> None:
-        t.messages.append(msg)
+        t.numbers.append(msg.number)
+        if self.keep_messages:
+            t.messages.append(msg)
         if answer:
             first = t.first_answer is None
             if first:
@@ -808,5 +819,5 @@ def transactions(messages: Iterable[Message], tracker: Tracker | None = None,
                  registry: Any = None) -> Iterator[Transaction]:
     """Every transaction once final, in the order of its first message."""
     for m, t in correlate(messages, tracker, registry):
-        if t is not None and t.messages[0] is m:
+        if t is not None and t.first is m:
             yield t

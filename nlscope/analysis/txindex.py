@@ -78,7 +78,7 @@ class TxnIndex:
         self.events: dict[int, list[int]] = {}  # request transaction -> its events
         self.done = 0
         self.finished = False
-        self.tracker = Tracker(registry=index.decoder.registry)
+        self.tracker = Tracker(registry=index.decoder.registry, keep_messages=False)
         self._of_lib = array("I")  # library transaction id - 1 -> ours
         self._open: dict[int, Any] = {}  # ours -> the library's Transaction, still open
 

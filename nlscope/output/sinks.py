@@ -11,6 +11,8 @@ does only that work:
   needs_txn   it shows what a transaction became (status, reply_in, latency): a file
               is paired before it is written, a live stream after a bounded wait
   per_txn     it writes one row per transaction (`read --transactions`)
+  needs_members  it reads all the messages of a transaction (else a Transaction keeps
+              only its first message: flat memory on big dumps)
 """
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ class Sink:
     binary = False
     needs_txn = False
     per_txn = False
+    needs_members = False  # it reads every message of a transaction (Transaction.messages)
     first_ns: int | None = None  # the first message's time (set by the pipeline)
 
     def __init__(self, out: IO, opts: SinkOptions):

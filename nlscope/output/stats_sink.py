@@ -15,15 +15,17 @@ class StatsSink(Sink):
     opts.extra["filter"])."""
 
     needs_txn = True
+    needs_members = False  # True when a filter counts a transaction by any of its messages
 
     def __init__(self, out, opts: SinkOptions):
         super().__init__(out, opts)
         self.stats = Stats(top=opts.top)
         self._flt = opts.extra.get("filter")
+        self.needs_members = self._flt is not None
 
     def write(self, msg: Any, txn: Any) -> None:
         st, match = self.stats, self._flt
-        if txn is not None and msg is txn.messages[0]:
+        if txn is not None and msg is txn.first:
             if match is None or any(match(x, txn) for x in txn.messages):
                 st.add_transaction(txn)
         if match is None or match(msg, txn):

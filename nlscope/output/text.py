@@ -120,6 +120,7 @@ class TransactionSink(Sink):
 
     def __init__(self, out, opts: SinkOptions):
         super().__init__(out, opts)
+        self.needs_members = bool(opts.extra.get("members"))
         from ..analysis.transactions import TXN_HEADER
         if not opts.quiet:
             out.write(TXN_HEADER + "\n")

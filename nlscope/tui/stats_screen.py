@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ..analysis.stats import Stats
-from ..analysis.transactions import correlate
+from ..analysis.transactions import Tracker, correlate
 from ..decode.index import CaptureIndex
 from ..output.sinks import SinkOptions
 from ..output.stats_sink import StatsSink
@@ -43,7 +43,8 @@ def compute_stats(ix: CaptureIndex, rows=None, cancelled=lambda: False) -> Stats
                     return
                 yield m
                 i += 1
-    for m, t in correlate(messages(), registry=ix.decoder.registry):
+    tracker = Tracker(registry=ix.decoder.registry, keep_messages=shown is not None)
+    for m, t in correlate(messages(), tracker):
         sink.write(m, t)
     return None if cancelled() else sink.stats
 
