@@ -34,7 +34,9 @@ def _only_pairing_decoded(msgs) -> bool:
         if m.type in (2, 3) and m.flags & 0x200:
             return True
         t = m.transaction
-        return t is not None and m is t.request and t.end is not None and bool(t.end.flags & 0x200)
+        return t is not None and m is t.request and t.end is not None and bool(
+            by_number[t.end].flags & 0x200)
+    by_number = {m.number: m for m in msgs}
     return all(needed(m) for m in msgs if m.decoded)
 
 

@@ -391,7 +391,8 @@ def test_sample_ethtool_extack_offset_names_the_attribute(sample_txns):
     """ethtool printed `requested channel count exceeds maximum (offset 36)`."""
     (t,) = [t for t in sample_txns("genl") if t.extack == "requested channel count exceeds maximum"]
     assert t.errno_name == "EINVAL" and t.error_attr == "ETHTOOL_A_CHANNELS_RX_COUNT"
-    offs = [f for f in t.end.tree[-1].children if f.name == "NLMSGERR_ATTR_OFFS"]
+    end = next(m for m in t.messages if m.number == t.end)
+    offs = [f for f in end.tree[-1].children if f.name == "NLMSGERR_ATTR_OFFS"]
     assert offs[0].value == 36
 
 
@@ -407,7 +408,7 @@ def test_sample_dump_replies_match_ip_json(what, jsonfile, request_type, count, 
     want = count(json.loads(path.read_text()))
     (mine,) = [m for c, _, _, m in _windows("iproute2", sample_txns("iproute2")) if c.startswith(f"ip -j -p {what} show")]
     dumps = [t for t in mine if t.type_name == request_type and t.dump]
-    assert len(dumps) == 1 and dumps[0].status == "ok" and dumps[0].end.type == 3
+    assert len(dumps) == 1 and dumps[0].status == "ok" and dumps[0].end_type == 3
     assert dumps[0].replies == want
 
 

@@ -51,7 +51,7 @@ def test_the_index_pairs_as_the_library(path, registry):
         assert info.status == lt.status, i
         assert tx.is_request(i) == (lt.request is not None and lt.request.number == i + 1)
         assert info.request == (lt.request.number - 1 if lt.request is not None else None)
-        assert info.end == (lt.end.number - 1 if lt.end is not None else None)
+        assert info.end == (lt.end - 1 if lt.end is not None else None)
         assert info.replies == lt.replies
         assert -tx.t_err[t] == (lt.errno or 0)
         assert info.caused_by == (lt.caused_by - 1 if lt.caused_by is not None else None)

@@ -436,7 +436,7 @@ def _build_fields() -> dict[str, FieldDef]:
         FieldDef("txn.request", "int", "the request's message number", _txn(
             lambda t, m: t.request.number if t.request is not None else None), txn=True),
         FieldDef("txn.end", "int", "the message number of the DONE/ACK/error/reply that ended it",
-                 _txn(lambda t, m: t.end.number if t.end is not None else None), txn=True),
+                 _txn(lambda t, m: t.end), txn=True),
         FieldDef("txn.portid", "int", "the requester's port id (learned from the answers)",
                  _txn(lambda t, m: t.portid), txn=True),
         FieldDef("txn.events", "int", "number of notifications the request caused",

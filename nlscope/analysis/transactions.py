@@ -65,7 +65,8 @@ class Transaction:
 
     __slots__ = ("id", "kind", "protocol", "family", "request", "seq", "portid", "pid", "comm",
                  "dump", "want_ack", "want_echo", "want_reply", "multipart", "messages", "first", "numbers",
-                 "replies", "first_answer", "last_answer", "end", "status", "errno",
+                 "replies", "first_answer", "first_ts", "last_answer", "last_ts", "end", "end_type",
+                 "status", "errno",
                  "errno_name", "extack", "error_attr", "events", "caused_by", "cause_id",
                  "closed_by", "last_ts", "last_no", "notifying", "__weakref__")
 
@@ -88,9 +89,14 @@ class Transaction:
         # 200k routes must not hold 200k messages.
         self.messages: list[Message] = [msg]
         self.replies = 0  # data replies (dump parts, the GET's answer, echoes)
-        self.first_answer: Message | None = None
-        self.last_answer: Message | None = None
-        self.end: Message | None = None  # the DONE / ACK / error / reply that closed it
+        # Answers by message number and time (no message held: a closed transaction can
+        # be kept, or rebuilt from the index, for what it became)
+        self.first_answer: int | None = None
+        self.first_ts = 0
+        self.last_answer: int | None = None
+        self.last_ts = 0
+        self.end: int | None = None  # the DONE / ACK / error / reply that closed it
+        self.end_type: int | None = None
         self.status = OPEN
         self.errno: int | None = None  # positive errno when status is error
         self.errno_name: str | None = None
@@ -139,13 +145,13 @@ class Transaction:
         """Request to its last answer (the DONE, ACK or error when there is one)."""
         if self.request is None or self.last_answer is None:
             return None
-        return self.last_answer.frame.ts_ns - self.request.frame.ts_ns
+        return self.last_ts - self.request.frame.ts_ns
 
     @property
     def first_latency_ns(self) -> int | None:
         if self.request is None or self.first_answer is None:
             return None
-        return self.first_answer.frame.ts_ns - self.request.frame.ts_ns
+        return self.first_ts - self.request.frame.ts_ns
 
     def role_of(self, msg: Message) -> str:
         if msg is self.request:
@@ -165,8 +171,8 @@ class Transaction:
         out: dict[str, Any] = {"id": txn.id, "role": role, "status": txn.status}
         if role == "request":
             out["expects"] = txn.expects
-            out["reply_in"] = txn.first_answer.number if txn.first_answer is not None else None
-            out["end_in"] = txn.end.number if txn.end is not None else None
+            out["reply_in"] = txn.first_answer
+            out["end_in"] = txn.end
             out["replies"] = txn.replies
             if txn.events:
                 out["events"] = list(txn.events)
@@ -213,9 +219,9 @@ class Transaction:
             if self.error_attr:
                 err += f" at {self.error_attr}"
             parts.append(err)
-        elif self.end is not None and self.end.type == NLMSG_DONE:
+        elif self.end_type == NLMSG_DONE:
             parts.append("DONE")
-        elif self.end is not None and self.end.type == NLMSG_ERROR:
+        elif self.end_type == NLMSG_ERROR:
             parts.append("ACK" + (f' (warning: "{self.extack}")' if self.extack else ""))
         lat = self.latency_ns
         if lat is not None:
@@ -238,7 +244,7 @@ class Transaction:
             "request": self.request.number if self.request is not None else None,
             "messages": list(self.numbers),
             "replies": self.replies,
-            "end": self.end.number if self.end is not None else None,
+            "end": self.end,
             "latency_ns": self.latency_ns,
             "first_latency_ns": self.first_latency_ns,
         }
@@ -545,8 +551,8 @@ class Tracker:
         if answer:
             first = t.first_answer is None
             if first:
-                t.first_answer = msg
-            t.last_answer = msg
+                t.first_answer, t.first_ts = msg.number, msg.frame.ts_ns
+            t.last_answer, t.last_ts = msg.number, msg.frame.ts_ns
             if t.portid is None and msg.pid:
                 t.portid = msg.pid
             if first and t.kind == "request":
@@ -585,7 +591,8 @@ class Tracker:
             return t
         t = self._new("orphan", msg)
         t.portid = msg.pid or None
-        t.first_answer = t.last_answer = msg
+        t.first_answer = t.last_answer = msg.number
+        t.first_ts = t.last_ts = msg.frame.ts_ns
         self._finish_error(t, msg)
         return t
 
@@ -635,7 +642,8 @@ class Tracker:
                 return t
         t = self._new("orphan", msg)
         t.portid = msg.pid or None
-        t.first_answer = t.last_answer = msg
+        t.first_answer = t.last_answer = msg.number
+        t.first_ts = t.last_ts = msg.frame.ts_ns
         self._finish_done(t, msg)
         return t
 
@@ -676,7 +684,8 @@ class Tracker:
             t.portid = msg.pid or None
             t.multipart = True
             t.replies = 1
-            t.first_answer = t.last_answer = msg
+            t.first_answer = t.last_answer = msg.number
+            t.first_ts = t.last_ts = msg.frame.ts_ns
             self._open.setdefault((msg.protocol, msg.seq), []).append(t)
             self._waiting[t.id] = t
             return t
@@ -746,7 +755,7 @@ class Tracker:
         t.status = ORPHAN if t.kind == "orphan" else status
         t.closed_by = how
         if end is not None:
-            t.end = end
+            t.end, t.end_type = end.number, end.type
         self._waiting.pop(t.id, None)
         self._quiet.pop(t.id, None)
         key = (t.protocol, t.seq)

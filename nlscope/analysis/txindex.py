@@ -168,7 +168,7 @@ class TxnIndex:
         for t, lt in list(self._open.items()):
             self.t_replies[t] = lt.replies
             if lt.end is not None:
-                self.t_end[t] = lt.end.number - 1
+                self.t_end[t] = lt.end - 1
             if lt.status == OPEN:
                 self.t_expect[t] = ((EXP_ACK if lt.want_ack else 0) | (EXP_DUMP if lt.dump else 0)
                                     | (EXP_ANSWERED if lt.first_answer is not None else 0)
