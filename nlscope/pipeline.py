@@ -18,6 +18,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from .analysis.lookahead import FinalStore, with_final
 from .analysis.transactions import Tracker, correlate
 from .capture.frame import Frame
 from .decode.decoder import Decoder, scan_frame
@@ -52,6 +53,13 @@ class Pipeline:
         self.first_ns: int | None = None
         self._frames = 0
         self._match = self._matcher(flt)
+        # What each transaction became, from a first pass over a file (FinalStore): then
+        # "final" needs no waiting. Only for sinks that do not read every member.
+        self.lookahead: Any = None
+
+    @property
+    def wants_lookahead(self) -> bool:
+        return self.final and not self.tracker.keep_messages
 
     @staticmethod
     def _matcher(flt: Any) -> Callable[[Message, Any], bool] | None:
@@ -79,7 +87,9 @@ class Pipeline:
         per-transaction sink: for the first message of each transaction any of whose
         messages passes)."""
         msgs = self.messages(frames)
-        if self.final:
+        if self.final and self.lookahead is not None:
+            it = with_final(msgs, self.tracker, self.lookahead)
+        elif self.final:
             it = correlate(msgs, self.tracker)
         else:
             feed = self.tracker.feed
@@ -98,6 +108,15 @@ class Pipeline:
             self.shown += 1
             yield m, t
 
+    def look_ahead(self, frames: Iterable[Frame]) -> None:
+        """The first pass over a file (another reader of it): what each transaction
+        becomes, so that the second pass gives it at once (as `tshark -2`)."""
+        dec = Decoder(self.decoder.registry)
+        it = dec.messages(frames)
+        if self.count:
+            it = itertools.islice(it, self.count)
+        self.lookahead = FinalStore.build(it, self.decoder.registry)
+
     def run(self, frames: Iterable[Frame]) -> int:
         """Everything to the sinks; returns the number of messages read."""
         sinks = self.sinks
@@ -106,7 +125,7 @@ class Pipeline:
                 for s in sinks:
                     s.write(m, t)
         finally:
-            if not self.final:
+            if not self.final and self.lookahead is None:
                 self.tracker.flush()
             for s in sinks:
                 s.close()
@@ -155,6 +174,9 @@ def open_messages(source: Any, *, filter: str | Any = None, registry: Any = None
     flt = compile_filter(filter, registry) if isinstance(filter, str) else filter
     reader = CaptureReader(source, on_warning=on_warning)
     pipe = Pipeline(Decoder(registry), flt=flt, final=final)
+    if pipe.wants_lookahead and reader.seekable:
+        with CaptureReader(source) as first:
+            pipe.look_ahead(first)
     try:
         for m, _t in pipe.pairs(reader):
             yield m

@@ -115,3 +115,34 @@ def test_read_from_a_pipe_prints_each_message_before_the_next_frame_comes(tmp_pa
             proc.kill()
             proc.wait()
     assert n > 40  # frames with several messages were part of it
+
+
+def _pipe_pairs(path, lookahead: bool, sink_members: bool = False):
+    """(message JSON, read frames when it came out) through a final pipeline."""
+    from nlscope.decode.decoder import Decoder
+    from nlscope.decode.registry import default_registry
+    from nlscope.pipeline import Pipeline
+    pipe = Pipeline(Decoder(default_registry()), final=True)
+    if lookahead:
+        pipe.look_ahead(CaptureReader(str(path)))
+    read = 0
+
+    def frames():
+        nonlocal read
+        for fr in CaptureReader(str(path)):
+            read += 1
+            yield fr
+    return [(m.to_json(t), read, m.frame.number) for m, t in pipe.pairs(frames())]
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.pcapng")) + sorted(SAMPLES.glob("kmod/*.pcapng"))
+                         + [FIXTURES / n for n in ("golden.pcapng", "txn-hard.pcap", "txn-expire.pcap",
+                                                   "txn-tc.pcap")], ids=lambda p: p.name)
+def test_a_first_pass_gives_the_same_transactions_without_holding_messages_back(path):
+    """Look-ahead for files (as tshark -2): the same records as waiting for each
+    transaction's end, but every message goes out as soon as its frame is read."""
+    waited = _pipe_pairs(path, lookahead=False)
+    ahead = _pipe_pairs(path, lookahead=True)
+    assert [j for j, _, _ in ahead] == [j for j, _, _ in waited]
+    assert all(read == frame for _, read, frame in ahead)  # nothing held back
+    assert any(read > frame for _, read, frame in waited) or len(waited) < 3

@@ -425,7 +425,7 @@ def _build_fields() -> dict[str, FieldDef]:
         FieldDef("txn.dump", "bool", "the transaction is a dump", _txn(lambda t, m: t.dump), txn=True),
         FieldDef("txn.replies", "int", "number of data replies", _txn(lambda t, m: t.replies), txn=True),
         FieldDef("txn.messages", "int", "number of messages in the transaction",
-                 _txn(lambda t, m: len(t.numbers)), txn=True),
+                 _txn(lambda t, m: t.size), txn=True),
         FieldDef("txn.latency", "duration", "request to its last answer", _txn(lambda t, m: t.latency_ns), txn=True),
         FieldDef("txn.latency_first", "duration", "request to its first answer",
                  _txn(lambda t, m: t.first_latency_ns), txn=True),

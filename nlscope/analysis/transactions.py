@@ -25,7 +25,7 @@ from __future__ import annotations
 import struct
 from array import array
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..decode.model import Field, Message
@@ -68,7 +68,7 @@ class Transaction:
                  "replies", "first_answer", "first_ts", "last_answer", "last_ts", "end", "end_type",
                  "status", "errno",
                  "errno_name", "extack", "error_attr", "events", "caused_by", "cause_id",
-                 "closed_by", "last_ts", "last_no", "notifying", "__weakref__")
+                 "closed_by", "last_ts", "last_no", "notifying", "total", "__weakref__")
 
     def __init__(self, tid: int, kind: str, msg: Message):
         self.id = tid
@@ -108,6 +108,7 @@ class Transaction:
         self.closed_by: str | None = None  # done, ack, error, reply, expired, end
         self.last_ts = msg.frame.ts_ns
         self.last_no = msg.number
+        self.total: int | None = None  # its number of messages, when known ahead (look-ahead)
         self.notifying = 0  # set by the tracker for requests: 0 replies, 1 rtnetlink-like, 2 notifies
 
     # -- what it is ----------------------------------------------------------------
@@ -134,6 +135,11 @@ class Transaction:
         if self.want_ack:
             return "ack"
         return "none"
+
+    @property
+    def size(self) -> int:
+        """How many messages it has (all of them, when known ahead of the last)."""
+        return self.total if self.total is not None else len(self.numbers)
 
     @property
     def number(self) -> int:
@@ -387,6 +393,7 @@ class Tracker:
                  keep_messages: bool = True, registry: Any = None):
         self.registry = registry
         self.keep_messages = keep_messages
+        self.on_close: Callable[[Transaction], None] | None = None  # called as each closes
         self.same_seq_max = same_seq  # for the families' own notifies_with_request(msg)
         self.timeout_ns = timeout_ns
         self.quiet_ns = quiet_ns
@@ -773,6 +780,8 @@ class Tracker:
             self._recent.move_to_end(rk)
             if len(self._recent) > self.recent_max:
                 self._recent.popitem(last=False)
+        if self.on_close is not None:
+            self.on_close(t)
 
     def _close_unfinished(self, t: Transaction, how: str) -> None:
         if t.kind == "orphan":

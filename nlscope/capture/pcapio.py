@@ -240,6 +240,11 @@ class CaptureReader:
         return True
 
     # -- plumbing -------------------------------------------------------------
+    @property
+    def seekable(self) -> bool:
+        """A regular file (it can be read again: a first pass, an index)."""
+        return self._seekable
+
     def tell(self) -> int:
         return self._f.tell() if not self._f.closed else self.size
 

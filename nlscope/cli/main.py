@@ -119,6 +119,9 @@ def _run(args, registry, sinks: list[Sink], flt: Filter | None, final: bool | No
     reader = _open_source(args)
     pipe = Pipeline(decoder, flt=flt, sinks=sinks, count=args.count, final=final,
                     live=_is_live(args))
+    if pipe.wants_lookahead and not _is_live(args) and reader.seekable:
+        with CaptureReader(args.file) as first:  # its warnings are the second pass's too
+            pipe.look_ahead(first)
     try:
         with _progress(reader, progress_to is not None) as prog:
             frames = reader if prog is None else _tracked(reader, prog)
