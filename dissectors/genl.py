@@ -16,6 +16,7 @@ genlmsghdr and its attributes as UNKNOWN(n).
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,8 @@ NETLINK_GENERIC = 16
 GENL_ID_CTRL = 0x10
 NLMSG_HDRLEN = 16
 GENL_HDRLEN = 4
+CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2  # linux/genetlink.h
+_U16 = {o: struct.Struct(o + "H") for o in "<>"}
 CTRL_CMD_NEWFAMILY, CTRL_CMD_DELFAMILY = 1, 2
 CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
 NLM_F_REQUEST = 0x1
@@ -235,33 +238,63 @@ class GenlProtocol(Protocol):
             return False
         return msg.frame.raw[msg.start + NLMSG_HDRLEN] in (CTRL_CMD_NEWFAMILY, CTRL_CMD_DELFAMILY)
 
-    def learn(self, msg: Message, state: dict[str, Any]) -> None:
-        if msg.type != GENL_ID_CTRL or len(msg.tree) < 3:
-            return
-        hdr, attrs = msg.tree[1], msg.tree[2]
-        if hdr.name != "genlmsghdr" or not hdr.children or attrs.name != "attributes":
-            return
-        cmd = hdr.children[0].value
-        if cmd not in (CTRL_CMD_NEWFAMILY, CTRL_CMD_DELFAMILY):
-            return
-        fid = fname = None
-        for a in attrs.children or ():
-            if a.name == "CTRL_ATTR_FAMILY_ID" and isinstance(a.value, int):
-                fid = a.value
-            elif a.name == "CTRL_ATTR_FAMILY_NAME" and isinstance(a.value, str):
-                fname = a.value
-        if fid is None or not fname:
-            return
-        known = state.setdefault(STATE_KEY, {})
+    def learned(self, msg: Message, state: dict[str, Any]) -> dict[str, Any] | None:
+        """CTRL_CMD_NEWFAMILY / DELFAMILY teach (or take back) one id: read
+        CTRL_ATTR_FAMILY_ID and _NAME straight from the top-level attributes (a reply
+        with every op and policy is not decoded for two values); a new state only when
+        the map changes."""
+        found = _family_id_name(msg)
+        if found is None:
+            return None
+        cmd, fid, fname = found
+        known = state.get(STATE_KEY) or {}
         if cmd == CTRL_CMD_NEWFAMILY:
-            known[fid] = fname
+            if known.get(fid) == fname:
+                return None
+            ids = {**known, fid: fname}
         elif known.get(fid) == fname:
-            del known[fid]
+            ids = {k: v for k, v in known.items() if k != fid}
+        else:
+            return None
+        return {**state, STATE_KEY: ids}
+
+    def learn(self, msg: Message, state: dict[str, Any]) -> None:
+        new = self.learned(msg, state)
+        if new is not None:
+            state[STATE_KEY] = new[STATE_KEY]
 
     def capture_comment(self, text: str, state: dict[str, Any]) -> None:
         ids = parse_family_map_comment(text)
         if ids:
             seed_ids(state, ids)
+
+
+def _family_id_name(msg: Message) -> tuple[int, int, str] | None:
+    """(cmd, CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME) of an nlctrl NEWFAMILY/DELFAMILY,
+    from its bytes; None when either is missing or malformed."""
+    if msg.type != GENL_ID_CTRL or msg.nlmsg_len is None:
+        return None
+    buf, o = msg.frame.raw, msg.order
+    pos = msg.start + NLMSG_HDRLEN
+    end = min(msg.start + msg.nlmsg_len, msg.end)
+    if end - pos < GENL_HDRLEN or buf[pos] not in (CTRL_CMD_NEWFAMILY, CTRL_CMD_DELFAMILY):
+        return None
+    cmd = buf[pos]
+    pos += GENL_HDRLEN
+    fid = fname = None
+    u16 = _U16[o]
+    while pos + 4 <= end:
+        ln, typ = u16.unpack_from(buf, pos)[0], u16.unpack_from(buf, pos + 2)[0] & 0x3FFF
+        if ln < 4 or pos + ln > end:
+            break
+        if typ == CTRL_ATTR_FAMILY_ID and ln >= 6:
+            fid = u16.unpack_from(buf, pos + 4)[0]
+        elif typ == CTRL_ATTR_FAMILY_NAME and ln > 4:
+            fname = bytes(buf[pos + 4:pos + ln]).split(b"\0", 1)[0].decode("utf-8", "replace")
+        pos += (ln + 3) & ~3
+    if fid is None or not fname:
+        return None
+    return cmd, fid, fname
 
 
 def _summary(tname: str, cname: str, detail: FamilySummary | None):

@@ -245,10 +245,8 @@ class Decoder:
         # on): a message decoded later, out of order, decodes as it would have then.
         msg.state = self.state
         if proto is not None and proto.learns_from(msg):
-            self.decode(msg)
-            new = copy.deepcopy(self.state)  # copy on write: earlier messages keep theirs
-            proto.learn(msg, new)
-            if new != self.state:
+            new = proto.learned(msg, self.state)  # a new dict: earlier messages keep theirs
+            if new is not None:
                 self.state = new
                 self.state_version += 1
 

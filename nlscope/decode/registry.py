@@ -4,6 +4,7 @@ files given with --dissector) call `registry.add(...)` from their `register()`.
 """
 from __future__ import annotations
 
+import copy
 import importlib.metadata
 import importlib.util
 import os
@@ -82,9 +83,17 @@ class Protocol:
         return True
 
     def learn(self, msg: Message, state: dict[str, Any]) -> None:
-        """Called, in capture order, with each decoded message `learns_from` chose:
-        update per-capture state (e.g. generic netlink family ids from
-        CTRL_CMD_NEWFAMILY)."""
+        """Called, in capture order, with each message `learns_from` chose (its tree is
+        decoded when read): update per-capture state in place (e.g. generic netlink
+        family ids from CTRL_CMD_NEWFAMILY)."""
+
+    def learned(self, msg: Message, state: dict[str, Any]) -> dict[str, Any] | None:
+        """The state after `msg`, as a new dict when it changed, else None: messages
+        seen earlier keep the state they were seen with. By default `learn` on a deep
+        copy; a family that learns often and cheaply (from the bytes) overrides this."""
+        new = copy.deepcopy(state)
+        self.learn(msg, new)
+        return new if new != state else None
 
     def capture_comment(self, text: str, state: dict[str, Any]) -> None:
         """Called with each capture-level comment (pcapng section comment) before the

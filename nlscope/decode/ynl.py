@@ -445,6 +445,9 @@ class SpecProtocol(Protocol):
     def learns_from(self, msg: Message) -> bool:
         return self.under is not None and self.under.learns_from(msg)
 
+    def learned(self, msg: Message, state: dict[str, Any]) -> dict[str, Any] | None:
+        return self.under.learned(msg, state) if self.under is not None else None
+
     def learn(self, msg: Message, state: dict[str, Any]) -> None:
         if self.under is not None:
             self.under.learn(msg, state)
