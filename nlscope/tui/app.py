@@ -153,6 +153,9 @@ class NlscopeApp(App[None]):
             self._key_owner = None
         if not self._keys:
             return
+        if self._closing or not self.screen_stack:  # quitting: nothing left to type into
+            self._keys.clear()
+            return
         owner = await self._route_key(self._keys.popleft())
         # The next key goes out when the owner has processed what it was sent, and after
         # the app's own pending callbacks (a dialog's result) have run.
