@@ -189,6 +189,7 @@ class CaptureReader:
         self.ended = False
         self._ifaces: list[_Interface] = []
         self._e = "<"
+        self._pos = 0  # where the next record starts (no tell() per record)
         if not stream:
             try:
                 f = open(self.path, "rb")
@@ -233,6 +234,7 @@ class CaptureReader:
                 f.close()
                 raise CaptureError(f"{self.path}: truncated pcap file header ({len(hdr)} of 24 bytes)")
             self._pcap_header(hdr)
+            self._pos = 24
             self.format = "pcap"
         else:
             f.close()
@@ -246,7 +248,7 @@ class CaptureReader:
         return self._seekable
 
     def tell(self) -> int:
-        return self._f.tell() if not self._f.closed else self.size
+        return self._pos
 
     def close(self) -> None:
         self._f.close()
@@ -276,7 +278,7 @@ class CaptureReader:
             return None
         read = self._pcap_record if self.format == "pcap" else self._pcapng_block
         while True:
-            start = self._f.tell()
+            start = self._pos
             try:
                 fr = read()
             except _Incomplete:
@@ -290,10 +292,13 @@ class CaptureReader:
                 return fr
 
     def _rewind(self, pos: int, got: bytes) -> None:
+        """Back to byte `pos` (a record not whole yet); `got`: the bytes read past it
+        when the source is a stream (a pipe cannot seek)."""
         if self._seekable:
             self._f.seek(pos)
         else:
             self._f.unread(got)  # type: ignore[attr-defined]
+        self._pos = pos
 
     def _warn(self, text: str) -> None:
         self.warnings.append(text)
@@ -318,11 +323,12 @@ class CaptureReader:
 
     def _read(self, n: int, what: str) -> bytes:
         data = self._f.read(n)
+        self._pos += len(data)
         if len(data) < n:
             if self.follow and not self.final:
                 raise _Incomplete
             if data:
-                self._warn(f"truncated {what} at byte {self._f.tell() - len(data)}: "
+                self._warn(f"truncated {what} at byte {self._pos - len(data)}: "
                            f"{len(data)} of {n} bytes; stopped there")
             raise _End
         return data
@@ -350,15 +356,15 @@ class CaptureReader:
         head = self._read(16, "pcap record header")
         sec, frac, incl, orig = self._rec.unpack(head)
         if incl > 0x4000000:
-            self._stop(f"record at byte {self._f.tell() - 16}: implausible length {incl}; stopped")
-        at = self._f.tell()
+            self._stop(f"record at byte {self._pos - 16}: implausible length {incl}; stopped")
+        at = self._pos
         raw = self._read(incl, f"pcap record ({incl} bytes)")
         return self._make_frame(self._pcap_iface, 0, sec * 1_000_000_000 + frac * self._frac_ns,
                                 raw, at, orig)
 
     # -- pcapng -----------------------------------------------------------------
     def _pcapng_block(self) -> Frame | None:
-        at = self._f.tell()
+        at = self._pos
         head = self._read(8, "pcapng block header")
         if struct.unpack("<I", head[:4])[0] == PCAPNG_SHB:
             return self._section(head, at)
