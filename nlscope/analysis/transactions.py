@@ -596,11 +596,16 @@ class Tracker:
             self._join(t, msg)
             self._finish_error(t, msg)
             return t
+        t = self._orphan(msg)
+        self._finish_error(t, msg)
+        return t
+
+    def _orphan(self, msg: Message) -> Transaction:
+        """Answers whose request is not in the capture: `msg` is the first of them."""
         t = self._new("orphan", msg)
         t.portid = msg.pid or None
         t.first_answer = t.last_answer = msg.number
         t.first_ts = t.last_ts = msg.frame.ts_ns
-        self._finish_error(t, msg)
         return t
 
     def _finish_error(self, t: Transaction, msg: Message) -> None:
@@ -647,10 +652,7 @@ class Tracker:
                 self._join(t, msg)
                 self._finish_done(t, msg)
                 return t
-        t = self._new("orphan", msg)
-        t.portid = msg.pid or None
-        t.first_answer = t.last_answer = msg.number
-        t.first_ts = t.last_ts = msg.frame.ts_ns
+        t = self._orphan(msg)
         self._finish_done(t, msg)
         return t
 
@@ -687,12 +689,9 @@ class Tracker:
         if caused is None and not multi:
             caused = self._recent_cause(msg)
         if caused is None and multi:  # dump parts whose request was not captured
-            t = self._new("orphan", msg)
-            t.portid = msg.pid or None
+            t = self._orphan(msg)
             t.multipart = True
             t.replies = 1
-            t.first_answer = t.last_answer = msg.number
-            t.first_ts = t.last_ts = msg.frame.ts_ns
             self._open.setdefault((msg.protocol, msg.seq), []).append(t)
             self._waiting[t.id] = t
             return t
