@@ -9,6 +9,7 @@ Issue 10's targets, measured. Usage (from the repository root):
     .venv/bin/python bench/core_bench.py --only read stats read-c # some rows (names below)
     .venv/bin/python bench/core_bench.py --skip-tshark --timeout 600
     .venv/bin/python bench/core_bench.py --flatness               # RSS on 250k vs 1M
+    .venv/bin/python bench/core_bench.py --messages 1M --only read-c stats filter-error transactions
     .venv/bin/python bench/core_bench.py --list                   # rows and their commands
 
 Without --capture, bench/out/real-<N>.pcapng is used, built first by
@@ -37,6 +38,16 @@ Columns: "x tshark" = nlscope CPU / tshark CPU on that row (above 1: nlscope slo
 `read`, >= 2 for the header-only rows: read -c, stats, -Y on headers, --transactions).
 A command that fails, times out (--timeout, per command) or passes --max-rss is killed,
 recorded with its reason, and the run goes on.
+
+Memory flatness (--flatness): nlscope alone runs read, export-jsonl and stats (--only
+to change) on real-<size> captures for each of --flat-sizes (default 250k,1M; built when
+missing) and the table gives each peak RSS, largest/smallest ("flat" when <= 1.25x) and
+whether the largest stays <= 100 MB (issue 10's target). Output:
+bench/out/core_bench-flatness.json and .md.
+
+Time it takes: a full run costs about (nlscope + tshark) CPU of the table, plus the wait
+on a loaded machine; with nlscope as it was when this was written, about 2 min of CPU on
+250k messages, 4 min on the router capture, and more than 5 min on 1M.
 
 The command lines are the COMMANDS list below; the CLI is being rewritten, so edit the
 list, or override a row from the command line:
@@ -173,6 +184,40 @@ def _rss_mb(pids: list[int]) -> float:
     return total * _PAGE / 2**20
 
 
+def _kill_wait(pid: int):
+    """SIGKILL the child's process group (it runs in its own session); reap the child."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return os.wait4(pid, 0)
+
+
+def _watch(pid: int, r: Run, t0: float, timeout: float, max_rss_mb: float):
+    """Wait for the child, sampling its process tree's RSS every 50 ms; kill it on
+    timeout or RSS cap. Returns (why killed or None, wait status, rusage)."""
+    last_sample = 0.0
+    while True:
+        done, status, ru = os.wait4(pid, os.WNOHANG)
+        if done:
+            return None, status, ru
+        now = time.monotonic()
+        if now - last_sample >= 0.05:
+            last_sample = now
+            pids = _tree(pid)
+            r.procs = max(r.procs, len(pids))
+            r.tree_rss_mb = max(r.tree_rss_mb, _rss_mb(pids))
+            killed = None
+            if max_rss_mb and r.tree_rss_mb > max_rss_mb:
+                killed = "rss-cap"
+            elif timeout and now - t0 > timeout:
+                killed = "timeout"
+            if killed:
+                _, status, ru = _kill_wait(pid)
+                return killed, status, ru
+        time.sleep(0.01)
+
+
 def run_one(argv: list[str], timeout: float, max_rss_mb: float, messages: int,
             env: dict[str, str] | None = None, cwd: Path = ROOT) -> Run:
     """Run argv with stdout to /dev/null; CPU and RSS of the child from wait4."""
@@ -185,30 +230,12 @@ def run_one(argv: list[str], timeout: float, max_rss_mb: float, messages: int,
         except OSError as e:
             r.status, r.stderr_tail = "cannot start", str(e)
             return r
-        killed = None
-        last_sample = 0.0
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            now = time.monotonic()
-            if now - last_sample >= 0.05:
-                last_sample = now
-                pids = _tree(p.pid)
-                r.procs = max(r.procs, len(pids))
-                r.tree_rss_mb = max(r.tree_rss_mb, _rss_mb(pids))
-                if max_rss_mb and r.tree_rss_mb > max_rss_mb:
-                    killed = "rss-cap"
-                elif timeout and now - t0 > timeout:
-                    killed = "timeout"
-                if killed:
-                    try:
-                        os.killpg(p.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                    pid, status, ru = os.wait4(p.pid, 0)
-                    break
-            time.sleep(0.01)
+        try:
+            killed, status, ru = _watch(p.pid, r, t0, timeout, max_rss_mb)
+        except BaseException:  # Ctrl-C, or SIGTERM made SystemExit: take the child along
+            _kill_wait(p.pid)
+            p.returncode = -signal.SIGKILL
+            raise
         p.returncode = os.waitstatus_to_exitcode(status)  # keep Popen from waiting again
         r.wall = time.monotonic() - t0
         r.rc = p.returncode
@@ -361,7 +388,7 @@ def tree_digest(pkg: Path) -> str:
 
 def resolve_capture(a) -> Path:
     if a.capture:
-        cap = Path(a.capture)
+        cap = Path(a.capture).resolve()  # nlscope runs in its snapshot's directory
         if not cap.exists():
             raise SystemExit(f"{cap}: no such capture")
         return cap
@@ -616,7 +643,9 @@ def flatness(a) -> int:
         last = runs[-1]
         under = ("yes" if last["status"] == "ok" and last["maxrss_mb"] <= RSS_TARGET_MB
                  else "no")
-        lines.append(f"| `nlscope {' '.join(shlex.quote(x) if ' ' in x else x for x in row.nlscope)}` "
+        shown = show(fill(row.nlscope, {"capture": "FILE", "count": str(a.count),
+                                        "count_frames": "?"}), "FILE")
+        lines.append(f"| `nlscope {shown}` "
                      f"| " + " | ".join(cells) + f" | {g} | {flat} | {under} |")
     table = "\n".join(lines)
     print()
@@ -665,6 +694,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="capture sizes for --flatness (default 250k,1M)")
     ap.add_argument("--list", action="store_true", help="print the rows and exit")
     a = ap.parse_args(argv)
+    # SIGTERM as an exception, so the running child is killed too (it has its own session).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     if a.list:
         rows = [Row(**asdict(r)) for r in COMMANDS]
         apply_overrides(rows, a.nl, a.ts)

@@ -31,7 +31,9 @@ into the capture's section comment); the pcap is rewritten as pcapng with nlscop
 writer (nlscope.capture.pcapio.PcapngWriter) into bench/out/router.pcapng.
 
 bench/out/ is git-ignored: the capture is tens of MB; regenerate it with this script.
-Under TCG expect several minutes (about 2 min for the route burst, ~1-3 min of dumps).
+Under TCG expect several minutes: measured on a loaded 2-core host, 16 s for the links,
+249 s for the 200k-route burst, 22 s of dumps, 408 s for the whole VM run; tcpdump with
+-B 512 MiB dropped nothing (431,832 frames, 637,348 messages, 75 MB).
 Needs the VM lab: bash scripts/setup-vm.sh (qemu, a Debian kernel, vng in .venv).
 Env: NLSCOPE_VM_MEMORY (default here 3G), NLSCOPE_VM_CPUS, NLSCOPE_VM_KERNEL (lab.py).
 """
