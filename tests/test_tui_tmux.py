@@ -28,6 +28,8 @@ class Tmux:
         subprocess.run([*self.tmux, "new-session", "-d", "-s", self.name, "-x", str(width),
                         "-y", str(height), f"cd '{ROOT}' && {cmd}; sleep 30"], check=True,
                        env=env)
+        self.socket = subprocess.run([*self.tmux, "display-message", "-p", "#{socket_path}"],
+                                     capture_output=True, text=True).stdout.strip()
 
     def screen(self) -> str:
         return subprocess.run([*self.tmux, "capture-pane", "-p", "-t", self.name], check=True,
@@ -53,6 +55,8 @@ class Tmux:
 
     def kill(self) -> None:
         subprocess.run([*self.tmux, "kill-server"], capture_output=True)
+        if self.socket and os.path.exists(self.socket):
+            os.unlink(self.socket)  # kill-server leaves it behind
 
 
 @pytest.fixture
