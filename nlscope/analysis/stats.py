@@ -196,6 +196,9 @@ class Stats:
         }
 
     def text(self) -> str:
+        """The report as text; every line escaped (type names, extack messages and
+        process names come from the capture: no control character reaches a terminal)."""
+        from ..output.escape import escape  # the one escaping of every text output
         j = self.to_json()
         c = j["capture"]
         out: list[str] = []
@@ -261,7 +264,7 @@ class Stats:
             w(f"  {'PID':>8} {'Command':<16} {'Msgs':>9} {'Bytes':>11}")
             for r in j["processes"]:
                 w(f"  {r['pid']:>8} {r['comm'] or '?':<16} {r['messages']:>9} {r['bytes']:>11}")
-        return "\n".join(out) + "\n"
+        return "\n".join([escape(s) for s in out]) + "\n"
 
 
 def _ms(ns: int) -> str:

@@ -23,6 +23,7 @@ Values, one column per -e, in the order given:
   text             escaped: a backslash as \\, newline, tab and CR as \n \t \r, other
                    control and format characters as \xNN / \uNNNN, so a capture's bytes
                    never reach the terminal raw and a value never breaks a line
+                   (nlscope.output.escape, shared by every text output)
 A field with several occurrences (an attribute repeated or found at several depths;
 `family` of a generic netlink message: the protocol and the genl family) prints all
 of them joined by the aggregator (-E occurrence=f|l|a picks first, last or all); a
@@ -36,36 +37,13 @@ attribute names of plugins and YNL specs) comes in `opts.extra["registry"]`.
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import IO, Any
 
 from ..analysis.filter import FieldDef, FilterError, Flags, Named, _Node, resolve_field
+from .escape import escape
 from .sinks import Sink, SinkError, SinkOptions, sink
 
 __all__ = ["FieldsSink", "apply_option", "escape", "render"]
-
-_BAD = re.compile(r"[^\x20-\x5b\x5d-\x7e]")  # anything but printable ASCII without '\'
-_SHORT = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
-
-
-def _esc_char(m: re.Match) -> str:
-    c = m.group()
-    e = _SHORT.get(c)
-    if e is not None:
-        return e
-    n = ord(c)
-    if n < 0x20 or 0x7F <= n <= 0x9F:
-        return f"\\x{n:02x}"
-    if c.isprintable():
-        return c  # letters, digits, symbols of any script
-    return f"\\u{n:04x}" if n <= 0xFFFF else f"\\U{n:08x}"  # format, separators, surrogates...
-
-
-def escape(text: str) -> str:
-    """`text` safe for one field of one line on a terminal (see the module's docstring)."""
-    if _BAD.search(text) is None:
-        return text
-    return _BAD.sub(_esc_char, text)
 
 
 def render(a: Any, fd: FieldDef | None = None) -> str:

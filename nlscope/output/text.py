@@ -1,4 +1,8 @@
-"""Text output, tshark habits: one line per message, -V tree, -x hex."""
+"""Text output, tshark habits: one line per message, -V tree, -x hex.
+
+Every line that can hold text from the capture (summary, tree, transaction, process
+columns) is escaped here, once (nlscope.output.escape): no control character reaches
+the terminal."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -6,6 +10,7 @@ import datetime as _dt
 from typing import Any
 
 from ..decode.model import Field, Message
+from .escape import escape, escape_lines
 from .sinks import Sink, SinkOptions, sink
 
 HEADER = f"{'No.':>6} {'Time':>12} {'Family':<9} {'Type':<20} {'Flags':<24} {'Seq':>10} {'PortID':>10} {'Len':>5}  Info"
@@ -22,18 +27,20 @@ def format_time(ts_ns: int, first_ns: int, mode: str) -> str:
 
 
 def summary_line(msg: Message, time_text: str) -> str:
+    """One message's line, escaped."""
     if msg.is_fragment:
-        return (f"{msg.number:>6} {time_text:>12} {msg.family:<9} {'FRAGMENT':<20} {'':<24} "
-                f"{'':>10} {'':>10} {msg.end - msg.start:>5}  {msg.summary}")
+        return escape(f"{msg.number:>6} {time_text:>12} {msg.family:<9} {'FRAGMENT':<20} {'':<24} "
+                      f"{'':>10} {'':>10} {msg.end - msg.start:>5}  {msg.summary}")
     flags = ",".join(msg.flag_names) or "0"
     info = msg.summary
     if msg.problems and "malformed" not in info:
         info += f"  [malformed: {msg.problems[0]}]"
-    return (f"{msg.number:>6} {time_text:>12} {msg.family:<9} {msg.type_name:<20} {flags:<24} "
-            f"{msg.seq:>10} {msg.pid:>10} {msg.nlmsg_len:>5}  {info}")
+    return escape(f"{msg.number:>6} {time_text:>12} {msg.family:<9} {msg.type_name:<20} {flags:<24} "
+                  f"{msg.seq:>10} {msg.pid:>10} {msg.nlmsg_len:>5}  {info}")
 
 
 def tree_lines(msg: Message) -> list[str]:
+    """The -V tree of one message, each line escaped."""
     fr = msg.frame
     lines = [f"Message {msg.number}: frame {fr.number} message {msg.index + 1}, "
              f"bytes {msg.start}-{msg.end}, family {msg.family} ({fr.protocol}), "
@@ -46,7 +53,7 @@ def tree_lines(msg: Message) -> list[str]:
     for p in msg.problems:
         lines.append(f"    [Malformed: {p}]")
     lines.append(f"    Info: {msg.summary}")
-    return lines
+    return escape_lines(lines)
 
 
 def _node_text(f: Field) -> str:
@@ -70,7 +77,7 @@ def process_columns(msg: Message) -> str:
     fr = msg.frame
     arrow = {"out": "->", "in": "<-"}.get(fr.direction or "", "  ")
     who = f"{fr.comm or '?'}[{fr.pid}]" if fr.pid is not None else ""
-    return f"{arrow:<3} {who:<22} "
+    return escape(f"{arrow:<3} {who:<22} ")
 
 
 @sink("text")
@@ -128,7 +135,7 @@ class TransactionSink(Sink):
     def write(self, msg: Message, txn: Any) -> None:
         from ..analysis.transactions import txn_line
         out = self.out
-        out.write(txn_line(txn, msg) + "\n")
+        out.write(escape(txn_line(txn, msg)) + "\n")
         if self.opts.extra.get("members"):
             for m in (txn.messages if txn is not None else (msg,)):
                 out.write("      " + summary_line(m, format_time(m.frame.ts_ns, self.first_ns or 0,

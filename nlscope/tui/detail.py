@@ -9,6 +9,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from ..decode.model import Field, Message
+from ..output.escape import escape
 from .rows import ERROR_STYLE, family_color
 
 Span = tuple[int, int]
@@ -16,7 +17,9 @@ Span = tuple[int, int]
 
 def node_label(f: Field) -> Text:
     t = Text(no_wrap=True)
-    t.append(f.name, "bold" if f.children is not None else "")
+    # Names and values can come from the capture (strings, YNL specs): escaped, and
+    # always in Text (a str label would be read as Rich markup).
+    t.append(escape(f.name), "bold" if f.children is not None else "")
     if not (f.children is not None and f.value is None):
         t.append(": ")
         style = ""
@@ -28,7 +31,7 @@ def node_label(f: Field) -> Text:
             style = "#d7d787"
         elif f.kind in ("addr", "mac"):
             style = "#87d787"
-        t.append(f.display(), style)
+        t.append(escape(f.display()), style)
     if f.name.startswith("NLMSGERR_ATTR_MSG"):
         t.stylize("bold #ffaf5f")
     t.append(f"  [{f.start}:{f.end}]", "dim")
@@ -77,21 +80,21 @@ class DetailTree(Tree[Span], can_focus=True):
         label = Text(no_wrap=True)
         label.append(f"Message {msg.number}", "bold")
         label.append(f": frame {fr.number} message {msg.index + 1}, bytes {msg.start}-{msg.end}, ")
-        label.append(msg.family, f"bold {family_color(msg.family)}")
+        label.append(escape(msg.family), f"bold {family_color(msg.family)}")
         label.append(f" ({fr.protocol}), {'little' if msg.order == '<' else 'big'}-endian, "
                      f"direction {msg.direction}")
         self.root.set_label(label)
         self.root.data = (msg.start, msg.end)
         if fr.pid is not None:
-            self.root.add_leaf(f"Process: {fr.pid} ({fr.comm})", data=None)
+            self.root.add_leaf(Text(escape(f"Process: {fr.pid} ({fr.comm})")), data=None)
         if fr.comment:
-            self.root.add_leaf(Text(f"Comment: {fr.comment}", "italic"), data=None)
+            self.root.add_leaf(Text(escape(f"Comment: {fr.comment}"), "italic"), data=None)
         for f in msg.tree:
             self._add(self.root, f, 0)
         for p in msg.problems:
-            self.root.add_leaf(Text(f"[Malformed: {p}]", ERROR_STYLE), data=(msg.start, msg.end))
+            self.root.add_leaf(Text(escape(f"[Malformed: {p}]"), ERROR_STYLE), data=(msg.start, msg.end))
         info = Text("Info: ", "bold")
-        info.append(msg.summary)
+        info.append(escape(msg.summary))
         self.root.add_leaf(info, data=(msg.start, msg.end))
         self.root.expand()
         self.move_cursor(self.root)

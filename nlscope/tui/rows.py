@@ -9,6 +9,7 @@ from rich.text import Text
 from ..decode.decoder import errno_name
 from ..decode.model import Message
 from ..decode.index import CaptureIndex
+from ..output.escape import escape
 from ..analysis.txindex import ERROR, HOW, NOTIFY, STATUS_NAMES, WAITING, TxnIndex
 
 FAMILY_COLORS = {
@@ -183,7 +184,7 @@ def render_row(cols: list[Column], cells: dict[str, str], width: int, base: Styl
             text.append(" ")
             continue
         w = c.width or max(0, width - fixed)
-        val = cells.get(c.key, "")
+        val = escape(cells.get(c.key, ""))  # capture text: no control character on screen
         if c.width:
             val = val[:w].rjust(w) if c.right else val[:w].ljust(w)
         else:

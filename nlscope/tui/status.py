@@ -8,6 +8,7 @@ from collections import deque
 from rich.text import Text
 from textual.widgets import Static
 
+from ..output.escape import escape
 from .rows import legend
 
 
@@ -55,7 +56,7 @@ class StatusBar(Static):
              follow: bool, indexing: bool, busy: str | None, marks: int, mode: str,
              note: str | None = None) -> None:
         t = Text(no_wrap=True, overflow="ellipsis")
-        t.append(label, "bold")
+        t.append(escape(label), "bold")  # Text, never markup; escaped
         t.append(f"  {messages:,} msgs / {frames:,} frames")
         if filtered:
             t.append(f"  shown {shown:,}", "bold #87d787")
@@ -76,7 +77,7 @@ class StatusBar(Static):
         if indexing:
             t.append("  indexing…", "italic")
         if busy:
-            t.append(f"  {busy}", "italic #87d7ff")
+            t.append(escape(f"  {busy}"), "italic #87d7ff")
         if note:
-            t.append(f"  {note}", "#d7d787")
+            t.append(escape(f"  {note}"), "#d7d787")
         self.update(t)

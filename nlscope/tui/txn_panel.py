@@ -7,6 +7,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ..decode.index import CaptureIndex
+from ..output.escape import escape
 from .rows import ERROR_STYLE, UNANSWERED_STYLE, fmt_latency
 from ..analysis.txindex import TxnIndex, TxnInfo
 
@@ -33,12 +34,12 @@ def txn_text(ix: CaptureIndex, info: TxnInfo | None, current: int | None, lib_tx
     t.append(f"\n{len(info.members)} messages, {info.replies} replies")
     if lib_txn is not None:
         t.append(f", expects {lib_txn.expects}\n")
-        t.append(lib_txn.describe(), "italic")
+        t.append(escape(lib_txn.describe()), "italic")
         if lib_txn.extack:
             t.append("\nextack: ", "bold")
-            t.append(lib_txn.extack, "bold #ffaf5f")
+            t.append(escape(lib_txn.extack), "bold #ffaf5f")
         if lib_txn.error_attr:
-            t.append(f"  at {lib_txn.error_attr}", "bold #ffaf5f")
+            t.append(escape(f"  at {lib_txn.error_attr}"), "bold #ffaf5f")
         if lib_txn.caused_by is not None:
             t.append(f"\ncaused by message {lib_txn.caused_by}")
     t.append("\n\n")
@@ -71,7 +72,7 @@ def txn_text(ix: CaptureIndex, info: TxnInfo | None, current: int | None, lib_tx
         line.append(f"+{fmt_latency(dt) if dt else '0':>9}  ", "dim")
         role = ("request" if i == info.request else "end" if i == info.end else "reply")
         line.append(f"{role:<8}", "italic")
-        summ = m.summary
+        summ = escape(m.summary)
         err = ix.m_type[i] == 2 and ix.m_err[i] != 0
         line.append(summ, ERROR_STYLE if err else ("bold" if here else ""))
         t.append_text(line)
