@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import struct
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,9 @@ CTRL_CMD_NEWFAMILY, CTRL_CMD_DELFAMILY = 1, 2
 CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
 NLM_F_REQUEST = 0x1
 NLM_F_DUMP = 0x300
+# Message types built per (family, command, direction): a least-recently-used cache of
+# this many. A capture of random family ids and commands must not grow it without end.
+TYPE_CACHE = 1024
 
 STATE_KEY = "genl_ids"  # per-capture state: {family id: family name}
 COMMENT_KEY = "nlscope-genl-families"
@@ -176,7 +180,7 @@ class GenlProtocol(Protocol):
     def __init__(self, registry):
         super().__init__(NETLINK_GENERIC, "generic")
         self.families = family_map(registry)
-        self._types: dict[tuple, MessageType] = {}
+        self._types: OrderedDict[tuple, MessageType] = OrderedDict()  # LRU, TYPE_CACHE entries
         self._fixed: dict[int, str] = {}
 
     def invalidate(self) -> None:
@@ -202,9 +206,14 @@ class GenlProtocol(Protocol):
         fam = self.families.get(name) if name else None
         key = (fid if fam is None else None, name, request, cmd,
                (ctx.flags & NLM_F_DUMP) == NLM_F_DUMP and request)
-        mt = self._types.get(key)
+        types = self._types
+        mt = types.get(key)
         if mt is None:
-            mt = self._types[key] = self._build(fid, name, fam, request, cmd, key[-1])
+            mt = types[key] = self._build(fid, name, fam, request, cmd, key[-1])
+            if len(types) > TYPE_CACHE:
+                types.popitem(last=False)
+        else:
+            types.move_to_end(key)
         return mt
 
     def _build(self, fid: int, name: str | None, fam: GenlFamily | None, request: bool,

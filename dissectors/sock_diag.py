@@ -10,6 +10,7 @@ Facts: linux/sock_diag.h, inet_diag.h, unix_diag.h, netlink_diag.h, packet_diag.
 from __future__ import annotations
 
 import struct
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,11 @@ TCPDIAG_GETSOCK, DCCPDIAG_GETSOCK, SOCK_DIAG_BY_FAMILY, SOCK_DESTROY = 18, 19, 2
 NAMES = {TCPDIAG_GETSOCK: "TCPDIAG_GETSOCK", DCCPDIAG_GETSOCK: "DCCPDIAG_GETSOCK",
          SOCK_DIAG_BY_FAMILY: "SOCK_DIAG_BY_FAMILY", SOCK_DESTROY: "SOCK_DESTROY"}
 NLM_F_REQUEST = 0x1
+# Bounds: message types built per (type, family, direction, protocol), least recently
+# used dropped past TYPE_CACHE; request protocols remembered per sequence number, the
+# oldest dropped past SEQ_MEMORY (a reply answers one of the latest requests).
+TYPE_CACHE = 512
+SEQ_MEMORY = 1024
 MEMINFO_ATTRS = {"INET_DIAG_SKMEMINFO", "UNIX_DIAG_MEMINFO", "NETLINK_DIAG_MEMINFO", "PACKET_DIAG_MEMINFO"}
 
 
@@ -222,7 +228,7 @@ _OLD_REQ = {S.AF_INET: S.inet_req_v1(False), S.AF_INET6: S.inet_req_v1(True)}
 class SockDiagProtocol(Protocol):
     def __init__(self) -> None:
         super().__init__(4, "sock_diag", {})
-        self._cache: dict[tuple, MessageType] = {}
+        self._cache: OrderedDict[tuple, MessageType] = OrderedDict()  # LRU, TYPE_CACHE entries
 
     def message_type(self, ctx: DecodeCtx) -> MessageType | None:
         name = NAMES.get(ctx.mtype)
@@ -236,9 +242,14 @@ class SockDiagProtocol(Protocol):
         elif not request and fam in (S.AF_INET, S.AF_INET6):
             proto = ctx.state.get("sock_diag.protocol", {}).get(_seq(ctx))
         key = (ctx.mtype, fam, request, proto)
-        mt = self._cache.get(key)
+        cache = self._cache
+        mt = cache.get(key)
         if mt is None:
-            mt = self._cache[key] = self._build(ctx.mtype, name, fam, request, proto)
+            mt = cache[key] = self._build(ctx.mtype, name, fam, request, proto)
+            if len(cache) > TYPE_CACHE:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(key)
         return mt
 
     @staticmethod
@@ -258,16 +269,30 @@ class SockDiagProtocol(Protocol):
     def learns_from(self, msg: Message) -> bool:
         return msg.type == SOCK_DIAG_BY_FAMILY and bool(msg.flags & NLM_F_REQUEST)
 
+    def learned(self, msg: Message, state: dict[str, Any]) -> dict[str, Any] | None:
+        """Copy on write of this family's own entry only (no deep copy of the whole
+        state per request)."""
+        old = state.get("sock_diag.protocol", {})
+        new = dict(state)
+        new["sock_diag.protocol"] = dict(old)
+        self.learn(msg, new)
+        return new if new["sock_diag.protocol"] != old else None
+
     def learn(self, msg: Message, state: dict[str, Any]) -> None:
         """Remember each inet request's protocol by sequence number (ss uses one
-        fixed sequence number, so the latest request wins, as in capture order)."""
+        fixed sequence number, so the latest request wins, as in capture order); the
+        SEQ_MEMORY latest sequence numbers only."""
         if msg.type != SOCK_DIAG_BY_FAMILY or not msg.flags & NLM_F_REQUEST or len(msg.tree) < 2:
             return
         h = msg.tree[1]
         p = _kid(h, "sdiag_protocol") if h.children else None
         fam = _kid(h, "sdiag_family") if h.children else None
         if p is not None and fam is not None and fam.value in (S.AF_INET, S.AF_INET6):
-            state.setdefault("sock_diag.protocol", {})[msg.seq] = p.value
+            seqs = state.setdefault("sock_diag.protocol", {})
+            seqs.pop(msg.seq, None)  # re-inserted: the latest request is the newest entry
+            seqs[msg.seq] = p.value
+            while len(seqs) > SEQ_MEMORY:
+                del seqs[next(iter(seqs))]
 
 
 def _seq(ctx: DecodeCtx) -> int:
