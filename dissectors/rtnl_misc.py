@@ -160,7 +160,7 @@ MDBE_ATTR = AttrSet("mdbe_attr", {
     5: A("MDBE_ATTR_DST", "ipaddr"),
     6: A("MDBE_ATTR_DST_PORT", "u16"),
     7: A("MDBE_ATTR_VNI", "u32"),
-    8: A("MDBE_ATTR_IFINDEX", "u32"),
+    8: A("MDBE_ATTR_IFINDEX", "s32"),  # NLA_S32 in the kernel's policy
     9: A("MDBE_ATTR_SRC_VNI", "u32"),
     10: A("MDBE_ATTR_STATE_MASK", "u8"),
 })

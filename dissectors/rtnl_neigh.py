@@ -35,7 +35,7 @@ NDA = AttrSet("nda", {
     5: A("NDA_VLAN", "u16"),
     6: A("NDA_PORT", "be16"),
     7: A("NDA_VNI", "u32"),
-    8: A("NDA_IFINDEX", "u32"),
+    8: A("NDA_IFINDEX", "s32"),  # NLA_S32 in the kernel's policy
     9: A("NDA_MASTER", "u32"),
     10: A("NDA_LINK_NETNSID", "s32"),
     11: A("NDA_SRC_VNI", "u32"),

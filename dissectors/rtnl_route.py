@@ -333,9 +333,24 @@ FIB_RULE_HDR = hdr("fib_rule_hdr", Struct(
     Padding(2), "action" / Int8un, "flags" / Int32un),
     enums={"family": AF_NAMES, "table": RT_TABLE, "action": FR_ACT}, flags={"flags": FIB_RULE_F})
 PORT_RANGE = hdr("fib_rule_port_range", Struct("start" / Int16un, "end" / Int16un))
+
+
+def _rule_addr(name, buf, start, end, order, problems, path, siblings) -> Field:
+    """FRA_SRC/FRA_DST. The kernel has no policy for them: fib_nl2rule() reads one only
+    when the header's src_len/dst_len is not 0, and then wants the family's address
+    size. iproute2's `from all`/`to all` sends it with 0 bytes (and length 0): valid,
+    shown as "all" as `ip rule` prints it."""
+    n = end - start - 4
+    if n == 0:
+        return Field(name, "addr", "all", start, end)
+    if n in (4, 16):
+        return Field(name, "addr", ip_text(bytes(buf[start + 4:end])), start, end)
+    return kept_raw(name, buf, start, end, problems, f"{path}: address of {n} bytes")
+
+
 FRA = AttrSet("fra", {
-    1: A("FRA_DST", "ipaddr"),
-    2: A("FRA_SRC", "ipaddr"),
+    1: A("FRA_DST", "custom", decode=_rule_addr),
+    2: A("FRA_SRC", "custom", decode=_rule_addr),
     3: A("FRA_IIFNAME", "string"),
     4: A("FRA_GOTO", "u32"),
     5: A("FRA_UNUSED2", "binary"),
@@ -346,8 +361,8 @@ FRA = AttrSet("fra", {
     10: A("FRA_FWMARK", "u32"),
     11: A("FRA_FLOW", "u32"),
     12: A("FRA_TUN_ID", "be64"),
-    13: A("FRA_SUPPRESS_IFGROUP", "u32"),
-    14: A("FRA_SUPPRESS_PREFIXLEN", "u32"),
+    13: A("FRA_SUPPRESS_IFGROUP", "s32"),  # ints in struct fib_rule, -1 when unset
+    14: A("FRA_SUPPRESS_PREFIXLEN", "s32"),
     15: A("FRA_TABLE", "u32", enum=RT_TABLE),
     16: A("FRA_FWMASK", "u32"),
     17: A("FRA_OIFNAME", "string"),
@@ -373,9 +388,13 @@ def rule_summary(msg, fields: list[Field]) -> str:
     if v.hv("flags", 0) & 2:
         parts.append("not")
     src = v.av("FRA_SRC")
-    parts.append("from " + (prefix_text(src, v.hv("src_len"), fam, host_short=False) if src else "all"))
-    if "FRA_DST" in v.a:
-        parts.append("to " + prefix_text(v.av("FRA_DST"), v.hv("dst_len"), fam, host_short=False))
+    parts.append("from " + (prefix_text(src, v.hv("src_len"), fam, host_short=False)
+                            if src and src != "all" else "all"))
+    dst = v.av("FRA_DST")
+    if dst == "all":
+        parts.append("to all")
+    elif "FRA_DST" in v.a:
+        parts.append("to " + prefix_text(dst, v.hv("dst_len"), fam, host_short=False))
     if v.hv("tos"):
         parts.append(f"tos 0x{v.hv('tos'):x}")
     if "FRA_FWMARK" in v.a or "FRA_FWMASK" in v.a:
@@ -407,7 +426,7 @@ def rule_summary(msg, fields: list[Field]) -> str:
         parts.append(f"goto {v.av('FRA_GOTO', '?')}")
     elif action:
         parts.append(FR_ACT.get(action, str(action)).removeprefix("FR_ACT_").lower())
-    if "FRA_SUPPRESS_PREFIXLEN" in v.a and v.av("FRA_SUPPRESS_PREFIXLEN") != 0xFFFFFFFF:
+    if "FRA_SUPPRESS_PREFIXLEN" in v.a and v.av("FRA_SUPPRESS_PREFIXLEN") != -1:
         parts.append(f"suppress_prefixlength {v.av('FRA_SUPPRESS_PREFIXLEN')}")
     proto = v.av("FRA_PROTOCOL")
     if proto:
