@@ -1,12 +1,14 @@
 """nfacct (NFNL_SUBSYS_ACCT), OS fingerprints (NFNL_SUBSYS_OSF) and the hook
 listing (NFNL_SUBSYS_HOOK). Facts: linux/netfilter/nfnetlink_acct.h,
-nfnetlink_osf.h, nfnetlink_hook.h.
+nfnetlink_osf.h, nfnetlink_hook.h; byte orders and widths from the kernel's
+nla_put_*/nla_get_* calls (net/netfilter/nfnetlink_acct.c, nfnetlink_hook.c):
+all be32/be64 except NFNLA_CHAIN_FAMILY, a u8 (nla_put_u8 of the table's family).
 """
 from __future__ import annotations
 
 from nlscope.decode.nla import Attr, AttrSet
 
-from .nf_common import NFPROTO, kind_of, nf_message, signed32
+from .nf_common import NFPROTO, be_s32, kind_of, nf_message
 
 ACCT_MSGS = {0: "NFNL_MSG_ACCT_NEW", 1: "NFNL_MSG_ACCT_GET", 2: "NFNL_MSG_ACCT_GET_CTRZERO",
              3: "NFNL_MSG_ACCT_DEL", 4: "NFNL_MSG_ACCT_OVERQUOTA"}
@@ -29,7 +31,7 @@ OSF = AttrSet("nf_osf_attr_type", {1: Attr("OSF_ATTR_FINGER", "binary")})
 
 CHAIN_DESC = AttrSet("nfnl_hook_chain_desc_attributes", {
     1: Attr("NFNLA_CHAIN_TABLE", "string"),
-    2: Attr("NFNLA_CHAIN_FAMILY", "be32", enum=NFPROTO),
+    2: Attr("NFNLA_CHAIN_FAMILY", "u8", enum=NFPROTO),
     3: Attr("NFNLA_CHAIN_NAME", "string"),
 })
 BPF_DESC = AttrSet("nfnl_hook_bpf_attributes", {1: Attr("NFNLA_HOOK_BPF_ID", "be32")})
@@ -44,7 +46,7 @@ def _desc(siblings):
 
 HOOK = AttrSet("nfnl_hook_attributes", {
     1: Attr("NFNLA_HOOK_HOOKNUM", "be32"),
-    2: Attr("NFNLA_HOOK_PRIORITY", "be32", fmt=signed32),
+    2: be_s32("NFNLA_HOOK_PRIORITY"),  # nla_put_be32(htonl(ops->priority)), an int
     3: Attr("NFNLA_HOOK_DEV", "string"),
     4: Attr("NFNLA_HOOK_FUNCTION_NAME", "string"),
     5: Attr("NFNLA_HOOK_MODULE_NAME", "string"),

@@ -4,12 +4,13 @@ shows the subsystem and message halves of nlmsg_type before the nfgenmsg.
 """
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 
 import construct as cs
 
 from nlscope.decode.model import Field, find
-from nlscope.decode.nla import AttrSet, FixedHeader, walk_attrs
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader, walk_attrs
 from nlscope.decode.registry import DecodeCtx, MessageType
 
 # linux/netfilter.h: enum NFPROTO_*. AF_INET/AF_INET6 share the numbers 2/10.
@@ -45,6 +46,25 @@ def s32(v: int) -> int:
 
 def signed32(v: int) -> str:
     return str(s32(v))
+
+
+_BE_S32 = struct.Struct(">i")
+
+
+def _decode_be_s32(name: str, buf, start: int, end: int, order: str, problems: list[str],
+                   path: str, siblings: list[Field]) -> Field:
+    p0 = start + 4
+    if end - p0 < 4:
+        problems.append(f"{path}: expected 4 bytes, got {end - p0}")
+        return Field(name, "bytes", bytes(buf[p0:end]), start, end)
+    return Field(name, "int", _BE_S32.unpack_from(buf, p0)[0], start, end)
+
+
+def be_s32(name: str) -> Attr:
+    """A signed 32-bit integer in network order: the kernel's `int`/`s32` sent with
+    nla_put_be32(htonl(v)) and read with ntohl(nla_get_be32()) (hook priorities,
+    sequence offsets). Its value is signed, in the tree and in the JSON."""
+    return Attr(name, "custom", decode=_decode_be_s32)
 
 
 def nf_decoder(attrs: AttrSet | Callable[[list[Field]], AttrSet | None] | None,

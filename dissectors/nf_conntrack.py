@@ -2,7 +2,10 @@
 expectations, stats, timeout policies and helpers.
 Facts: linux/netfilter/nfnetlink_conntrack.h, nf_conntrack_common.h,
 nf_conntrack_tcp.h, nfnetlink_cttimeout.h, nfnetlink_cthelper.h.
-ctnetlink puts integers in network order (be16/be32/be64); counts of u8 stay u8.
+ctnetlink puts integers in network order (be16/be32/be64); counts of u8 stay u8
+(checked against the kernel's nla_put_*/nla_get_* calls, net/netfilter/nf_conntrack_*.c,
+nfnetlink_cttimeout.c, nfnetlink_cthelper.c, 6.12). The sequence offsets of
+CTA_SEQ_ADJ_* are s32 in struct nf_ct_seqadj: signed values.
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import construct as cs
 from nlscope.decode.model import Field, find
 from nlscope.decode.nla import Attr, AttrSet, FixedHeader
 
-from .nf_common import (CT_FAMILY_SHORT, IPPROTO, NFPROTO, attrs_of, family, is_dump,
+from .nf_common import (CT_FAMILY_SHORT, IPPROTO, NFPROTO, attrs_of, be_s32, family, is_dump,
                         kind_of, nf_message, res_id)
 
 CT_MSGS = {0: "IPCTNL_MSG_CT_NEW", 1: "IPCTNL_MSG_CT_GET", 2: "IPCTNL_MSG_CT_DELETE",
@@ -107,8 +110,8 @@ NAT = AttrSet("ctattr_nat", {
     4: Attr("CTA_NAT_V6_MINIP", "ipv6"), 5: Attr("CTA_NAT_V6_MAXIP", "ipv6"),
 })
 SEQADJ = AttrSet("ctattr_seqadj", {1: Attr("CTA_SEQADJ_CORRECTION_POS", "be32"),
-                                   2: Attr("CTA_SEQADJ_OFFSET_BEFORE", "be32"),
-                                   3: Attr("CTA_SEQADJ_OFFSET_AFTER", "be32")})
+                                   2: be_s32("CTA_SEQADJ_OFFSET_BEFORE"),
+                                   3: be_s32("CTA_SEQADJ_OFFSET_AFTER")})
 TIMESTAMP = AttrSet("ctattr_tstamp", {1: Attr("CTA_TIMESTAMP_START", "be64"),
                                       2: Attr("CTA_TIMESTAMP_STOP", "be64"),
                                       3: Attr("CTA_TIMESTAMP_PAD", "binary")})

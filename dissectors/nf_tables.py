@@ -1,7 +1,10 @@
 """nftables (NFNL_SUBSYS_NFTABLES, and NFT_COMPAT): tables, chains, rules with their
 expressions, sets and elements, objects, flowtables, generations and traces.
 Facts: linux/netfilter/nf_tables.h, nf_tables_compat.h, linux/netfilter.h.
-nf_tables puts its integers in network order (be32, be64 handles and counters).
+nf_tables puts its integers in network order (be32, be64 handles and counters), with
+exceptions checked against the kernel's nla_put_*/nla_get_* calls (net/netfilter/nft_*.c,
+nf_tables_api.c, nf_tables_trace.c, 6.12): NFTA_CT_EXPECT_TIMEOUT and NFTA_TRACE_ID are
+host-order u32 (nla_put_u32/nla_get_u32). Hook priorities are signed (an int, be32).
 """
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from nlscope.decode.model import Field
 from nlscope.decode.nla import Attr, AttrSet
 
 from .nf_common import (IPPROTO, NFPROTO, attrs_of, family, is_dump, kind_of,
-                        nf_message, s32, signed32)
+                        be_s32, nf_message, s32)
 
 NFT_MSGS = {i: n for i, n in enumerate([
     "NFT_MSG_NEWTABLE", "NFT_MSG_GETTABLE", "NFT_MSG_DELTABLE",
@@ -97,9 +100,13 @@ class ListOf(AttrSet):
 
 def _set(name: str, spec: dict[int, tuple]) -> AttrSet:
     """An attribute table from {type: (name, kind[, extra])}, extra being an enum or
-    flags dict (flags when its name ends in _F), a nested set, or a fmt callable."""
+    flags dict (flags when its name ends in _F), a nested set, or a fmt callable;
+    or {type: Attr} for an attribute built elsewhere (be_s32)."""
     attrs: dict[int, Attr] = {}
     for t, row in spec.items():
+        if isinstance(row, Attr):
+            attrs[t] = row
+            continue
         n, kind, *extra = row
         if not extra:
             attrs[t] = Attr(n, kind)
@@ -303,7 +310,8 @@ OBJ_DATA = {
     9: _set("nft_ct_expectation_attributes", {1: ("NFTA_CT_EXPECT_L3PROTO", "be16", NFPROTO),
                                               2: ("NFTA_CT_EXPECT_L4PROTO", "u8", IPPROTO),
                                               3: ("NFTA_CT_EXPECT_DPORT", "be16"),
-                                              4: ("NFTA_CT_EXPECT_TIMEOUT", BE32),
+                                              # nla_get_u32/nla_put_u32: host order, ms
+                                              4: ("NFTA_CT_EXPECT_TIMEOUT", "u32"),
                                               5: ("NFTA_CT_EXPECT_SIZE", "u8")}),
     10: EXPRS["synproxy"],
 }
@@ -318,7 +326,7 @@ def _obj_data(siblings: list[Field]) -> AttrSet | None:
 
 # -- top-level sets ---------------------------------------------------------------------
 HOOK = _set("nft_hook_attributes", {
-    1: ("NFTA_HOOK_HOOKNUM", BE32), 2: ("NFTA_HOOK_PRIORITY", BE32, signed32),
+    1: ("NFTA_HOOK_HOOKNUM", BE32), 2: be_s32("NFTA_HOOK_PRIORITY"),
     3: ("NFTA_HOOK_DEV", "string"), 4: ("NFTA_HOOK_DEVS", "nested", DEVICES)})
 TABLE = _set("nft_table_attributes", {
     1: ("NFTA_TABLE_NAME", "string"), 2: ("NFTA_TABLE_FLAGS", BE32, TABLE_FLAGS, "flags"),
@@ -377,7 +385,7 @@ OBJ = _set("nft_object_attributes", {
 FLOWTABLE = _set("nft_flowtable_attributes", {
     1: ("NFTA_FLOWTABLE_TABLE", "string"), 2: ("NFTA_FLOWTABLE_NAME", "string"),
     3: ("NFTA_FLOWTABLE_HOOK", "nested", _set("nft_flowtable_hook_attributes", {
-        1: ("NFTA_FLOWTABLE_HOOK_NUM", BE32), 2: ("NFTA_FLOWTABLE_HOOK_PRIORITY", BE32, signed32),
+        1: ("NFTA_FLOWTABLE_HOOK_NUM", BE32), 2: be_s32("NFTA_FLOWTABLE_HOOK_PRIORITY"),
         3: ("NFTA_FLOWTABLE_HOOK_DEVS", "nested", DEVICES)})),
     4: ("NFTA_FLOWTABLE_USE", BE32), 5: ("NFTA_FLOWTABLE_HANDLE", "be64"), 6: ("NFTA_FLOWTABLE_PAD", "binary"),
     7: ("NFTA_FLOWTABLE_FLAGS", BE32, {1: "NFT_FLOWTABLE_HW_OFFLOAD", 2: "NFT_FLOWTABLE_COUNTER"}, "flags")})
@@ -385,7 +393,8 @@ TRACE = _set("nft_trace_attributes", {
     1: ("NFTA_TRACE_TABLE", "string"), 2: ("NFTA_TRACE_CHAIN", "string"), 3: ("NFTA_TRACE_RULE_HANDLE", "be64"),
     4: ("NFTA_TRACE_TYPE", BE32, {0: "NFT_TRACETYPE_UNSPEC", 1: "NFT_TRACETYPE_POLICY",
                                   2: "NFT_TRACETYPE_RETURN", 3: "NFT_TRACETYPE_RULE"}),
-    5: ("NFTA_TRACE_VERDICT", "nested", VERDICT), 6: ("NFTA_TRACE_ID", BE32),
+    5: ("NFTA_TRACE_VERDICT", "nested", VERDICT),
+    6: ("NFTA_TRACE_ID", "u32"),  # nla_put_u32(info->skbid): host order (nft prints it ntohl'd)
     7: ("NFTA_TRACE_LL_HEADER", "binary"), 8: ("NFTA_TRACE_NETWORK_HEADER", "binary"),
     9: ("NFTA_TRACE_TRANSPORT_HEADER", "binary"), 10: ("NFTA_TRACE_IIF", BE32),
     11: ("NFTA_TRACE_IIFTYPE", "be16"), 12: ("NFTA_TRACE_OIF", BE32), 13: ("NFTA_TRACE_OIFTYPE", "be16"),

@@ -155,7 +155,7 @@ def test_nft_jump_verdict_chain_and_batch(registry):
     assert find(msgs[1].tree, "NFTA_VERDICT_CODE").meta == "NFT_JUMP"
     assert "CREATE" in msgs[1].flag_names
     assert msgs[2].summary == "NFT_MSG_NEWCHAIN inet nls input type filter hook input priority -150 policy accept"
-    assert find(msgs[2].tree, "NFTA_HOOK_PRIORITY").meta == "-150"
+    assert find(msgs[2].tree, "NFTA_HOOK_PRIORITY").value == -150  # signed (issue 14)
     assert msgs[4].summary == "NFT_MSG_NEWGEN id 12 pid 300 comm nft"
 
 

@@ -1,0 +1,215 @@
+"""Issue 14, "Bugs on valid traffic": regression tests on a real capture from the VM lab
+(tests/fixtures/issue14/: scenario.sh, made by make.py on Debian's 6.12 kernel with
+nftables 1.0.6 and iproute2 6.1), checked against the tools' own output saved in the
+same run (`nft list hooks`, `nft -j list ruleset`, `nft monitor trace`, `ip -j rule`).
+
+- nfnetlink_hook: NFNLA_CHAIN_FAMILY is a u8 (nla_put_u8), hook priorities are signed;
+- FRA_SRC/FRA_DST of 0 bytes (iproute2's `from all`/`to all`) are valid;
+- NFTA_CT_EXPECT_TIMEOUT and NFTA_TRACE_ID are host order (nla_put_u32/nla_get_u32);
+- signed values (hook/chain/flowtable priorities, CTA_SEQADJ offsets, FRA_SUPPRESS_*) are
+  signed in the JSON.
+"""
+from __future__ import annotations
+
+import json
+import re
+import struct
+from pathlib import Path
+
+import pytest
+from fixtures.make_fixtures import cooked
+
+from nlscope.capture.frame import Frame
+from nlscope.capture.pcapio import CaptureReader
+from nlscope.decode.decoder import Decoder
+from nlscope.decode.model import find
+from nlscope.decode.registry import default_registry
+from nlscope.output.export import message_to_json
+
+FIX = Path(__file__).parent / "fixtures" / "issue14"
+FAMILY_WORD = {1: "inet", 2: "ip", 3: "arp", 5: "netdev", 7: "bridge", 10: "ip6"}
+INET_HOOKS = ["prerouting", "input", "forward", "output", "postrouting"]
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return default_registry(entry_points=False)
+
+
+@pytest.fixture(scope="module")
+def msgs(registry):
+    return list(Decoder(registry).messages(CaptureReader(FIX / "capture.pcap")))
+
+
+def payload(m) -> dict:
+    return message_to_json(m)["payload"]
+
+
+def replies(msgs, type_name):
+    return [m for m in msgs if m.type_name == type_name and not m.flags & 1]
+
+
+def requests(msgs, type_name):
+    return [m for m in msgs if m.type_name == type_name and m.flags & 1]
+
+
+def test_capture_is_clean_outside_sock_diag(msgs):
+    assert {m.protocol for m in msgs} >= {0, 4, 12}
+    assert [(m.number, m.type_name, p) for m in msgs if m.protocol != 4 for p in m.problems] == []
+
+
+# -- 2. nfnetlink_hook ---------------------------------------------------------------------
+
+def _nft_list_hooks() -> list[tuple]:
+    """(family, hook, priority, what, module) per line of `nft list hooks`."""
+    out, fam, hook = [], None, None
+    for line in (FIX / "nft-list-hooks.txt").read_text().splitlines():
+        if m := re.match(r"family (\w+) \{", line):
+            fam = m.group(1)
+        elif m := re.match(r"\s+hook (\w+) \{", line):
+            hook = m.group(1)
+        elif m := re.match(r"\s+([-+]\d+) (.+?)(?: \[(\w+)\])?$", line):
+            out.append((fam, hook, int(m.group(1)), m.group(2), m.group(3)))
+    return out
+
+
+def test_hook_dump_clean_and_as_nft_lists_it(msgs):
+    hooks = replies(msgs, "NFNL_MSG_HOOK_GET")
+    assert len(hooks) >= 20
+    assert [(m.number, p) for m in hooks for p in m.problems] == []
+    got = []
+    for m in hooks:
+        p = payload(m)
+        a = p["attributes"]
+        fam = FAMILY_WORD[p["nfgenmsg"]["nfgen_family"]["value"]]
+        info = a.get("NFNLA_HOOK_CHAIN_INFO")
+        if info is not None:
+            desc = info["NFNLA_HOOK_INFO_DESC"]
+            # the chain's family: one byte on the wire, named (inet, not the hook's ip/ip6)
+            chain_fam = desc["NFNLA_CHAIN_FAMILY"]
+            assert chain_fam == {"name": "NFPROTO_INET", "value": 1}
+            what = f"chain {FAMILY_WORD[chain_fam['value']]} {desc['NFNLA_CHAIN_TABLE']} {desc['NFNLA_CHAIN_NAME']}"
+        else:
+            what = a["NFNLA_HOOK_FUNCTION_NAME"]
+        prio = a["NFNLA_HOOK_PRIORITY"]
+        assert isinstance(prio, int)  # a plain signed number, not {"name": "-300", ...}
+        got.append((fam, INET_HOOKS[a["NFNLA_HOOK_HOOKNUM"]], prio, what, a.get("NFNLA_HOOK_MODULE_NAME")))
+    assert sorted(got) == sorted(_nft_list_hooks() * 2)  # the scenario lists them twice
+    assert ("ip", "prerouting", -300, "chain inet t pre", "nf_tables") in got
+
+
+def test_chain_family_attribute_bytes(msgs):
+    m = next(m for m in replies(msgs, "NFNL_MSG_HOOK_GET") if find(m.tree, "NFNLA_CHAIN_FAMILY"))
+    f = find(m.tree, "NFNLA_CHAIN_FAMILY")
+    assert f.end - f.start == 5  # nla_len 5: a u8 (padded to 8 on the wire)
+    assert f.value == 1 and f.meta == "NFPROTO_INET"
+
+
+# -- 5. signed priorities --------------------------------------------------------------
+
+def _nft_ruleset() -> list[dict]:
+    return json.loads((FIX / "nft-ruleset.json").read_text())["nftables"]
+
+
+def test_chain_and_flowtable_priorities_signed_as_nft_j(msgs):
+    want = {(o["chain"]["name"], o["chain"]["prio"]) for o in _nft_ruleset() if "chain" in o}
+    assert want == {("pre", -300), ("out", -150)}
+    for m in requests(msgs, "NFT_MSG_NEWCHAIN") + replies(msgs, "NFT_MSG_NEWCHAIN"):
+        a = payload(m)["attributes"]
+        if "NFTA_CHAIN_HOOK" in a:
+            assert (a["NFTA_CHAIN_NAME"], a["NFTA_CHAIN_HOOK"]["NFTA_HOOK_PRIORITY"]) in want
+    pre = next(m for m in replies(msgs, "NFT_MSG_NEWCHAIN") if "pre" in m.summary)
+    assert "priority -300" in pre.summary
+    ft = next(o["flowtable"] for o in _nft_ruleset() if "flowtable" in o)
+    for m in requests(msgs, "NFT_MSG_NEWFLOWTABLE") + replies(msgs, "NFT_MSG_NEWFLOWTABLE"):
+        hook = payload(m)["attributes"]["NFTA_FLOWTABLE_HOOK"]
+        assert hook["NFTA_FLOWTABLE_HOOK_PRIORITY"] == ft["prio"] == -10
+
+
+# -- 4. byte orders: ct expectation timeout, trace id --------------------------------------
+
+def test_ct_expect_timeout_host_order_as_nft_j(msgs):
+    exp = next(o["ct expectation"] for o in _nft_ruleset() if "ct expectation" in o)
+    objs = [m for m in msgs if m.type_name == "NFT_MSG_NEWOBJ"]
+    assert len(objs) >= 2  # the request and the dump reply
+    for m in objs:
+        data = payload(m)["attributes"]["NFTA_OBJ_DATA"]
+        assert data["NFTA_CT_EXPECT_TIMEOUT"] == exp["timeout"] == 60000
+        assert data["NFTA_CT_EXPECT_DPORT"] == exp["dport"]
+        assert data["NFTA_CT_EXPECT_SIZE"] == exp["size"]
+        f = find(m.tree, "NFTA_CT_EXPECT_TIMEOUT")
+        assert bytes(m.frame.raw[f.start + 4:f.end]) == struct.pack("<I", 60000)  # 60 ea 00 00
+
+
+def test_trace_id_host_order(msgs):
+    """The kernel puts NFTA_TRACE_ID with nla_put_u32 (host order, 6.12); nft prints
+    ntohl() of it, so its ids are ours byte-swapped on this little-endian capture."""
+    traces = [m for m in msgs if m.type_name == "NFT_MSG_TRACE"]
+    assert traces
+    ours = {find(m.tree, "NFTA_TRACE_ID").value for m in traces}
+    nft = {int(x, 16) for x in re.findall(r"trace id ([0-9a-f]+)", (FIX / "nft-trace.txt").read_text())}
+    assert nft and nft <= {struct.unpack(">I", struct.pack("<I", v))[0] for v in ours}
+
+
+# -- 3. FRA_SRC / FRA_DST of 0 bytes -------------------------------------------------------
+
+def test_rule_from_all_and_to_all(msgs):
+    reqs = [m for m in requests(msgs, "RTM_NEWRULE")]
+    assert len(reqs) == 3
+    by_prio = {}
+    for m in reqs:
+        assert m.problems == []
+        a = payload(m)["attributes"]
+        by_prio[a["FRA_PRIORITY"]] = (m, a)
+    m, a = by_prio[500]
+    assert a["FRA_SRC"] == "all" and "from all lookup 100" in m.summary
+    f = find(m.tree, "FRA_SRC")
+    assert f.end - f.start == 4  # nla_len 4: no address at all
+    m, a = by_prio[501]
+    assert a["FRA_DST"] == "all" and "from all to all lookup 101" in m.summary
+    assert by_prio[502][1]["FRA_SRC"] == "all"
+    # what ip -j rule shows for them afterwards
+    ip = {r["priority"]: r for r in json.loads((FIX / "ip-rule.json").read_text())
+          + json.loads((FIX / "ip6-rule.json").read_text())}
+    for prio, (_, a) in by_prio.items():
+        assert ip[prio]["src"] == "all" and ip[prio]["table"] == str(100 + prio - 500)
+
+
+def test_rule_suppress_prefixlen_signed(msgs):
+    """FRA_SUPPRESS_PREFIXLEN/IFGROUP are ints in struct fib_rule, -1 when unset."""
+    dumped = [m for m in replies(msgs, "RTM_NEWRULE") if find(m.tree, "FRA_SUPPRESS_PREFIXLEN")]
+    assert dumped
+    for m in dumped:
+        assert payload(m)["attributes"]["FRA_SUPPRESS_PREFIXLEN"] == -1
+        assert "suppress_prefixlength" not in m.summary
+
+
+# -- built bytes: what the capture cannot show ---------------------------------------------
+
+def _nla(t: int, data: bytes) -> bytes:
+    return struct.pack("<HH", 4 + len(data), t) + data + b"\0" * (-len(data) % 4)
+
+
+def _decode(registry, protocol: int, mtype: int, flags: int, payload_: bytes):
+    msg = struct.pack("<IHHII", 16 + len(payload_), mtype, flags, 1, 0) + payload_
+    (m,) = Decoder(registry).messages([Frame(1, 0, protocol, cooked(protocol) + msg)])
+    return m
+
+
+def test_seqadj_offsets_signed(registry):
+    """struct nf_ct_seqadj: u32 correction_pos, s32 offset_before/after, each sent
+    with nla_put_be32(htonl())."""
+    seqadj = _nla(0x8000 | 15, _nla(1, struct.pack(">I", 1000)) + _nla(2, struct.pack(">i", -4))
+                  + _nla(3, struct.pack(">i", -12)))
+    m = _decode(registry, 12, (1 << 8) | 0, 0, bytes([2, 0, 0, 0]) + seqadj)
+    assert m.problems == []
+    j = payload(m)["attributes"]["CTA_SEQ_ADJ_ORIG"]
+    assert j == {"CTA_SEQADJ_CORRECTION_POS": 1000, "CTA_SEQADJ_OFFSET_BEFORE": -4,
+                 "CTA_SEQADJ_OFFSET_AFTER": -12}
+
+
+def test_rule_address_of_another_length_still_flagged(registry):
+    hdr = bytes([2, 0, 24, 0, 0, 0, 0, 1]) + struct.pack("<I", 0)
+    m = _decode(registry, 0, 32, 0x405, hdr + _nla(2, b"\xc0\x00\x02"))
+    assert m.problems == ["FRA_SRC: address of 3 bytes"]
+    assert find(m.tree, "FRA_SRC").kind == "bytes"
