@@ -5,7 +5,10 @@ direction (NLM_F_REQUEST: a *_diag_req; otherwise a *_diag_msg reply), so
 message_type() peeks at both. A reply does not say its IP protocol; it is taken
 from INET_DIAG_PROTOCOL when present, else from the request with the same
 sequence number seen earlier in the capture.
-Facts: linux/sock_diag.h, inet_diag.h, unix_diag.h, netlink_diag.h, packet_diag.h.
+AF_TIPC, AF_VSOCK and AF_XDP have their own request structs; a TIPC reply has no
+struct at all, only one TIPC_NLA_SOCK nest (its first byte is no family).
+Facts: linux/sock_diag.h, inet_diag.h, unix_diag.h, netlink_diag.h, packet_diag.h,
+tipc_sockets_diag.h, vm_sockets_diag.h, xdp_diag.h.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from nlscope.decode.model import Field, Message
+from nlscope.decode.model import Field, Message, find
 from nlscope.decode.nla import AttrSet, FixedHeader, flag_names, walk_attrs
 from nlscope.decode.registry import DecodeCtx, MessageType, Protocol
 
@@ -30,7 +33,8 @@ NLM_F_REQUEST = 0x1
 # oldest dropped past SEQ_MEMORY (a reply answers one of the latest requests).
 TYPE_CACHE = 512
 SEQ_MEMORY = 1024
-MEMINFO_ATTRS = {"INET_DIAG_SKMEMINFO", "UNIX_DIAG_MEMINFO", "NETLINK_DIAG_MEMINFO", "PACKET_DIAG_MEMINFO"}
+MEMINFO_ATTRS = {"INET_DIAG_SKMEMINFO", "UNIX_DIAG_MEMINFO", "NETLINK_DIAG_MEMINFO", "PACKET_DIAG_MEMINFO",
+                 "XDP_DIAG_MEMINFO"}
 
 
 def _fixups(buf: bytes, attrs: list[Field], order: str) -> None:
@@ -71,6 +75,24 @@ def _decoder(header: FixedHeader, attrs: AttrSet) -> Callable[[DecodeCtx], list[
             out.append(Field("attributes", "nest", None, pos, end, children=fields))
         return out
     return decode
+
+
+def _attrs_only_decoder(attrs: AttrSet) -> Callable[[DecodeCtx], list[Field]]:
+    """A reply that is attributes only (AF_TIPC)."""
+    def decode(ctx: DecodeCtx) -> list[Field]:
+        if ctx.end <= ctx.start:
+            return []
+        fields = walk_attrs(ctx.buf, ctx.start, ctx.end, attrs, ctx.order, ctx.problems)
+        return [Field("attributes", "nest", None, ctx.start, ctx.end, children=fields)]
+    return decode
+
+
+def _is_tipc_reply(ctx: DecodeCtx) -> bool:
+    """One TIPC_NLA_SOCK attribute spanning the whole payload."""
+    if ctx.end - ctx.start < 4:
+        return False
+    nla_len, nla_type = struct.unpack_from(ctx.order + "HH", ctx.buf, ctx.start)
+    return nla_len == ctx.end - ctx.start and nla_type & 0x3FFF == S.TIPC_NLA_SOCK
 
 
 # -- summaries -------------------------------------------------------------------------
@@ -203,6 +225,70 @@ def packet_reply_summary(msg: Message, fields: list[Field], proto=None) -> str:
     return " ".join(parts)
 
 
+def _dump_word(msg: Message) -> list[str]:
+    return ["dump"] if msg.flags & 0x300 == 0x300 else []
+
+
+def tipc_request_summary(msg: Message, fields: list[Field], proto=None) -> str:
+    return " ".join([msg.type_name, *_dump_word(msg), "tipc", "states",
+                     _states(_kid(fields[0], "tidiag_states").value)])
+
+
+def tipc_reply_summary(msg: Message, fields: list[Field], proto=None) -> str:
+    """`SOCK_DIAG_BY_FAMILY tipc rdm CLOSE 0:4210292085 ino 440` (addr:ref as ss)."""
+    parts = [msg.type_name, "tipc"]
+    t, st = find(fields, "TIPC_NLA_SOCK_TYPE"), find(fields, "TIPC_NLA_SOCK_TIPC_STATE")
+    if t is not None:
+        parts.append((t.meta or str(t.value)).removeprefix("SOCK_").lower())
+    if st is not None:
+        parts.append((st.meta or str(st.value)).removeprefix("TCP_"))
+    addr, ref = find(fields, "TIPC_NLA_SOCK_ADDR"), find(fields, "TIPC_NLA_SOCK_REF")
+    if addr is not None and ref is not None:
+        parts.append(f"{addr.value}:{ref.value}")
+    ino = find(fields, "TIPC_NLA_SOCK_INO")
+    if ino is not None:
+        parts += ["ino", str(ino.value)]
+    return " ".join(parts)
+
+
+def vsock_request_summary(msg: Message, fields: list[Field], proto=None) -> str:
+    return " ".join([msg.type_name, *_dump_word(msg), "vsock", "states",
+                     _states(_kid(fields[0], "vdiag_states").value)])
+
+
+def _vsock_end(h: Field, side: str) -> str:
+    cid, port = _kid(h, f"vdiag_{side}_cid").value, _kid(h, f"vdiag_{side}_port").value
+    return f"{'*' if cid == 0xFFFFFFFF else cid}:{'*' if port == 0xFFFFFFFF else port}"
+
+
+def vsock_reply_summary(msg: Message, fields: list[Field], proto=None) -> str:
+    """`SOCK_DIAG_BY_FAMILY vsock stream LISTEN 1:5000 -> *:* ino 12`, like an ss line."""
+    h = fields[0]
+    t, st = _kid(h, "vdiag_type"), _kid(h, "vdiag_state")
+    return " ".join([msg.type_name, "vsock", (t.meta or str(t.value)).removeprefix("SOCK_").lower(),
+                     (st.meta or str(st.value)).removeprefix("TCP_"), _vsock_end(h, "src"), "->",
+                     _vsock_end(h, "dst"), "ino", str(_kid(h, "vdiag_ino").value)])
+
+
+def xdp_request_summary(msg: Message, fields: list[Field], proto=None) -> str:
+    show = _kid(fields[0], "xdiag_show")
+    parts = [msg.type_name, *_dump_word(msg), "xdp"]
+    if show.value:
+        parts += ["show", ",".join(n.removeprefix("XDP_SHOW_").lower() for n in show.meta)]
+    return " ".join(parts)
+
+
+def xdp_reply_summary(msg: Message, fields: list[Field], proto=None) -> str:
+    h = fields[0]
+    t = _kid(h, "xdiag_type")
+    parts = [msg.type_name, "xdp", (t.meta or str(t.value)).removeprefix("SOCK_").lower(),
+             "ino", str(_kid(h, "xdiag_ino").value)]
+    info = _attr(fields, "XDP_DIAG_INFO")
+    if info is not None:
+        parts += ["ifindex", str(_kid(info, "ifindex").value), "queue", str(_kid(info, "queue_id").value)]
+    return " ".join(parts)
+
+
 def other_summary(msg: Message, fields: list[Field], proto=None) -> str:
     fam = _kid(fields[0], "sdiag_family") if fields and fields[0].children else None
     word = S.FAMILY_WORD.get(fam.value, str(fam.value)) if fam is not None else ""
@@ -221,6 +307,11 @@ _LAYOUTS: dict[tuple[int, bool], tuple[FixedHeader, AttrSet, Callable]] = {
     (S.AF_NETLINK, False): (S.NETLINK_MSG, S.NETLINK_ATTRS, netlink_reply_summary),
     (S.AF_PACKET, True): (S.PACKET_REQ, S.EMPTY, packet_request_summary),
     (S.AF_PACKET, False): (S.PACKET_MSG, S.PACKET_ATTRS, packet_reply_summary),
+    (S.AF_TIPC, True): (S.TIPC_REQ, S.EMPTY, tipc_request_summary),
+    (S.AF_VSOCK, True): (S.VSOCK_REQ, S.EMPTY, vsock_request_summary),
+    (S.AF_VSOCK, False): (S.VSOCK_MSG, S.EMPTY, vsock_reply_summary),
+    (S.AF_XDP, True): (S.XDP_REQ, S.EMPTY, xdp_request_summary),
+    (S.AF_XDP, False): (S.XDP_MSG, S.XDP_ATTRS, xdp_reply_summary),
 }
 _OLD_REQ = {S.AF_INET: S.inet_req_v1(False), S.AF_INET6: S.inet_req_v1(True)}
 
@@ -241,6 +332,8 @@ class SockDiagProtocol(Protocol):
             proto = 6 if ctx.mtype == TCPDIAG_GETSOCK else 33
         elif not request and fam in (S.AF_INET, S.AF_INET6):
             proto = ctx.state.get("sock_diag.protocol", {}).get(_seq(ctx))
+        elif not request and (fam, False) not in _LAYOUTS and _is_tipc_reply(ctx):
+            fam = S.AF_TIPC
         key = (ctx.mtype, fam, request, proto)
         cache = self._cache
         mt = cache.get(key)
@@ -259,6 +352,9 @@ class SockDiagProtocol(Protocol):
         if mtype in (TCPDIAG_GETSOCK, DCCPDIAG_GETSOCK) and request:
             hdr = _OLD_REQ.get(fam)
             layout = (hdr, S.EMPTY, inet_request_summary) if hdr else None
+        if fam == S.AF_TIPC and not request:
+            return MessageType(name, kind, decode=_attrs_only_decoder(S.TIPC_ATTRS),
+                               summary=lambda msg, fields: tipc_reply_summary(msg, fields))
         if layout is None:
             header, attrs, summ = S.SOCK_DIAG_REQ, S.EMPTY, other_summary
         else:

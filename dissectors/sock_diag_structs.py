@@ -1,6 +1,7 @@
 """sock_diag layouts: the request and reply headers of each address family, their
 attribute tables, and struct tcp_info (decoded up to the length the kernel sent).
 Facts: linux/sock_diag.h, inet_diag.h, unix_diag.h, netlink_diag.h, packet_diag.h,
+tipc_sockets_diag.h, tipc_netlink.h, vm_sockets_diag.h, vm_sockets.h, xdp_diag.h,
 linux/tcp.h; TCP state numbers from include/net/tcp_states.h (netinet/tcp.h).
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from nlscope.decode.nla import Attr, AttrSet, FixedHeader, flag_names
 from .nf_common import IPPROTO
 
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET = 1, 2, 10, 16, 17
+AF_TIPC, AF_VSOCK, AF_XDP = 30, 40, 44
 FAMILIES = {AF_UNIX: "AF_UNIX", AF_INET: "AF_INET", AF_INET6: "AF_INET6", AF_NETLINK: "AF_NETLINK",
             AF_PACKET: "AF_PACKET", 30: "AF_TIPC", 40: "AF_VSOCK", 43: "AF_SMC", 44: "AF_XDP"}
 FAMILY_WORD = {AF_UNIX: "unix", AF_INET: "inet", AF_INET6: "inet6", AF_NETLINK: "netlink",
@@ -217,6 +219,91 @@ PACKET_ATTRS = AttrSet("packet_diag", {
     7: Attr("PACKET_DIAG_FILTER", "binary"),
 })
 EMPTY = AttrSet("sock_diag_req", {})
+
+# -- AF_TIPC: the request is a struct; the reply has no struct, only a TIPC_NLA_SOCK nest
+# (net/tipc/socket.c tipc_sk_fill_sock_diag: host-order u32s, a u64 cookie, flags) -------
+TIPC_REQ = FixedHeader("tipc_sock_diag_req", cs.Struct(
+    "sdiag_family" / cs.Int8un, "sdiag_protocol" / cs.Int8un, "pad" / cs.Int16un,
+    "tidiag_states" / cs.Int32un),
+    enums={"sdiag_family": FAMILIES}, flags={"tidiag_states": TCPF_STATES})
+TIPC_NLA_SOCK = 2  # enum tipc_nl_attr: UNSPEC, BEARER, SOCK
+TIPC_ATTRS = AttrSet("tipc_sock_diag", {
+    TIPC_NLA_SOCK: Attr("TIPC_NLA_SOCK", "nested", nested=AttrSet("tipc_nla_sock", {
+        1: Attr("TIPC_NLA_SOCK_ADDR", "u32"),
+        2: Attr("TIPC_NLA_SOCK_REF", "u32"),
+        3: Attr("TIPC_NLA_SOCK_CON", "nested", nested=AttrSet("tipc_nla_con", {
+            1: Attr("TIPC_NLA_CON_FLAG", "flag"), 2: Attr("TIPC_NLA_CON_NODE", "u32"),
+            3: Attr("TIPC_NLA_CON_SOCK", "u32"), 4: Attr("TIPC_NLA_CON_TYPE", "u32"),
+            5: Attr("TIPC_NLA_CON_INST", "u32")})),
+        4: Attr("TIPC_NLA_SOCK_HAS_PUBL", "flag"),
+        # this enum has no UNSPEC: RCVQ is 0
+        5: Attr("TIPC_NLA_SOCK_STAT", "nested", nested=AttrSet("tipc_nla_sock_stat", {
+            0: Attr("TIPC_NLA_SOCK_STAT_RCVQ", "u32"), 1: Attr("TIPC_NLA_SOCK_STAT_SENDQ", "u32"),
+            2: Attr("TIPC_NLA_SOCK_STAT_LINK_CONG", "flag"), 3: Attr("TIPC_NLA_SOCK_STAT_CONN_CONG", "flag"),
+            4: Attr("TIPC_NLA_SOCK_STAT_DROP", "u32")})),
+        6: Attr("TIPC_NLA_SOCK_TYPE", "u32", enum=SOCK_TYPES),
+        7: Attr("TIPC_NLA_SOCK_INO", "u32"),
+        8: Attr("TIPC_NLA_SOCK_UID", "u32"),
+        # sk_state: TIPC_OPEN = TCP_CLOSE, TIPC_LISTEN = TCP_LISTEN, ... (net/tipc/socket.c)
+        9: Attr("TIPC_NLA_SOCK_TIPC_STATE", "u32", enum=TCP_STATES),
+        10: Attr("TIPC_NLA_SOCK_COOKIE", "u64"),
+        11: Attr("TIPC_NLA_SOCK_PAD", "binary"),
+        12: Attr("TIPC_NLA_SOCK_GROUP", "nested", nested=AttrSet("tipc_nla_sock_group", {  # from 0 too
+            0: Attr("TIPC_NLA_SOCK_GROUP_ID", "u32"), 1: Attr("TIPC_NLA_SOCK_GROUP_OPEN", "flag"),
+            2: Attr("TIPC_NLA_SOCK_GROUP_NODE_SCOPE", "flag"),
+            3: Attr("TIPC_NLA_SOCK_GROUP_CLUSTER_SCOPE", "flag"),
+            4: Attr("TIPC_NLA_SOCK_GROUP_INSTANCE", "u32"),
+            5: Attr("TIPC_NLA_SOCK_GROUP_BC_SEND_NEXT", "u32")})),
+    })),
+})
+
+# -- AF_VSOCK: structs only, no attributes (net/vmw_vsock/diag.c) -------------------------
+VMADDR_CID = {0: "VMADDR_CID_HYPERVISOR", 1: "VMADDR_CID_LOCAL", 2: "VMADDR_CID_HOST",
+              0xFFFFFFFF: "VMADDR_CID_ANY"}
+VMADDR_PORT = {0xFFFFFFFF: "VMADDR_PORT_ANY"}
+VSOCK_REQ = FixedHeader("vsock_diag_req", cs.Struct(
+    "sdiag_family" / cs.Int8un, "sdiag_protocol" / cs.Int8un, "pad" / cs.Int16un,
+    "vdiag_states" / cs.Int32un, "vdiag_ino" / cs.Int32un, "vdiag_show" / cs.Int32un,
+    "vdiag_cookie" / cs.Int64un),
+    enums={"sdiag_family": FAMILIES}, flags={"vdiag_states": TCPF_STATES}, fmts={"vdiag_cookie": cookie_text})
+VSOCK_MSG = FixedHeader("vsock_diag_msg", cs.Struct(
+    "vdiag_family" / cs.Int8un, "vdiag_type" / cs.Int8un, "vdiag_state" / cs.Int8un,
+    "vdiag_shutdown" / cs.Int8un, "vdiag_src_cid" / cs.Int32un, "vdiag_src_port" / cs.Int32un,
+    "vdiag_dst_cid" / cs.Int32un, "vdiag_dst_port" / cs.Int32un, "vdiag_ino" / cs.Int32un,
+    "vdiag_cookie" / cs.Int64un),
+    enums={"vdiag_family": FAMILIES, "vdiag_type": SOCK_TYPES, "vdiag_state": TCP_STATES,
+           "vdiag_src_cid": VMADDR_CID, "vdiag_dst_cid": VMADDR_CID, "vdiag_src_port": VMADDR_PORT,
+           "vdiag_dst_port": VMADDR_PORT},
+    flags={"vdiag_shutdown": SHUTDOWN}, fmts={"vdiag_cookie": cookie_text})
+
+# -- AF_XDP (net/xdp/xsk_diag.c): attributes only for a bound socket, by xdiag_show -------
+XDP_SHOW = {0x1: "XDP_SHOW_INFO", 0x2: "XDP_SHOW_RING_CFG", 0x4: "XDP_SHOW_UMEM", 0x8: "XDP_SHOW_MEMINFO",
+            0x10: "XDP_SHOW_STATS"}
+XDP_REQ = FixedHeader("xdp_diag_req", cs.Struct(
+    "sdiag_family" / cs.Int8un, "sdiag_protocol" / cs.Int8un, "pad" / cs.Int16un,
+    "xdiag_ino" / cs.Int32un, "xdiag_show" / cs.Int32un, "xdiag_cookie" / cs.Int64un),
+    enums={"sdiag_family": FAMILIES}, flags={"xdiag_show": XDP_SHOW}, fmts={"xdiag_cookie": cookie_text})
+XDP_MSG = FixedHeader("xdp_diag_msg", cs.Struct(
+    "xdiag_family" / cs.Int8un, "xdiag_type" / cs.Int8un, "pad" / cs.Int16un,
+    "xdiag_ino" / cs.Int32un, "xdiag_cookie" / cs.Int64un),
+    enums={"xdiag_family": FAMILIES, "xdiag_type": SOCK_TYPES}, fmts={"xdiag_cookie": cookie_text})
+XDP_RING = _u32s("xdp_diag_ring", ["entries"])
+XDP_ATTRS = AttrSet("xdp_diag", {
+    1: Attr("XDP_DIAG_INFO", "struct", struct=_u32s("xdp_diag_info", ["ifindex", "queue_id"])),
+    2: Attr("XDP_DIAG_UID", "u32"),
+    3: Attr("XDP_DIAG_RX_RING", "struct", struct=XDP_RING),
+    4: Attr("XDP_DIAG_TX_RING", "struct", struct=XDP_RING),
+    5: Attr("XDP_DIAG_UMEM", "struct", struct=FixedHeader("xdp_diag_umem", cs.Struct(
+        "size" / cs.Int64un, "id" / cs.Int32un, "num_pages" / cs.Int32un, "chunk_size" / cs.Int32un,
+        "headroom" / cs.Int32un, "ifindex" / cs.Int32un, "queue_id" / cs.Int32un, "flags" / cs.Int32un,
+        "refs" / cs.Int32un), flags={"flags": {1: "XDP_DU_F_ZEROCOPY"}})),
+    6: Attr("XDP_DIAG_UMEM_FILL_RING", "struct", struct=XDP_RING),
+    7: Attr("XDP_DIAG_UMEM_COMPLETION_RING", "struct", struct=XDP_RING),
+    8: Attr("XDP_DIAG_MEMINFO", "u32-array"),
+    9: Attr("XDP_DIAG_STATS", "struct", struct=FixedHeader("xdp_diag_stats", cs.Struct(
+        "n_rx_dropped" / cs.Int64un, "n_rx_invalid" / cs.Int64un, "n_rx_full" / cs.Int64un,
+        "n_fill_ring_empty" / cs.Int64un, "n_tx_invalid" / cs.Int64un, "n_tx_ring_empty" / cs.Int64un))),
+})
 
 # -- struct tcp_info (linux/tcp.h), in order; decoded as far as the attribute goes ------
 CA_STATES = {0: "TCP_CA_Open", 1: "TCP_CA_Disorder", 2: "TCP_CA_CWR", 3: "TCP_CA_Recovery", 4: "TCP_CA_Loss"}

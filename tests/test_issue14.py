@@ -7,7 +7,11 @@ same run (`nft list hooks`, `nft -j list ruleset`, `nft monitor trace`, `ip -j r
 - FRA_SRC/FRA_DST of 0 bytes (iproute2's `from all`/`to all`) are valid;
 - NFTA_CT_EXPECT_TIMEOUT and NFTA_TRACE_ID are host order (nla_put_u32/nla_get_u32);
 - signed values (hook/chain/flowtable priorities, CTA_SEQADJ offsets, FRA_SUPPRESS_*) are
-  signed in the JSON.
+  signed in the JSON;
+- sock_diag requests and replies of AF_TIPC, AF_VSOCK and AF_XDP with their own layouts
+  (a TIPC reply is one TIPC_NLA_SOCK nest, no struct), checked against `ss`.
+tshark 4.0 decodes none of these payloads (nfnetlink_hook, nftables, FIB rules, these
+sock_diag families): it is compared on the headers only.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from nlscope.decode.decoder import Decoder
 from nlscope.decode.model import find
 from nlscope.decode.registry import default_registry
 from nlscope.output.export import message_to_json
+from tshark import TSHARK, netlink_messages, tshark_frames
 
 FIX = Path(__file__).parent / "fixtures" / "issue14"
 FAMILY_WORD = {1: "inet", 2: "ip", 3: "arp", 5: "netdev", 7: "bridge", 10: "ip6"}
@@ -53,9 +58,20 @@ def requests(msgs, type_name):
     return [m for m in msgs if m.type_name == type_name and m.flags & 1]
 
 
-def test_capture_is_clean_outside_sock_diag(msgs):
+def test_capture_is_clean(msgs):
     assert {m.protocol for m in msgs} >= {0, 4, 12}
-    assert [(m.number, m.type_name, p) for m in msgs if m.protocol != 4 for p in m.problems] == []
+    assert [(m.number, m.type_name, p) for m in msgs for p in m.problems] == []
+    assert not [m for m in msgs if m.type_name.startswith("UNKNOWN")]
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark not installed (apt: tshark)")
+def test_headers_match_tshark(msgs):
+    theirs = [t for t in (netlink_messages(layers) for layers in tshark_frames(str(FIX / "capture.pcap"))) if t]
+    ours: dict[int, list] = {}
+    for m in msgs:
+        ours.setdefault(m.frame.number, []).append((m.nlmsg_len, m.type, m.flags, m.seq, m.pid))
+    assert [[(t["len"], t["type"], t["flags"], t["seq"], t["pid"]) for t in f] for f in theirs] == \
+        [ours[k] for k in sorted(ours)]
 
 
 # -- 2. nfnetlink_hook ---------------------------------------------------------------------
@@ -213,3 +229,71 @@ def test_rule_address_of_another_length_still_flagged(registry):
     m = _decode(registry, 0, 32, 0x405, hdr + _nla(2, b"\xc0\x00\x02"))
     assert m.problems == ["FRA_SRC: address of 3 bytes"]
     assert find(m.tree, "FRA_SRC").kind == "bytes"
+
+
+# -- 1. sock_diag: AF_TIPC, AF_VSOCK, AF_XDP ----------------------------------------------
+
+def _ss(name: str) -> list[list[str]]:
+    return [line.split() for line in (FIX / name).read_text().splitlines()[1:] if line[:1].isalpha()]
+
+
+def _diag(msgs):
+    return [m for m in msgs if m.type_name == "SOCK_DIAG_BY_FAMILY"]
+
+
+def test_sock_diag_requests_have_their_family_struct(msgs):
+    reqs = [m for m in _diag(msgs) if m.flags & 1]
+    heads = {m.tree[1].name for m in reqs}
+    assert heads == {"tipc_sock_diag_req", "vsock_diag_req", "xdp_diag_req"}
+    for m in reqs:
+        assert [f.name for f in m.tree[1:]] == [m.tree[1].name]  # a struct, no attributes
+        assert m.nlmsg_len - 16 == {"tipc_sock_diag_req": 8, "vsock_diag_req": 24,
+                                    "xdp_diag_req": 20}[m.tree[1].name]
+    tipc = next(m for m in reqs if m.tree[1].name == "tipc_sock_diag_req")
+    assert tipc.summary == "SOCK_DIAG_BY_FAMILY dump tipc states ALL"
+    xdp = next(m for m in reqs if m.tree[1].name == "xdp_diag_req")
+    assert payload(xdp)["xdp_diag_req"]["xdiag_show"]["names"] == [
+        "XDP_SHOW_INFO", "XDP_SHOW_RING_CFG", "XDP_SHOW_UMEM", "XDP_SHOW_MEMINFO", "XDP_SHOW_STATS"]
+
+
+def test_tipc_reply_is_attributes_only_as_ss(msgs):
+    reps = [m for m in _diag(msgs) if not m.flags & 1 and find(m.tree, "TIPC_NLA_SOCK")]
+    assert len(reps) == 6  # two sockets, three dumps
+    assert all(m.tree[1].name == "attributes" for m in reps)
+    state_word = {"TCP_CLOSE": "UNCONN", "TCP_LISTEN": "LISTEN"}
+    got = set()
+    for m in reps:
+        a = payload(m)["attributes"]["TIPC_NLA_SOCK"]
+        got.add((state_word[a["TIPC_NLA_SOCK_TIPC_STATE"]["name"]],
+                 f"{a['TIPC_NLA_SOCK_ADDR']}:{a['TIPC_NLA_SOCK_REF']}"))
+        assert a["TIPC_NLA_SOCK_STAT"]["TIPC_NLA_SOCK_STAT_RCVQ"] == 0
+    assert got == {(row[0], row[3]) for row in _ss("ss-tipc.txt")}
+    rdm = next(m for m in reps if find(m.tree, "TIPC_NLA_SOCK_TYPE").meta == "SOCK_RDM")
+    assert rdm.summary.startswith("SOCK_DIAG_BY_FAMILY tipc rdm CLOSE 0:")
+
+
+def test_vsock_reply_as_ss(msgs):
+    reps = [m for m in _diag(msgs) if not m.flags & 1 and m.tree[1].name == "vsock_diag_msg"]
+    assert len(reps) == 2
+    (row,) = _ss("ss-vsock.txt")  # v_str LISTEN 0 0 1:5000 *:*
+    for m in reps:
+        h = payload(m)["vsock_diag_msg"]
+        assert h["vdiag_type"]["name"] == "SOCK_STREAM" and h["vdiag_state"]["name"] == "TCP_LISTEN"
+        assert h["vdiag_src_cid"] == {"name": "VMADDR_CID_LOCAL", "value": 1}
+        assert h["vdiag_dst_port"]["name"] == "VMADDR_PORT_ANY"
+        assert f"{h['vdiag_src_cid']['value']}:{h['vdiag_src_port']['value']}" == row[4]
+        assert " LISTEN 1:5000 -> *:* " in m.summary
+
+
+def test_xdp_reply_as_ss(msgs):
+    reps = [m for m in _diag(msgs) if not m.flags & 1 and m.tree[1].name == "xdp_diag_msg"]
+    assert len(reps) == 2
+    text = (FIX / "ss-xdp.txt").read_text()  # ... ino:440 sk:1002 / stats(rx dropped:0, ...)
+    ino, cookie = re.search(r"ino:(\d+) sk:([0-9a-f]+)", text).groups()
+    for m in reps:
+        j = payload(m)
+        assert j["xdp_diag_msg"]["xdiag_ino"] == int(ino)
+        assert j["xdp_diag_msg"]["xdiag_cookie"]["value"] == int(cookie, 16)
+        a = j["attributes"]
+        assert find(m.tree, "XDP_DIAG_MEMINFO").get("SK_MEMINFO_RCVBUF").value > 0
+        assert a["XDP_DIAG_STATS"]["n_rx_dropped"] == 0 and "rx dropped:0" in text
