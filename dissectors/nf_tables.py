@@ -394,7 +394,9 @@ TRACE = _set("nft_trace_attributes", {
     4: ("NFTA_TRACE_TYPE", BE32, {0: "NFT_TRACETYPE_UNSPEC", 1: "NFT_TRACETYPE_POLICY",
                                   2: "NFT_TRACETYPE_RETURN", 3: "NFT_TRACETYPE_RULE"}),
     5: ("NFTA_TRACE_VERDICT", "nested", VERDICT),
-    6: ("NFTA_TRACE_ID", "u32"),  # nla_put_u32(info->skbid): host order (nft prints it ntohl'd)
+    # nla_put_u32(info->skbid) (6.12); older kernels put a host-order hash cast to __be32,
+    # no htonl: host order either way (nft prints ntohl() of it)
+    6: ("NFTA_TRACE_ID", "u32"),
     7: ("NFTA_TRACE_LL_HEADER", "binary"), 8: ("NFTA_TRACE_NETWORK_HEADER", "binary"),
     9: ("NFTA_TRACE_TRANSPORT_HEADER", "binary"), 10: ("NFTA_TRACE_IIF", BE32),
     11: ("NFTA_TRACE_IIFTYPE", "be16"), 12: ("NFTA_TRACE_OIF", BE32), 13: ("NFTA_TRACE_OIFTYPE", "be16"),
