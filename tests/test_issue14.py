@@ -202,12 +202,12 @@ def test_rule_suppress_prefixlen_signed(msgs):
 
 # -- built bytes: what the capture cannot show ---------------------------------------------
 
-def _nla(t: int, data: bytes) -> bytes:
-    return struct.pack("<HH", 4 + len(data), t) + data + b"\0" * (-len(data) % 4)
+def _nla(t: int, data: bytes, o: str = "<") -> bytes:
+    return struct.pack(o + "HH", 4 + len(data), t) + data + b"\0" * (-len(data) % 4)
 
 
-def _decode(registry, protocol: int, mtype: int, flags: int, payload_: bytes):
-    msg = struct.pack("<IHHII", 16 + len(payload_), mtype, flags, 1, 0) + payload_
+def _decode(registry, protocol: int, mtype: int, flags: int, payload_: bytes, o: str = "<"):
+    msg = struct.pack(o + "IHHII", 16 + len(payload_), mtype, flags, 1, 0) + payload_
     (m,) = Decoder(registry).messages([Frame(1, 0, protocol, cooked(protocol) + msg)])
     return m
 
@@ -297,3 +297,29 @@ def test_xdp_reply_as_ss(msgs):
         a = j["attributes"]
         assert find(m.tree, "XDP_DIAG_MEMINFO").get("SK_MEMINFO_RCVBUF").value > 0
         assert a["XDP_DIAG_STATS"]["n_rx_dropped"] == 0 and "rx dropped:0" in text
+
+
+@pytest.mark.parametrize("o", ["<", ">"])
+def test_tipc_reply_connected_in_a_group(registry, o):
+    """What the capture lacks: TIPC_NLA_SOCK_CON and TIPC_NLA_SOCK_GROUP (whose enum,
+    like the stat one, starts at 0), on either host byte order."""
+    def u32(t, v):
+        return _nla(t, struct.pack(o + "I", v), o)
+    con = _nla(3, u32(2, 0x01001001) + u32(3, 77) + _nla(1, b"", o) + u32(4, 18888) + u32(5, 17), o)
+    stat = _nla(5, u32(0, 1) + u32(1, 2) + u32(4, 3), o)
+    group = _nla(12, u32(0, 7) + _nla(1, b"", o) + u32(4, 3) + u32(5, 9), o)
+    sock = _nla(2, u32(2, 100) + u32(1, 0) + con + u32(6, 5) + u32(9, 1) + u32(7, 5) + u32(8, 0)
+                + _nla(10, struct.pack(o + "Q", 42), o) + stat + group, o)
+    m = _decode(registry, 4, 20, 0x2, sock, o)
+    assert m.problems == []
+    assert m.summary == "SOCK_DIAG_BY_FAMILY tipc seqpacket ESTABLISHED 0:100 ino 5"
+    a = payload(m)["attributes"]["TIPC_NLA_SOCK"]
+    assert a["TIPC_NLA_SOCK_CON"] == {"TIPC_NLA_CON_NODE": 0x01001001, "TIPC_NLA_CON_SOCK": 77,
+                                      "TIPC_NLA_CON_FLAG": True, "TIPC_NLA_CON_TYPE": 18888,
+                                      "TIPC_NLA_CON_INST": 17}
+    assert a["TIPC_NLA_SOCK_STAT"] == {"TIPC_NLA_SOCK_STAT_RCVQ": 1, "TIPC_NLA_SOCK_STAT_SENDQ": 2,
+                                       "TIPC_NLA_SOCK_STAT_DROP": 3}
+    assert a["TIPC_NLA_SOCK_GROUP"] == {"TIPC_NLA_SOCK_GROUP_ID": 7, "TIPC_NLA_SOCK_GROUP_OPEN": True,
+                                        "TIPC_NLA_SOCK_GROUP_INSTANCE": 3,
+                                        "TIPC_NLA_SOCK_GROUP_BC_SEND_NEXT": 9}
+    assert a["TIPC_NLA_SOCK_COOKIE"] == 42
