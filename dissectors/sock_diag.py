@@ -359,8 +359,12 @@ class SockDiagProtocol(Protocol):
             header, attrs, summ = S.SOCK_DIAG_REQ, S.EMPTY, other_summary
         else:
             header, attrs, summ = layout
-        return MessageType(name, kind, decode=_decoder(header, attrs),
-                           summary=lambda msg, fields, _s=summ, _p=proto: _s(msg, fields, _p))
+
+        def summary(msg: Message, fields: list[Field], _s=summ, _p=proto) -> str:
+            if not fields or fields[0].kind != "struct":  # too short for its header
+                return other_summary(msg, fields)
+            return _s(msg, fields, _p)
+        return MessageType(name, kind, decode=_decoder(header, attrs), summary=summary)
 
     def learns_from(self, msg: Message) -> bool:
         return msg.type == SOCK_DIAG_BY_FAMILY and bool(msg.flags & NLM_F_REQUEST)

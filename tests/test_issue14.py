@@ -323,3 +323,11 @@ def test_tipc_reply_connected_in_a_group(registry, o):
                                         "TIPC_NLA_SOCK_GROUP_INSTANCE": 3,
                                         "TIPC_NLA_SOCK_GROUP_BC_SEND_NEXT": 9}
     assert a["TIPC_NLA_SOCK_COOKIE"] == 42
+
+
+@pytest.mark.parametrize("fam", [1, 16, 17, 30, 40, 44])
+@pytest.mark.parametrize("flags", [0x301, 0x2])
+def test_sock_diag_header_too_short_is_a_problem_not_a_dissector_error(registry, fam, flags):
+    m = _decode(registry, 4, 20, flags, bytes([fam, 0, 0, 0]))
+    assert m.summary in ("SOCK_DIAG_BY_FAMILY", "SOCK_DIAG_BY_FAMILY tipc")  # a TIPC reply has no header
+    assert len(m.problems) == 1 and "dissector error" not in m.problems[0]
