@@ -48,6 +48,9 @@ class Pipeline:
         members = any(s.needs_members for s in self.sinks) or bool(
             self.per_txn and flt is not None)
         self.tracker = Tracker(registry=decoder.registry, keep_messages=members)
+        closers = [s.closed for s in self.sinks if hasattr(s, "closed")]
+        if closers:  # sinks that count transactions as they close (stats)
+            self.tracker.on_close = lambda t: [c(t) for c in closers]
         self.seen = 0  # messages read (before the filter)
         self.shown = 0  # messages (or transactions) that passed it
         self.first_ns: int | None = None

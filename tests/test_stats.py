@@ -160,3 +160,31 @@ def test_sample_iproute2_errors_and_latency():
     lat = {(r["request"], r["dump"]): r for r in j["latency"]}
     r = lat[("RTM_GETLINK", True)]
     assert r["count"] >= 5 and 0 < r["p50_ns"] <= r["p95_ns"] <= r["p99_ns"] <= r["max_ns"] < 1_000_000_000
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.pcapng")) + sorted(SAMPLES.glob("kmod/*.pcapng"))
+                         + [HARD, FIXTURES / "golden.pcapng", FIXTURES / "txn-expire.pcap"],
+                         ids=lambda p: p.name)
+@pytest.mark.parametrize("flt", [None, "type == NLMSG_ERROR", "txn.status == error"])
+def test_one_pass_stats_equal_stats_over_final_transactions(path, flt):
+    """`nlscope stats` counts in one pass (a transaction when it closes, a request's
+    share of its socket once an answer names it); the report equals counting each
+    message with its final transaction, at the first message."""
+    import json
+    import subprocess
+    import sys
+
+    from nlscope.analysis.filter import compile_filter
+    reg = default_registry()
+    st = Stats(top=10)
+    f = compile_filter(flt, reg) if flt else None
+    for m, t in correlate(Decoder(reg).messages(CaptureReader(path)), registry=reg):
+        if t is not None and m is t.messages[0] and (f is None or any(f(x, t) for x in t.messages)):
+            st.add_transaction(t)
+        if f is None or f(m, t):
+            st.add_message(m, t)
+    args = [sys.executable, "-m", "nlscope", "stats", "--format", "json", str(path)]
+    if flt:
+        args[4:4] = ["-Y", flt]
+    cli = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
+    assert cli == json.loads(json.dumps(st.to_json()))

@@ -14,11 +14,18 @@ from typing import Any
 
 from ..decode.decoder import errno_name
 from ..decode.model import Message
-from .transactions import _extack
-from .transactions import (INCOMPLETE, NLMSG_DONE, NLMSG_ERROR, STATUSES, UNANSWERED,
-                           Transaction, _error_code)
+from .transactions import (INCOMPLETE, NLMSG_DONE, NLMSG_ERROR, OPEN, STATUSES, UNANSWERED,
+                           Transaction, _error_code, _extack)
 
 LIST_LIMIT = 1000  # unanswered/incomplete requests kept by name (the count is always exact)
+
+
+def _keep_first(records: list[dict[str, Any]], rec: dict[str, Any]) -> None:
+    """Keep the LIST_LIMIT first requests by number, whatever order they close in."""
+    records.append(rec)
+    if len(records) > LIST_LIMIT:
+        records.sort(key=lambda r: r["number"])
+        records.pop()
 
 
 def percentile(sorted_values: list[int], p: float) -> int:
@@ -63,6 +70,7 @@ class Stats:
         self.n_incomplete = 0
         self.talkers: dict[int, _Talker] = defaultdict(_Talker)
         self.processes: dict[tuple[int, str | None], list[int]] = defaultdict(lambda: [0, 0])
+        self._unsettled: dict[int, list[tuple[Message, str, int]]] = {}
 
     # -- feeding ---------------------------------------------------------------------
     def add_message(self, msg: Message, txn: Transaction | None) -> None:
@@ -88,7 +96,20 @@ class Stats:
         self.roles[role] += 1
         if msg.type in (NLMSG_ERROR, NLMSG_DONE):
             self._error(msg, txn)
-        # Talkers: the socket (port id) a message goes to or comes from.
+        # Talkers: the socket (port id) a message goes to or comes from. A request that
+        # said port id 0 is its socket's once an answer tells which: until its
+        # transaction closes (settle), its share waits.
+        if txn is not None and txn.kind != "event" and txn.portid is None and txn.status == OPEN:
+            self._unsettled.setdefault(txn.id, []).append((msg, role, size))
+            return
+        self._talk(msg, txn, role, size)
+
+    def settle(self, txn: Transaction) -> None:
+        """A transaction closed: credit what waited for its socket."""
+        for msg, role, size in self._unsettled.pop(txn.id, ()):
+            self._talk(msg, txn, role, size)
+
+    def _talk(self, msg: Message, txn: Transaction | None, role: str, size: int) -> None:
         if txn is not None and txn.kind != "event" and txn.portid is not None:
             portid = txn.portid
         else:
@@ -146,12 +167,10 @@ class Stats:
                 rec["pid"], rec["comm"] = txn.pid, txn.comm
             if txn.status == UNANSWERED:
                 self.n_unanswered += 1
-                if len(self.unanswered) < LIST_LIMIT:
-                    self.unanswered.append(rec)
+                _keep_first(self.unanswered, rec)
             else:
                 self.n_incomplete += 1
-                if len(self.incomplete) < LIST_LIMIT:
-                    self.incomplete.append(rec)
+                _keep_first(self.incomplete, rec)
 
     # -- output ------------------------------------------------------------------------
     def latency_rows(self) -> list[dict[str, Any]]:
@@ -185,8 +204,10 @@ class Stats:
                         "requests": dict(r[1].most_common()), "extack": dict(r[2].most_common())}
                        for e, r in sorted(self.errors.items(), key=lambda kv: (-kv[1][0], kv[0]))],
             "latency": self.latency_rows(),
-            "unanswered": {"count": self.n_unanswered, "requests": self.unanswered},
-            "incomplete": {"count": self.n_incomplete, "requests": self.incomplete},
+            "unanswered": {"count": self.n_unanswered,
+                           "requests": sorted(self.unanswered, key=lambda r: r["number"])},
+            "incomplete": {"count": self.n_incomplete,
+                           "requests": sorted(self.incomplete, key=lambda r: r["number"])},
             "talkers": [{"portid": p, "messages": t.messages, "bytes": t.bytes,
                          "requests": t.requests, "errors": t.errors, "pid": t.pid, "comm": t.comm}
                         for p, t in top],

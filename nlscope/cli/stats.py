@@ -26,8 +26,9 @@ def cmd_stats(args) -> int:
     try:
         # The sink filters: a transaction counts when any of its messages passes.
         sinks = [] if args.quiet else [_sink("stats", out, top=args.top, extra={
-            "format": fmt, "filter": Pipeline._matcher(flt)})]
-        return _run(args, registry, sinks, None, final=True)
+            "format": fmt, "filter": Pipeline._matcher(flt),
+            "txn_filter": flt is not None and flt.needs_txn})]
+        return _run(args, registry, sinks, None)
     finally:
         if to_file:
             out.close()

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ..analysis.stats import Stats
-from ..analysis.transactions import Tracker, correlate
+from ..analysis.transactions import Tracker
 from ..decode.index import CaptureIndex
 from ..output.sinks import SinkOptions
 from ..output.stats_sink import StatsSink
@@ -22,7 +22,8 @@ def compute_stats(ix: CaptureIndex, rows=None, cancelled=lambda: False) -> Stats
     """nlscope.analysis.stats over the shown rows, exactly as `nlscope stats -Y` counts:
     every message of the capture is paired (the library's Tracker, on the index's lazy
     messages: headers only), and the shown ones are counted; a transaction counts when
-    any of its messages is shown. None when cancelled."""
+    any of its messages is shown (the view's filter already ran: rows). None when
+    cancelled."""
     shown: bytearray | None = None
     if rows is not None:
         shown = bytearray(ix.count)
@@ -43,9 +44,12 @@ def compute_stats(ix: CaptureIndex, rows=None, cancelled=lambda: False) -> Stats
                     return
                 yield m
                 i += 1
-    tracker = Tracker(registry=ix.decoder.registry, keep_messages=shown is not None)
-    for m, t in correlate(messages(), tracker):
-        sink.write(m, t)
+    tracker = Tracker(registry=ix.decoder.registry, keep_messages=False)
+    tracker.on_close = sink.closed
+    for m in messages():
+        sink.write(m, tracker.feed(m))
+    tracker.flush()
+    sink.close()
     return None if cancelled() else sink.stats
 
 
