@@ -35,6 +35,11 @@ flag_names, seq, pid, nlmsg_len, direction, frame (.number, .pid, .comm), plus
 `error_code`: the int in the first 4 payload bytes of an NLMSG_ERROR or NLMSG_DONE
 (None when the message is too short to hold it), which is what `errno` and `error`
 read from the decoded tree.
+
+Hostile filters are errors at a column, never a traceback or a hang: parentheses nest
+at most MAX_NESTING deep (any number of `!` is fine: read without recursion), a number
+has at most MAX_DIGITS digits, and `~` (matches) runs on RE2 (google-re2), a
+linear-time engine: no backreferences or lookaround, an unsupported pattern is an error.
 """
 from __future__ import annotations
 
@@ -44,6 +49,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
+
+import re2
 
 from ..decode.model import Field, Message
 from . import fields as _known
@@ -103,6 +110,12 @@ class _Node:
 
 NODE = _Node()
 
+MAX_NESTING = 64  # parentheses inside parentheses
+MAX_DIGITS = 40  # in a number (a u64 has 20)
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # the error is ours to report, not the library's log
+_RE2_OPTIONS.case_sensitive = False
+
 _UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 _DUR = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s)?$")
 _TRUE = {"true", "yes", "1"}
@@ -112,7 +125,7 @@ _FALSE = {"false", "no", "0"}
 class Lit:
     """A literal as written, with every reading of it that makes sense."""
 
-    __slots__ = ("text", "col", "quoted", "int", "dur", "ip", "net", "lower")
+    __slots__ = ("text", "col", "quoted", "int", "dur", "ip", "net", "lower", "too_long")
 
     def __init__(self, text: str, col: int, quoted: bool):
         self.text = text
@@ -123,7 +136,12 @@ class Lit:
         self.dur: int | None = None
         self.ip = None
         self.net = None
+        self.too_long = False
         if quoted:
+            return
+        if (len(text) > MAX_DIGITS and text.lstrip("+-.")[:1].isdigit()
+                and sum(map(str.isdigit, text)) > MAX_DIGITS):
+            self.too_long = True  # no number reading (check() says why, at its column)
             return
         try:
             self.int = int(text, 0)
@@ -133,7 +151,10 @@ class Lit:
                 self.int = en  # errno names read as their number
         m = _DUR.match(text)
         if m:
-            self.dur = int(float(m.group(1)) * _UNITS[m.group(2) or "s"])
+            try:
+                self.dur = int(float(m.group(1)) * _UNITS[m.group(2) or "s"])
+            except OverflowError:  # only past MAX_DIGITS, which stops before this
+                self.too_long = True
         if "." in text or ":" in text:
             try:
                 if "/" in text:
@@ -703,6 +724,7 @@ class _Parser:
         self.toks = tokenize(text)
         self.i = 0
         self.needs_txn = False
+        self.depth = 0  # parentheses open
         self.header = header  # build the predicate with the fields' header getters
 
     def peek(self) -> Tok:
@@ -754,22 +776,32 @@ class _Parser:
         return lambda m, x, ps=tuple(parts): all(p(m, x) for p in ps)
 
     def not_(self) -> Pred:
-        t = self.peek()
-        if (t.kind == "op" and t.text == "!") or self.is_kw(t, "not"):
+        # A run of `!`/`not` is counted, not recursed into: any number of them is fine.
+        negate = False
+        while True:
+            t = self.peek()
+            if not ((t.kind == "op" and t.text == "!") or self.is_kw(t, "not")):
+                break
             self.next()
+            negate = not negate
             if self.peek().kind == "end":
                 raise FilterError(f"expected a test after {t.text!r}", self.peek().col)
-            inner = self.not_()
+        inner = self.atom()
+        if negate:
             return lambda m, x: not inner(m, x)
-        return self.atom()
+        return inner
 
     def atom(self) -> Pred:
         t = self.peek()
         if t.kind == "punct" and t.text == "(":
             self.next()
+            if self.depth >= MAX_NESTING:
+                raise FilterError(f"parentheses nested too deep (at most {MAX_NESTING})", t.col)
             if self.peek().kind == "end" or self.peek().text == ")":
                 raise FilterError("expected a test after '('", self.peek().col)
+            self.depth += 1
             inner = self.or_()
+            self.depth -= 1
             close = self.peek()
             if not (close.kind == "punct" and close.text == ")"):
                 raise FilterError(f"expected ')' to close the '(' at column {t.col}", close.col)
@@ -808,10 +840,7 @@ class _Parser:
         lit = self.value(t)
         self.check(fd, ftok, lit, op)
         if op == "~":
-            try:
-                rx = re.compile(lit.text, re.IGNORECASE)
-            except re.error as e:
-                raise FilterError(f"bad regular expression: {e.msg}", lit.col + (e.pos or 0) + int(lit.quoted)) from None
+            rx = _regex(lit)
             return lambda m, x: any(type(a) is not _Node and rx.search(_text(a)) for a in get(m, x))
         if op == "contains":
             return lambda m, x: any(_contains(a, lit) for a in get(m, x))
@@ -900,6 +929,8 @@ class _Parser:
         name = ftok.text
         if op == "~":
             return
+        if lit.too_long and fd.type in ("int", "duration", "named", "flags"):
+            raise FilterError(f"number too long: at most {MAX_DIGITS} digits", lit.col)
         if fd.type == "int" and lit.int is None and op != "contains":
             raise FilterError(f"{name} is a number: {lit.text!r} is not one", lit.col)
         if fd.type == "duration" and op != "contains":
@@ -909,6 +940,20 @@ class _Parser:
             raise FilterError(f"{name} is yes/no: compare with true or false (or test it alone)", lit.col)
         if op == "contains" and fd.type in ("int", "bool", "duration"):
             raise FilterError(f"'contains' does not apply to {name}", lit.col)
+
+
+def _regex(lit: Lit) -> Any:
+    """`~`'s pattern on RE2 (linear time in the text, whatever the pattern);
+    case-insensitive. What RE2 does not support (backreferences, lookaround) or a
+    pattern too large for its memory budget is an error at the pattern's column."""
+    try:
+        return re2.compile(lit.text, _RE2_OPTIONS)
+    except re2.error as e:
+        why = e.args[0] if e.args else "invalid"
+        if isinstance(why, bytes):
+            why = why.decode("utf-8", "replace")
+        raise FilterError(f"bad regular expression: {why} (RE2 syntax: no backreferences, "
+                          "no lookaround)", lit.col + int(lit.quoted)) from None
 
 
 import operator as _op  # noqa: E402
