@@ -17,7 +17,7 @@ from fixtures.make_fixtures import cooked, ifinfomsg, nla, nlmsg
 
 from nlscope.capture.frame import Frame
 from nlscope.capture.pcapio import PcapngWriter
-from nlscope.output.escape import escape
+from nlscope.escape import escape
 
 NLSCOPE = [sys.executable, "-m", "nlscope"]
 

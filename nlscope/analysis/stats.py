@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from ..decode.decoder import errno_name
+from ..escape import escape  # the one escaping of every text output
 from ..decode.model import Message
 from .transactions import (INCOMPLETE, NLMSG_DONE, NLMSG_ERROR, OPEN, STATUSES, UNANSWERED,
                            Transaction, _error_code, _extack)
@@ -219,7 +220,6 @@ class Stats:
     def text(self) -> str:
         """The report as text; every line escaped (type names, extack messages and
         process names come from the capture: no control character reaches a terminal)."""
-        from ..output.escape import escape  # the one escaping of every text output
         j = self.to_json()
         c = j["capture"]
         out: list[str] = []

@@ -196,6 +196,8 @@ class Decoder:
         key = (msg.frame.protocol, msg.type)
         hit = self._names.get(key, False)
         if hit is False:
+            if len(self._names) >= 4096:  # a capture of random types: stay bounded
+                self._names.clear()
             hit = resolve_type(self.registry.get(key[0]), msg.type)
             self._names[key] = hit[:2] if hit is not None else None
             if hit is not None:

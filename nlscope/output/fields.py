@@ -23,7 +23,7 @@ Values, one column per -e, in the order given:
   text             escaped: a backslash as \\, newline, tab and CR as \n \t \r, other
                    control and format characters as \xNN / \uNNNN, so a capture's bytes
                    never reach the terminal raw and a value never breaks a line
-                   (nlscope.output.escape, shared by every text output)
+                   (nlscope.escape, shared by every text output)
 A field with several occurrences (an attribute repeated or found at several depths;
 `family` of a generic netlink message: the protocol and the genl family) prints all
 of them joined by the aggregator (-E occurrence=f|l|a picks first, last or all); a
@@ -40,7 +40,7 @@ import ipaddress
 from typing import IO, Any
 
 from ..analysis.filter import FieldDef, FilterError, Flags, Named, _Node, resolve_field
-from .escape import escape
+from ..escape import escape
 from .sinks import Sink, SinkError, SinkOptions, sink
 
 __all__ = ["FieldsSink", "apply_option", "escape", "render"]

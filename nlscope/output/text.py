@@ -1,7 +1,7 @@
 """Text output, tshark habits: one line per message, -V tree, -x hex.
 
 Every line that can hold text from the capture (summary, tree, transaction, process
-columns) is escaped here, once (nlscope.output.escape): no control character reaches
+columns) is escaped here, once (nlscope.escape): no control character reaches
 the terminal."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import datetime as _dt
 from typing import Any
 
 from ..decode.model import Field, Message
-from .escape import escape, escape_lines
+from ..escape import escape, escape_lines
 from .sinks import Sink, SinkOptions, sink
 
 HEADER = f"{'No.':>6} {'Time':>12} {'Family':<9} {'Type':<20} {'Flags':<24} {'Seq':>10} {'PortID':>10} {'Len':>5}  Info"

@@ -9,7 +9,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from ..decode.model import Field, Message
-from ..output.escape import escape
+from ..escape import escape
 from .rows import ERROR_STYLE, family_color
 
 Span = tuple[int, int]

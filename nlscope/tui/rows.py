@@ -9,7 +9,7 @@ from rich.text import Text
 from ..decode.decoder import errno_name
 from ..decode.model import Message
 from ..decode.index import CaptureIndex
-from ..output.escape import escape
+from ..escape import escape
 from ..analysis.txindex import ERROR, HOW, NOTIFY, STATUS_NAMES, WAITING, TxnIndex
 
 FAMILY_COLORS = {

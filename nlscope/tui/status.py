@@ -8,7 +8,7 @@ from collections import deque
 from rich.text import Text
 from textual.widgets import Static
 
-from ..output.escape import escape
+from ..escape import escape
 from .rows import legend
 
 

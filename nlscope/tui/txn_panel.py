@@ -7,7 +7,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ..decode.index import CaptureIndex
-from ..output.escape import escape
+from ..escape import escape
 from .rows import ERROR_STYLE, UNANSWERED_STYLE, fmt_latency
 from ..analysis.txindex import TxnIndex, TxnInfo
 
