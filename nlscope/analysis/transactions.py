@@ -191,13 +191,12 @@ class Transaction:
             out["first_latency_ns"] = txn.first_latency_ns
         if txn.portid is not None and txn.request is not None and not txn.request.pid:
             out["portid"] = txn.portid  # learned from the answers
-        if txn.errno is not None:
-            out["errno"] = {"name": txn.errno_name, "value": txn.errno}
-        if txn.extack is not None:
-            out["extack"] = txn.extack
-        if txn.error_attr is not None:
-            out["error_attr"] = txn.error_attr
+        txn._error_json(out)
         return out
+
+    def _error_json(self, out: dict[str, Any]) -> None:
+        """errno, extack and error_attr, when there are, into a JSON object."""
+        self._error_json(out)
 
     def __repr__(self) -> str:
         return (f"Transaction(#{self.id} {self.kind} {self.family} {self.type_name} seq={self.seq} "
