@@ -196,7 +196,12 @@ class Transaction:
 
     def _error_json(self, out: dict[str, Any]) -> None:
         """errno, extack and error_attr, when there are, into a JSON object."""
-        self._error_json(out)
+        if self.errno is not None:
+            out["errno"] = {"name": self.errno_name, "value": self.errno}
+        if self.extack is not None:
+            out["extack"] = self.extack
+        if self.error_attr is not None:
+            out["error_attr"] = self.error_attr
 
     def __repr__(self) -> str:
         return (f"Transaction(#{self.id} {self.kind} {self.family} {self.type_name} seq={self.seq} "
@@ -256,12 +261,7 @@ class Transaction:
         if self.pid is not None:
             out["pid"] = self.pid
             out["comm"] = self.comm
-        if self.errno is not None:
-            out["errno"] = {"name": self.errno_name, "value": self.errno}
-        if self.extack is not None:
-            out["extack"] = self.extack
-        if self.error_attr is not None:
-            out["error_attr"] = self.error_attr
+        self._error_json(out)
         if self.events:
             out["events"] = list(self.events)
         if self.caused_by is not None:
