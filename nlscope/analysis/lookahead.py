@@ -107,7 +107,13 @@ def with_final(messages: Iterable[Message], tracker: Tracker, store: FinalStore
     """The second pass: each message paired by `tracker` as it comes, its transaction
     as it ends up (a copy while it is still open here, one per open transaction)."""
     finals: dict[int, Transaction] = {}
-    tracker.on_close = lambda t: finals.pop(t.id, None)
+    listener = tracker.on_close  # keep whoever else listens to the closes
+
+    def closed(t: Transaction) -> None:
+        finals.pop(t.id, None)
+        if listener is not None:
+            listener(t)
+    tracker.on_close = closed
     feed = tracker.feed
     for m in messages:
         t = feed(m)
