@@ -78,12 +78,16 @@ class Pipeline:
         if self.count:
             it = itertools.islice(it, self.count)
         for m in it:
-            self.seen += 1
-            if self.first_ns is None:
-                self.first_ns = m.frame.ts_ns
-                for s in self.sinks:
-                    s.first_ns = self.first_ns
+            self._count(m)
             yield m
+
+    def _count(self, m: Message) -> None:
+        """One more message read; the first gives the sinks their time origin."""
+        self.seen += 1
+        if self.first_ns is None:
+            self.first_ns = m.frame.ts_ns
+            for s in self.sinks:
+                s.first_ns = self.first_ns
 
     def pairs(self, frames: Iterable[Frame]) -> Iterator[tuple[Message, Any]]:
         """(message, transaction) for every message that passes the filter (for a
@@ -142,13 +146,9 @@ class Pipeline:
             frame.number = self._frames
         dec = self.decoder
         for m in scan_frame(frame, dec):
-            self.seen += 1
+            self._count(m)
             m.number = self.seen
             dec.note(m)
-            if self.first_ns is None:
-                self.first_ns = frame.ts_ns
-                for s in self.sinks:
-                    s.first_ns = self.first_ns
             t = self.tracker.feed(m)
             if self._match is not None and not self._match(m, t):
                 continue

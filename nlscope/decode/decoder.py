@@ -190,24 +190,27 @@ class Decoder:
             name = self._families[protocol] = proto.name if proto is not None else protocol_name(protocol)
         return name
 
-    def names(self, msg: Message) -> tuple[str, str]:
-        """(type name, kind) of a message from its header; families that choose by
-        payload (generic netlink: family id and command) peek at it, no attribute walk."""
-        key = (msg.frame.protocol, msg.type)
+    def header_names(self, protocol: int, mtype: int) -> tuple[str, str] | None:
+        """(type name, kind) when the header alone decides them; None when the family
+        chooses by payload (generic netlink: family id and command). Cached."""
+        key = (protocol, mtype)
         hit = self._names.get(key, False)
         if hit is False:
             if len(self._names) >= 4096:  # a capture of random types: stay bounded
                 self._names.clear()
-            hit = resolve_type(self.registry.get(key[0]), msg.type)
-            self._names[key] = hit[:2] if hit is not None else None
-            if hit is not None:
-                return hit[:2]
+            found = resolve_type(self.registry.get(protocol), mtype)
+            hit = self._names[key] = found[:2] if found is not None else None
+        return hit
+
+    def names(self, msg: Message) -> tuple[str, str]:
+        """(type name, kind) of a message from its header; families that choose by
+        payload peek at it (no attribute walk), with the state it was seen with."""
+        hit = self.header_names(msg.frame.protocol, msg.type)
         if hit is not None:
             return hit
-        proto = self.registry.get(key[0])
         ctx = self._ctx(msg.frame.raw, msg.start + NLMSG_HDRLEN, _body_end(msg), msg.order,
-                        key[0], msg.type, msg.flags, [], msg.state)
-        name, kind, _ = resolve_type(proto, msg.type, ctx)
+                        msg.frame.protocol, msg.type, msg.flags, [], msg.state)
+        name, kind, _ = resolve_type(self.registry.get(msg.frame.protocol), msg.type, ctx)
         return name, kind
 
     def decode(self, msg: Message) -> Message:

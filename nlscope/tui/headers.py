@@ -1,11 +1,11 @@
 """A message of the capture index as a header-only display filter sees it, without
 decoding it: `Filter.match_header(view)` (nlscope.analysis.filter) reads the nlmsghdr fields
 from the index's integer arrays, the error code of NLMSG_ERROR / NLMSG_DONE from
-`m_err`, and the type's name and kind from the registry, as Decoder._decode names
-them: control types by number, a family's types by (protocol, type) when its
-Protocol does not choose by payload, else by asking the Protocol with the message's
-bytes (generic netlink: family id and command), which costs a frame read but no
-attribute walk.
+`m_err`, and the type's name and kind from the decoder (Decoder.header_names, else
+Decoder.names on the message: the names its decode gives): control types by number,
+a family's types by (protocol, type) when its Protocol does not choose by payload, else
+by asking the Protocol with the message's bytes (generic netlink: family id and
+command), which costs a frame read but no attribute walk.
 
 `usable(i)` is False for what the index cannot vouch for, and the filter worker
 decodes those: a fragment, a message whose nlmsg_len is below 16 or past its frame.
@@ -15,11 +15,9 @@ was seen (CaptureIndex.state_at).
 """
 from __future__ import annotations
 
-from ..capture.frame import protocol_name
-from ..decode.decoder import NLMSG_DONE, NLMSG_ERROR, name_flags, resolve_type
+from ..decode.decoder import NLMSG_DONE, NLMSG_ERROR, name_flags
 from ..decode.index import CaptureIndex
 from ..decode.model import Message
-from ..decode.registry import DecodeCtx
 
 _DIR_NAME = (None, "in", "out")
 
@@ -38,17 +36,15 @@ class FrameInfo:
 class HeaderView:
     """One reusable view: `at(i)` points it at message index i."""
 
-    __slots__ = ("ix", "registry", "i", "fi", "_names", "_kind", "_frame_msgs", "_types")
+    __slots__ = ("ix", "i", "fi", "_names", "_kind", "_frame_msgs")
 
     def __init__(self, index: CaptureIndex):
         self.ix = index
-        self.registry = index.decoder.registry
         self.i = 0
         self.fi = 0
         self._names: str | None = None
         self._kind: str | None = None
         self._frame_msgs: tuple[int, list[Message]] | None = None
-        self._types: dict[tuple[int, int], tuple[str, str] | None] = {}
 
     def usable(self, i: int) -> bool:
         ix = self.ix
@@ -72,8 +68,7 @@ class HeaderView:
 
     @property
     def family(self) -> str:
-        proto = self.registry.get(self.protocol)
-        return proto.name if proto is not None else protocol_name(self.protocol)
+        return self.ix.decoder.family_name(self.protocol)
 
     @property
     def type(self) -> int:
@@ -134,23 +129,13 @@ class HeaderView:
         return name_flags(self.flags, self.kind)
 
     def _resolve(self) -> None:
-        mtype = self.type
-        protocol = self.protocol
-        key = (protocol, mtype)
-        hit = self._types.get(key)  # names that (protocol, type) decide alone
-        if hit is not None:
-            self._names, self._kind = hit
-            return
-        proto = self.registry.get(protocol)
-        hit = resolve_type(proto, mtype)
-        if hit is not None:
-            self._names, self._kind = self._types[key] = hit[:2]
-            return
-        m = self._message()  # the Protocol chooses by payload (and per-capture state)
-        body_end = min(m.start + m.nlmsg_len, m.end)
-        ctx = DecodeCtx(m.frame.raw, m.start + 16, body_end, m.order, protocol, mtype, m.flags,
-                        [], self.ix.state_at(self.i), self.registry)
-        self._names, self._kind, _ = resolve_type(proto, mtype, ctx)
+        """The decoder's names: from the header, else from a peek at the payload of
+        the message (its frame read once), with the state it was seen with."""
+        dec = self.ix.decoder
+        hit = dec.header_names(self.protocol, self.type)
+        if hit is None:
+            hit = dec.names(self._message())
+        self._names, self._kind = hit
 
     def _message(self) -> Message:
         """The message's bytes (its frame read once for all its messages)."""
