@@ -1,16 +1,27 @@
 """rtnetlink addresses: struct ifaddrmsg and IFA_* (linux/if_addr.h), the multicast and
 anycast dumps that reuse it, and address labels (struct ifaddrlblmsg, IFAL_*,
 linux/if_addrlabel.h).
+
+RTM_GETADDR dump requests from FRR, keepalived and lldpd carry a 16-byte struct ifinfomsg
+(keepalived adds IFLA_EXT_MASK) instead of ifaddrmsg. Without NETLINK_GET_STRICT_CHK the
+kernel's handlers (inet_dump_ifaddr, inet6_dump_addr) read only the family byte, the
+first member of both structs, and answer normally; with it they reject the request.
+The header is chosen by the request's length and contents: ifinfomsg when the bytes
+after an ifaddrmsg are not attributes (ifi_flags/ifi_change, usually zero) and those
+after an ifinfomsg are.
 """
 from __future__ import annotations
 
 from construct import Int8un, Int32un, Padding, Struct
 
 from nlscope.decode.model import Field
-from nlscope.decode.nla import AttrSet
+from nlscope.decode.nla import AttrSet, walk_attrs
+from nlscope.decode.registry import DecodeCtx, MessageType
 
-from .rtnl_common import (AF_INET, AF_INET6, AF_NAMES, AF_SHORT, RT_SCOPE, SCOPE_WORD, A, View, dump_line,
-                          family_of, flag_words, hdr, is_dump_request, message)
+from .rtnl_common import (AF_INET, AF_INET6, AF_NAMES, AF_SHORT, NLM_F_DUMP, NLM_F_REQUEST, RT_SCOPE,
+                          SCOPE_WORD, A, View, decode_payload, dump_line, family_of, flag_words, hdr,
+                          is_dump_request, message)
+from .rtnl_link import IFINFOMSG, IFLA
 
 IFA_F = {0x01: "IFA_F_SECONDARY", 0x02: "IFA_F_NODAD", 0x04: "IFA_F_OPTIMISTIC",
          0x08: "IFA_F_DADFAILED", 0x10: "IFA_F_HOMEADDRESS", 0x20: "IFA_F_DEPRECATED",
@@ -50,9 +61,31 @@ def ifa_for(fields: list[Field]) -> AttrSet:
     return IFA if family_of(fields) in (AF_INET, AF_INET6, 0, None) else IFA_OTHER
 
 
+def _attrs_fit(ctx: DecodeCtx, at: int, aset: AttrSet) -> bool:
+    scratch: list[str] = []
+    walk_attrs(ctx.buf, at, ctx.end, aset, ctx.order, scratch)
+    return not scratch
+
+
+def legacy_ifinfomsg(ctx: DecodeCtx) -> bool:
+    """A dump request laid out as ifinfomsg (+ IFLA_*) rather than ifaddrmsg (+ IFA_*)."""
+    start, end = ctx.start, ctx.end
+    if not (ctx.flags & NLM_F_REQUEST and ctx.flags & NLM_F_DUMP) or end - start < IFINFOMSG.size:
+        return False
+    return not _attrs_fit(ctx, start + IFADDRMSG.size, IFA) and _attrs_fit(ctx, start + IFINFOMSG.size, IFLA)
+
+
+def _getaddr(ctx: DecodeCtx) -> list[Field]:
+    if legacy_ifinfomsg(ctx):
+        return decode_payload(ctx, IFINFOMSG, IFLA, kind="get")
+    return decode_payload(ctx, IFADDRMSG, ifa_for, kind="get")
+
+
 def addr_summary(msg, fields: list[Field]) -> str:
     v = View(fields)
     if is_dump_request(msg):
+        if fields and fields[0].name == IFINFOMSG.name:
+            return dump_line(msg, v, "(ifinfomsg header)")
         return dump_line(msg, v, f"dev {v.hv('ifa_index')}" if v.hv("ifa_index") else "")
     plen = v.hv("ifa_prefixlen")
     local, peer = v.av("IFA_LOCAL"), v.av("IFA_ADDRESS")
@@ -113,7 +146,7 @@ def addrlabel_summary(msg, fields: list[Field]) -> str:
 MESSAGES = {
     20: message("RTM_NEWADDR", IFADDRMSG, ifa_for, addr_summary),
     21: message("RTM_DELADDR", IFADDRMSG, ifa_for, addr_summary),
-    22: message("RTM_GETADDR", IFADDRMSG, ifa_for, addr_summary),
+    22: MessageType("RTM_GETADDR", "get", IFADDRMSG, ifa_for, addr_summary, _getaddr),
     # Requests and the kernel's replies alike carry these types (no NEW* counterpart).
     58: message("RTM_GETMULTICAST", IFADDRMSG, ifa_for, addr_summary),
     62: message("RTM_GETANYCAST", IFADDRMSG, ifa_for, addr_summary),
