@@ -42,6 +42,9 @@ NLM_F_DUMP = 0x300
 # this many. A capture of random family ids and commands must not grow it without end.
 TYPE_CACHE = 1024
 
+# registry.extras[FILL_KEY]: (name, family or None) -> a GenlFamily with attribute
+# tables for a family that has none, or None (nlscope.decode.ynl.spec_filler)
+FILL_KEY = "genl_fill"
 STATE_KEY = "genl_ids"  # per-capture state: {family id: family name}
 COMMENT_KEY = "nlscope-genl-families"
 
@@ -70,6 +73,7 @@ class GenlFamily:
     summary   the Info text after "<family> <CMD>"
     kinds     command name -> "get"/"new"/"del"/"other" where the name does not tell
     header    a family header after genlmsghdr (e.g. struct ovs_header)
+    cmd_headers command name -> its own family header, where commands differ
     fixed_id  a family id fixed by the kernel (nlctrl: 0x10)
     """
 
@@ -82,6 +86,7 @@ class GenlFamily:
     kinds: Mapping[str, str] = field(default_factory=dict)
     header: FixedHeader | None = None
     fixed_id: int | None = None
+    cmd_headers: Mapping[str, FixedHeader] = field(default_factory=dict)
     label: str | None = None  # shown name, default `name`
 
     @property
@@ -180,6 +185,7 @@ class GenlProtocol(Protocol):
     def __init__(self, registry):
         super().__init__(NETLINK_GENERIC, "generic")
         self.families = family_map(registry)
+        self.registry = registry
         self._types: OrderedDict[tuple, MessageType] = OrderedDict()  # LRU, TYPE_CACHE entries
         self._fixed: dict[int, str] = {}
 
@@ -204,6 +210,8 @@ class GenlProtocol(Protocol):
         cmd = ctx.buf[ctx.start]
         request = bool(ctx.flags & NLM_F_REQUEST)
         fam = self.families.get(name) if name else None
+        if name and (fam is None or (fam.attrs is None and not fam.cmd_attrs)):
+            fam = self._filled(name, fam)
         key = (fid if fam is None else None, name, request, cmd,
                (ctx.flags & NLM_F_DUMP) == NLM_F_DUMP and request)
         types = self._types
@@ -215,6 +223,16 @@ class GenlProtocol(Protocol):
         else:
             types.move_to_end(key)
         return mt
+
+    def _filled(self, name: str, fam: GenlFamily | None) -> GenlFamily | None:
+        """A family nobody gave attribute tables, completed by the registry's filler (the
+        kernel's YNL spec of that name, when installed), else as it was."""
+        fill = self.registry.extras.get(FILL_KEY)
+        new = fill(name, fam) if fill is not None else None
+        if new is None:
+            return fam
+        self.families[name] = new
+        return new
 
     def _build(self, fid: int, name: str | None, fam: GenlFamily | None, request: bool,
                cmd: int, dump_req: bool) -> MessageType:
@@ -233,8 +251,9 @@ class GenlProtocol(Protocol):
         names = fam.commands if request or fam.replies is None else fam.replies
         hdr = _hdr_for(names)
         summary = _summary(tname, cname or f"cmd {cmd}", fam.summary)
-        if fam.header is not None:
-            return MessageType(tname, kind, decode=_user_header_decoder(hdr, fam.header, aset),
+        user = fam.cmd_headers.get(cname, fam.header) if cname else fam.header
+        if user is not None:
+            return MessageType(tname, kind, decode=_user_header_decoder(hdr, user, aset),
                                summary=summary)
         return MessageType(tname, kind, header=hdr, attrs=aset if aset is not None else EMPTY,
                            summary=summary)
