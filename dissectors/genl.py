@@ -262,8 +262,8 @@ class GenlProtocol(Protocol):
         return "other"
 
     def learns_from(self, msg: Message) -> bool:
-        if msg.type != GENL_ID_CTRL or msg.nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN:
-            return False
+        if msg.type != GENL_ID_CTRL or min(msg.nlmsg_len, msg.end - msg.start) < NLMSG_HDRLEN + GENL_HDRLEN:
+            return False  # (nlmsg_len may claim more than the frame holds)
         return msg.frame.raw[msg.start + NLMSG_HDRLEN] in (CTRL_CMD_NEWFAMILY, CTRL_CMD_DELFAMILY)
 
     def learned(self, msg: Message, state: dict[str, Any]) -> dict[str, Any] | None:

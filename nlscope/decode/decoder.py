@@ -321,7 +321,7 @@ class Decoder:
             payload = self._payload(spec, ctx)
             # a summary may read msg.tree: it is the payload decoded so far
             msg._tree = [tree[0], *payload]
-            summary = spec.summary(msg, payload) if spec is not None and spec.summary is not None else name
+            summary = _summary(spec, msg, payload, name)
         tree.extend(payload)
         pad_at = min(msg.start + ((msg.nlmsg_len + 3) & ~3), msg.end)
         if msg.nlmsg_len >= NLMSG_HDRLEN and msg.end - pad_at > 0 and not any(msg.frame.raw[pad_at:msg.end]):
@@ -445,6 +445,17 @@ def extack_attrs(msg: Message) -> list[Field]:
     if pos >= end:
         return []
     return walk_attrs(buf, pos, end, EXTACK_ATTRS, order, [])
+
+
+def _summary(spec: MessageType | None, msg: Message, payload: list[Field], name: str) -> str:
+    """The family's summary line; a summary that fails costs the line, never the tree."""
+    if spec is None or spec.summary is None:
+        return name
+    try:
+        return spec.summary(msg, payload)
+    except Exception as e:  # a summary bug on odd input: keep the decoded payload
+        msg._problems.append(f"summary error: {type(e).__name__}: {e}")
+        return f"{name} (summary error)"
 
 
 def _body_end(msg: Message) -> int:
