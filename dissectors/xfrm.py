@@ -9,6 +9,7 @@ from collections.abc import Callable
 from nlscope.decode.model import Field
 from nlscope.decode.nla import FixedHeader, ip_text, walk_attrs
 from nlscope.decode.registry import DecodeCtx, MessageType, Protocol
+from nlscope.decode.summary_fields import attr, child, hexnum, num, show, text, word
 
 from . import xfrm_structs as X
 from .nf_common import IPPROTO
@@ -127,44 +128,31 @@ def _decoder(header: FixedHeader | None, attrs) -> Callable[[DecodeCtx], list[Fi
 
 
 # -- summaries ---------------------------------------------------------------------------
-def _get(f: Field | None, *path: str) -> Field | None:
-    for name in path:
-        if f is None:
-            return None
-        f = next((c for c in f.children or () if c.name == name), None)
-    return f
-
-
-def _attr(fields: list[Field], name: str) -> Field | None:
-    for f in fields:
-        if f.name == "attributes":
-            return next((a for a in f.children or () if a.name == name), None)
-    return None
+_get = child  # summaries read through nlscope.decode.summary_fields: bad input shows less
+_attr = attr
 
 
 def _short(f: Field | None, prefix: str) -> str:
-    if f is None:
-        return "?"
-    return (f.meta or str(f.value)).removeprefix(prefix).lower()
+    return word(f, prefix)
 
 
 def _proto(f: Field | None) -> str:
-    if f is None:
+    v = num(f)
+    if v is None:
         return "?"
-    return {50: "esp", 51: "ah", 108: "comp", 43: "route2", 60: "hao", 255: "any", 0: "any"}.get(
-        f.value, str(f.value))
+    return {50: "esp", 51: "ah", 108: "comp", 43: "route2", 60: "hao", 255: "any", 0: "any"}.get(v, str(v))
 
 
 def _selector(sel: Field | None) -> list[str]:
     if sel is None:
         return []
     s, d = _get(sel, "saddr"), _get(sel, "daddr")
-    out = [f"{s.value}/{_get(sel, 'prefixlen_s').value}", "->", f"{d.value}/{_get(sel, 'prefixlen_d').value}"]
-    proto = _get(sel, "proto").value
+    out = [f"{text(s, '?')}/{show(num(_get(sel, 'prefixlen_s')))}", "->", f"{text(d, '?')}/{show(num(_get(sel, 'prefixlen_d')))}"]
+    proto = num(_get(sel, "proto"))
     if proto:
         out += ["proto", IPPROTO.get(proto, str(proto))]
         for key in ("sport", "dport"):
-            v = _get(sel, key).value
+            v = num(_get(sel, key))
             if v:
                 out += [key, str(v)]
     return out
@@ -178,14 +166,14 @@ def _algos(fields: list[Field]) -> list[str]:
         if a is not None and a.kind == "struct":
             if word == "auth" and "auth" in out:
                 continue
-            out += [word, _get(a, "alg_name").value]
+            out += [word, text(_get(a, "alg_name"), '?')]
     return out
 
 
 def _sa(info: Field, fields: list[Field]) -> list[str]:
-    out = [_get(info, "saddr").value, "->", _get(info, "id", "daddr").value, _proto(_get(info, "id", "proto")),
-           f"spi 0x{_get(info, 'id', 'spi').value:x}"]
-    reqid = _get(info, "reqid").value
+    out = [text(_get(info, "saddr"), '?'), "->", text(_get(info, "id", "daddr"), '?'), _proto(_get(info, "id", "proto")),
+           f"spi {hexnum(_get(info, 'id', 'spi'))}"]
+    reqid = num(_get(info, "reqid"))
     if reqid:
         out.append(f"reqid {reqid}")
     out += ["mode", _short(_get(info, "mode"), "XFRM_MODE_")]
@@ -195,20 +183,20 @@ def _sa(info: Field, fields: list[Field]) -> list[str]:
 def _policy(pol: Field, fields: list[Field]) -> list[str]:
     out = _selector(_get(pol, "sel")) + ["dir", _short(_get(pol, "dir"), "XFRM_POLICY_")]
     prio = _get(pol, "priority")
-    if prio is not None and prio.value:
-        out += ["priority", str(prio.value)]
-    if _get(pol, "action") is not None and _get(pol, "action").value:
+    if num(prio):
+        out += ["priority", str(num(prio))]
+    if num(_get(pol, "action")):
         out.append("block")
     tmpl = _attr(fields, "XFRMA_TMPL")
     for t in (tmpl.children or []) if tmpl is not None and tmpl.kind == "list" else []:
         if t.name != "xfrm_user_tmpl":
             continue
         out += ["tmpl", _proto(_get(t, "id", "proto")), _short(_get(t, "mode"), "XFRM_MODE_")]
-        src, dst = _get(t, "saddr").value, _get(t, "id", "daddr").value
+        src, dst = text(_get(t, "saddr"), '?'), text(_get(t, "id", "daddr"), '?')
         if src not in ("0.0.0.0", "::") or dst not in ("0.0.0.0", "::"):
             out += [src, "->", dst]
-        if _get(t, "reqid").value:
-            out.append(f"reqid {_get(t, 'reqid').value}")
+        if num(_get(t, "reqid")):
+            out.append(f"reqid {show(num(_get(t, 'reqid')))}")
     return out
 
 
@@ -229,8 +217,8 @@ def summary(msg, fields: list[Field]) -> str:
         parts += _sa(h, fields)
     elif h.name == "xfrm_usersa_id":
         src = _attr(fields, "XFRMA_SRCADDR")
-        parts += ([src.value, "->"] if src is not None else ["dst"]) + [
-            _get(h, "daddr").value, _proto(_get(h, "proto")), f"spi 0x{_get(h, 'spi').value:x}"]
+        parts += ([text(src, "?"), "->"] if src is not None else ["dst"]) + [
+            text(_get(h, "daddr"), '?'), _proto(_get(h, "proto")), f"spi {hexnum(_get(h, 'spi'))}"]
         sa = _attr(fields, "XFRMA_SA")
         if sa is not None and verb == "DELSA":
             parts += ["mode", _short(_get(sa, "mode"), "XFRM_MODE_")]
@@ -241,38 +229,38 @@ def summary(msg, fields: list[Field]) -> str:
         if pol is not None and pol.kind == "struct":
             parts += _policy(pol, fields)
         else:
-            index = _get(h, "index").value
+            index = num(_get(h, "index"))
             parts += _selector(_get(h, "sel")) + ["dir", _short(_get(h, "dir"), "XFRM_POLICY_")]
             if index:
                 parts += ["index", str(index)]
     elif h.name == "xfrm_user_expire":
-        parts += ["hard" if _get(h, "hard").value else "soft"] + _sa(_get(h, "state"), fields)
+        parts += ["hard" if num(_get(h, "hard")) else "soft"] + _sa(_get(h, "state"), fields)
     elif h.name == "xfrm_user_polexpire":
-        parts += ["hard" if _get(h, "hard").value else "soft"] + _policy(_get(h, "pol"), fields)
+        parts += ["hard" if num(_get(h, "hard")) else "soft"] + _policy(_get(h, "pol"), fields)
     elif h.name == "xfrm_user_acquire":
-        parts += [_get(h, "saddr").value, "->", _get(h, "id", "daddr").value, _proto(_get(h, "id", "proto"))]
+        parts += [text(_get(h, "saddr"), '?'), "->", text(_get(h, "id", "daddr"), '?'), _proto(_get(h, "id", "proto"))]
         parts += ["sel"] + _selector(_get(h, "sel"))
     elif h.name == "xfrm_userspi_info":
         info = _get(h, "info")
-        parts += [_get(info, "saddr").value, "->", _get(info, "id", "daddr").value,
-                  _proto(_get(info, "id", "proto")), f"spi 0x{_get(h, 'min').value:x}-0x{_get(h, 'max').value:x}"]
+        parts += [text(_get(info, "saddr"), '?'), "->", text(_get(info, "id", "daddr"), '?'),
+                  _proto(_get(info, "id", "proto")), f"spi {hexnum(_get(h, 'min'))}-{hexnum(_get(h, 'max'))}"]
     elif h.name == "xfrm_usersa_flush":
         parts += ["proto", _proto(_get(h, "proto"))]
     elif h.name == "xfrm_aevent_id":
         sa = _get(h, "sa_id")
-        parts += [_get(sa, "daddr").value, _proto(_get(sa, "proto")), f"spi 0x{_get(sa, 'spi').value:x}"]
+        parts += [text(_get(sa, "daddr"), '?'), _proto(_get(sa, "proto")), f"spi {hexnum(_get(sa, 'spi'))}"]
     elif h.name == "flags":
         cnt, hinfo = _attr(fields, "XFRMA_SAD_CNT"), _attr(fields, "XFRMA_SAD_HINFO")
         if cnt is not None:
-            parts += ["count", str(cnt.value)]
+            parts += ["count", show(num(cnt))]
         if hinfo is not None:
-            parts += ["buckets", f"{_get(hinfo, 'sadhcnt').value}/{_get(hinfo, 'sadhmcnt').value}"]
+            parts += ["buckets", f"{show(num(_get(hinfo, 'sadhcnt')))}/{show(num(_get(hinfo, 'sadhmcnt')))}"]
         info = _attr(fields, "XFRMA_SPD_INFO")
         if info is not None:
-            parts += [f"{k} {_get(info, k + 'cnt').value}" for k in ("in", "out", "fwd")]
+            parts += [f"{k} {show(num(_get(info, k + 'cnt')))}" for k in ("in", "out", "fwd")]
     elif h.name == "xfrm_user_mapping":
-        parts += [f"{_get(h, 'old_saddr').value}:{_get(h, 'old_sport').value}", "->",
-                  f"{_get(h, 'new_saddr').value}:{_get(h, 'new_sport').value}"]
+        parts += [f"{text(_get(h, 'old_saddr'), '?')}:{show(num(_get(h, 'old_sport')))}", "->",
+                  f"{text(_get(h, 'new_saddr'), '?')}:{show(num(_get(h, 'new_sport')))}"]
     elif h.name == "xfrm_userpolicy_default":
         parts += [f"{k} {_short(_get(h, k), 'XFRM_USERPOLICY_')}" for k in ("in", "fwd", "out")]
     elif h.name == "xfrm_user_report":
