@@ -10,7 +10,7 @@ import io
 import os
 import re
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -520,6 +520,23 @@ class PcapngWriter:
         blen = 32 + n + pad + len(opts)
         self._f.write(_EPB_HEAD.pack(PCAPNG_EPB, blen, 0, ts >> 32, ts & 0xFFFFFFFF, n, orig)
                       + raw + _PADS[pad] + opts + _U32.pack(blen))
+
+    def write_records(self, records: Iterable[tuple[int, int, bytes, int]]) -> int:
+        """A live capture's frames in bulk, one write: (ts_ns, protocol, raw, orig_len)
+        with raw starting with its LINKTYPE_NETLINK header, no options. The bytes written."""
+        head, u32, pads, epb = _EPB_HEAD.pack, _U32.pack, _PADS, PCAPNG_EPB
+        parts: list[bytes] = []
+        add = parts.append
+        for ts, _proto, raw, orig in records:
+            n = len(raw)
+            pad = -n % 4
+            blen = 32 + n + pad
+            add(head(epb, blen, 0, ts >> 32, ts & 0xFFFFFFFF, n, max(orig, n)))
+            add(raw)
+            add(pads[pad] + u32(blen))
+        data = b"".join(parts)
+        self._f.write(data)
+        return len(data)
 
 
 class PcapWriter:
