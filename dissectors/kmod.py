@@ -24,6 +24,7 @@ import construct as cs
 
 from nlscope.decode.model import Field, Message, find
 from nlscope.decode.nla import FixedHeader
+from nlscope.decode import summary_fields as sf
 from nlscope.decode.registry import DecodeCtx, MessageType, Protocol
 
 DEFAULT_PROTO = 31
@@ -107,10 +108,11 @@ def _route_summary(name: str):
         r = find(fields, "rtmgr_route")
         if r is None:
             return f"{name} (dump)" if msg.flags & NLM_F_DUMP == NLM_F_DUMP else name
-        k = {c.name: c.value for c in r.children}
+        def k(member: str, read=sf.text):
+            return read(sf.child(r, member))
         dest_only = name in ("RT_DELETE", "RT_GET") and msg.flags & 1  # requests use the key only
-        text = route_text(k["dest"], k["mask"], None if dest_only else k["gw"],
-                          None if dest_only else k["oif"], None if dest_only else k["metric"])
+        text = route_text(k("dest"), k("mask", sf.num), None if dest_only else k("gw"),
+                          None if dest_only else k("oif"), None if dest_only else k("metric", sf.num))
         return f"{name} {text}"
     return summary
 
