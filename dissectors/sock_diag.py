@@ -19,6 +19,7 @@ from typing import Any
 
 from nlscope.decode.model import Field, Message, find
 from nlscope.decode.nla import AttrSet, FixedHeader, flag_names, walk_attrs
+from nlscope.decode import summary_fields as sf
 from nlscope.decode.registry import DecodeCtx, MessageType, Protocol
 
 from . import sock_diag_structs as S
@@ -155,15 +156,15 @@ def inet_reply_summary(msg: Message, fields: list[Field], proto: int | None = No
     h = fields[0]
     fam = _kid(h, "idiag_family")
     pa = _attr(fields, "INET_DIAG_PROTOCOL")
-    num = pa.value if pa is not None else proto
+    num = sf.num(pa, proto)
     state = _kid(h, "idiag_state")
     parts = [msg.type_name, S.FAMILY_WORD.get(fam.value, str(fam.value)), _proto_word(num),
              (state.meta or str(state.value)).removeprefix("TCP_"),
              _endpoint(_kid(h, "idiag_src"), _kid(h, "idiag_sport")), "->",
              _endpoint(_kid(h, "idiag_dst"), _kid(h, "idiag_dport"))]
     cong = _attr(fields, "INET_DIAG_CONG")
-    if cong is not None:
-        parts.append(cong.value)
+    if sf.text(cong):
+        parts.append(sf.text(cong))
     return " ".join(parts)
 
 
@@ -183,7 +184,7 @@ def unix_reply_summary(msg: Message, fields: list[Field], proto=None) -> str:
     parts = [msg.type_name, "unix", (t.meta or str(t.value)).removeprefix("SOCK_").lower(),
              (st.meta or str(st.value)).removeprefix("TCP_")]
     name = _attr(fields, "UNIX_DIAG_NAME")
-    parts.append(name.value if name is not None else "*")
+    parts.append(sf.text(name, "*"))
     parts += ["ino", str(_kid(h, "udiag_ino").value)]
     peer = _attr(fields, "UNIX_DIAG_PEER")
     if peer is not None:
@@ -221,7 +222,7 @@ def packet_reply_summary(msg: Message, fields: list[Field], proto=None) -> str:
              f"proto 0x{_kid(h, 'pdiag_num').value:04x}", "ino", str(_kid(h, "pdiag_ino").value)]
     info = _attr(fields, "PACKET_DIAG_INFO")
     if info is not None:
-        parts += ["ifindex", str(_kid(info, "pdi_index").value)]
+        parts += ["ifindex", sf.show(sf.num(sf.child(info, "pdi_index")))]
     return " ".join(parts)
 
 
