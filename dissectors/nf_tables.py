@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from nlscope.decode.model import Field
 from nlscope.decode.nla import Attr, AttrSet
+from nlscope.decode import summary_fields as sf
 
 from .nf_common import (IPPROTO, NFPROTO, attrs_of, family, is_dump, kind_of,
                         be_s32, nf_message, s32)
@@ -437,7 +438,9 @@ def verdict_text(v: Field) -> str:
             chain = f.value
     if code is None:
         return "verdict"
-    word = _short(code.meta, "NF_").removeprefix("nft_") if code.meta else str(s32(code.value))
+    v = sf.num(code)
+    word = (_short(code.meta, "NF_").removeprefix("nft_") if code.meta
+            else "?" if v is None else str(s32(v)))
     return f"{word} {chain}" if chain else word
 
 
@@ -525,10 +528,10 @@ def chain_summary(msg, fields: list[Field]) -> str:
     if hook is not None:
         num = _v(hook.children or [], "NFTA_HOOK_HOOKNUM")
         prio = _v(hook.children or [], "NFTA_HOOK_PRIORITY")
-        if num is not None:
+        if sf.num(num) is not None:
             words = HOOK_WORDS.get(fam, HOOK_WORDS["inet"])
             parts += ["hook", words[num.value] if num.value < len(words) else str(num.value)]
-        if prio is not None:
+        if sf.num(prio) is not None:
             parts += ["priority", str(s32(prio.value))]
     pol = _v(attrs, "NFTA_CHAIN_POLICY")
     if pol is not None:
