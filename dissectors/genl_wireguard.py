@@ -16,6 +16,7 @@ import construct as cs
 
 from nlscope.decode.model import Field
 from nlscope.decode.nla import Attr, AttrSet, FixedHeader
+from nlscope.decode import summary_fields as sf
 
 from .genl import GenlFamily, add_family, attrs_of, join
 
@@ -113,7 +114,7 @@ def peer_text(p: Field) -> str:
     ips = k.get("WGPEER_A_ALLOWEDIPS")
     ep = k.get("WGPEER_A_ENDPOINT")
     extra = [
-        "remove" if flags is not None and flags.value & 1 else None,
+        "remove" if sf.num(flags, 0) & 1 else None,
         "psk" if "WGPEER_A_PRESHARED_KEY" in k else None,
         f"endpoint {endpoint_text(ep)}" if ep is not None and ep.children else None,
         f"allowed-ips {','.join(allowed_ips(ips))}" if ips is not None and ips.children else None,
