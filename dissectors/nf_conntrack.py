@@ -13,6 +13,7 @@ import construct as cs
 
 from nlscope.decode.model import Field, find
 from nlscope.decode.nla import Attr, AttrSet, FixedHeader
+from nlscope.decode import summary_fields as sf
 
 from .nf_common import (CT_FAMILY_SHORT, IPPROTO, NFPROTO, attrs_of, be_s32, family, is_dump,
                         kind_of, nf_message, res_id)
@@ -306,7 +307,7 @@ def ct_summary(msg, fields: list[Field]) -> str:
         parts.append(proto)
     parts.extend(orig)
     status = _get(attrs, "CTA_STATUS")
-    if status is not None and not status.value & 0x2:
+    if status is not None and not sf.num(status, 0x2) & 0x2:
         parts.append("[UNREPLIED]")
     state = find(attrs, "CTA_PROTOINFO_TCP_STATE") or find(attrs, "CTA_PROTOINFO_SCTP_STATE")
     if state is not None:
