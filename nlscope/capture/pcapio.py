@@ -81,11 +81,6 @@ class _Prefixed:
     def tell(self) -> int:
         return self._pos
 
-    def unread(self, data: bytes) -> None:
-        """Put bytes just read back in front (a pipe cannot seek back)."""
-        self._head = data + self._head
-        self._pos -= len(data)
-
     @property
     def closed(self) -> bool:
         return self._f.closed
@@ -113,6 +108,9 @@ _TS_MAX = (1 << 64) - 1
 
 def _ts_to_ns(ts: int, iface: _Interface) -> int:
     """Nanoseconds since the epoch, within 64 bits (a coarse resolution may claim more)."""
+    if iface.units_per_s == 1_000_000 and iface.tsres_pow2 is None:  # the default
+        ns = ts * 1000
+        return ns if ns <= _TS_MAX else _TS_MAX
     if iface.tsres_pow2 is not None:
         ns = (ts * 1_000_000_000) >> iface.tsres_pow2
     elif iface.units_per_s <= 1_000_000_000:
@@ -153,6 +151,10 @@ class _End(Exception):
     """Nothing more can be read (end of file, or a problem that stops the reader)."""
 
 
+_BLOCK_HEAD = {e: struct.Struct(e + "II") for e in "<>"}
+_EPB_FIELDS = {e: struct.Struct(e + "IIIII") for e in "<>"}
+_FIXED = {PCAPNG_IDB: 8, PCAPNG_EPB: 20, PCAPNG_PB: 20, PCAPNG_SPB: 4}  # bytes after the header
+
 MAX_BLOCK = 0x8000000  # 128 MiB: no real record is larger; a length past it is damage
 
 
@@ -190,6 +192,13 @@ class CaptureReader:
         self._ifaces: list[_Interface] = []
         self._e = "<"
         self._pos = 0  # where the next record starts (no tell() per record)
+        # Records are cut from a buffer of whole chunks (one read per ~1 MiB of a file,
+        # not two per record); it keeps everything from the record being read on, so a
+        # record not whole yet (follow mode, a pipe) is read again from its start.
+        self._buf = b""
+        self._base = 0  # file offset of _buf[0]
+        self._mark = 0  # file offset of the record being read
+        self._chunk = 1 << 20
         if not stream:
             try:
                 f = open(self.path, "rb")
@@ -206,6 +215,7 @@ class CaptureReader:
         if stream:
             self._f = _Prefixed(path, b"")  # type: ignore[arg-type,assignment]
             self.size = 0
+            self._chunk = 0  # a pipe: read only what the record needs (never wait for more)
         self._seekable = not stream
         if not follow:
             self._start()
@@ -213,27 +223,25 @@ class CaptureReader:
     def _start(self) -> bool:
         """Read the file's magic (and a pcap file header). False: not enough bytes yet."""
         f = self._f
-        head = f.read(4)
-        if len(head) < 4:
+        if not self._fill(4, 0):
             if self.follow and not self.final:
-                self._rewind(0, head)
                 return False
             f.close()
-            raise CaptureError(f"{self.path}: not a pcap or pcapng file (only {len(head)} bytes)")
+            raise CaptureError(f"{self.path}: not a pcap or pcapng file "
+                               f"(only {len(self._buf)} bytes)")
+        head = self._buf[:4]
         magic_le = struct.unpack("<I", head)[0]
         magic_be = struct.unpack(">I", head)[0]
-        self._rewind(0, head)
         if magic_le == PCAPNG_SHB:
             self.format = "pcapng"
         elif PCAP_MAGIC_US in (magic_le, magic_be) or PCAP_MAGIC_NS in (magic_le, magic_be):
-            hdr = f.read(24)
-            if len(hdr) < 24:
+            if not self._fill(24, 0):
                 if self.follow and not self.final:
-                    self._rewind(0, hdr)
                     return False
+                hdr = self._buf
                 f.close()
                 raise CaptureError(f"{self.path}: truncated pcap file header ({len(hdr)} of 24 bytes)")
-            self._pcap_header(hdr)
+            self._pcap_header(self._buf[:24])
             self._pos = 24
             self.format = "pcap"
         else:
@@ -278,11 +286,11 @@ class CaptureReader:
             return None
         read = self._pcap_record if self.format == "pcap" else self._pcapng_block
         while True:
-            start = self._pos
+            start = self._mark = self._pos
             try:
                 fr = read()
             except _Incomplete:
-                self._rewind(start, b"")
+                self._pos = start  # still buffered: read again from there later
                 return None
             except _End:
                 self.ended = True
@@ -291,14 +299,27 @@ class CaptureReader:
                 self.frames += 1
                 return fr
 
-    def _rewind(self, pos: int, got: bytes) -> None:
-        """Back to byte `pos` (a record not whole yet); `got`: the bytes read past it
-        when the source is a stream (a pipe cannot seek)."""
-        if self._seekable:
-            self._f.seek(pos)
-        else:
-            self._f.unread(got)  # type: ignore[attr-defined]
-        self._pos = pos
+    def _fill(self, n: int, start: int) -> bool:
+        """Have the n bytes from file offset `start` buffered; False when the source
+        has fewer for now. Bytes before the current record are dropped."""
+        buf, base = self._buf, self._base
+        have = base + len(buf) - start
+        if have >= n:
+            return True
+        keep = self._mark  # the record being read stays whole: it may be read again
+        if keep > base:
+            buf = buf[keep - base:]
+            base = keep
+        while True:
+            more = self._f.read(max(self._chunk, n - have))
+            if not more:
+                break
+            buf += more
+            have += len(more)
+            if have >= n:
+                break
+        self._buf, self._base = buf, base
+        return have >= n
 
     def _warn(self, text: str) -> None:
         self.warnings.append(text)
@@ -309,6 +330,9 @@ class CaptureReader:
                     orig_len: int, comment: str | None = None, direction: str | None = None,
                     pid: int | None = None, comm: str | None = None) -> Frame | None:
         self.records += 1
+        if iface.linktype == LINKTYPE_NETLINK and len(raw) >= 16:  # nlmon's: the usual case
+            return Frame(0, ts_ns, (raw[14] << 8) | raw[15], raw, 16, orig_len,  # field order
+                         LINKTYPE_NETLINK, ifidx, comment, direction, pid, comm, offset)
         where = netlink_offset(iface.linktype, raw)
         if isinstance(where, str):
             self.skipped += 1
@@ -322,16 +346,18 @@ class CaptureReader:
                      comment=comment, direction=direction, pid=pid, comm=comm, offset=offset)
 
     def _read(self, n: int, what: str) -> bytes:
-        data = self._f.read(n)
-        self._pos += len(data)
-        if len(data) < n:
+        pos = self._pos
+        if not self._fill(n, pos):
+            got = self._base + len(self._buf) - pos
             if self.follow and not self.final:
                 raise _Incomplete
-            if data:
-                self._warn(f"truncated {what} at byte {self._pos - len(data)}: "
-                           f"{len(data)} of {n} bytes; stopped there")
+            self._pos = pos + got
+            if got:
+                self._warn(f"truncated {what} at byte {pos}: {got} of {n} bytes; stopped there")
             raise _End
-        return data
+        i = pos - self._base
+        self._pos = pos + n
+        return self._buf[i:i + n]
 
     def _stop(self, text: str) -> None:
         self._warn(text)
@@ -365,50 +391,62 @@ class CaptureReader:
     # -- pcapng -----------------------------------------------------------------
     def _pcapng_block(self) -> Frame | None:
         at = self._pos
-        head = self._read(8, "pcapng block header")
-        if struct.unpack("<I", head[:4])[0] == PCAPNG_SHB:
-            return self._section(head, at)
+        buf, i = self._buf, at - self._base
+        if len(buf) - i < 8:
+            if not self._fill(8, at):
+                self._read(8, "pcapng block header")  # reports what is missing
+            buf, i = self._buf, at - self._base
+        if struct.unpack_from("<I", buf, i)[0] == PCAPNG_SHB:
+            self._pos = at + 8
+            return self._section(buf[i:i + 8], at)
         e = self._e
-        btype, blen = struct.unpack(e + "II", head)
+        btype, blen = _BLOCK_HEAD[e].unpack_from(buf, i)
         if blen < 12 or blen % 4 or blen > MAX_BLOCK:
+            self._pos = at + 8
             self._stop(f"pcapng block at byte {at}: bad length {blen}; stopped")
-        body = self._read(blen - 8, f"pcapng block (type {btype}, {blen} bytes)")
-        end = len(body) - 4
-        need = {PCAPNG_IDB: 8, PCAPNG_EPB: 20, PCAPNG_PB: 20, PCAPNG_SPB: 4}.get(btype, 0)
-        if end < need:
+        if len(buf) - i < blen:
+            if not self._fill(blen, at):
+                self._pos = at + 8
+                self._read(blen - 8, f"pcapng block (type {btype}, {blen} bytes)")
+            buf, i = self._buf, at - self._base
+        # The whole block is buffered: its fields are read in place (offsets into buf).
+        self._pos = at + blen
+        body = i + 8
+        end = i + blen - 4
+        if end - body < _FIXED.get(btype, 0):
             self._warn(f"pcapng block at byte {at} (type {btype}): {blen} bytes, shorter than "
                        f"its fixed fields; skipped")
             return None
-        if btype == PCAPNG_IDB:
-            lt, _, snap = struct.unpack_from(e + "HHI", body, 0)
-            iface = _Interface(linktype=lt, snaplen=snap)
-            for code, val in _options(body, 8, end, e):
-                if code == IF_TSRESOL and val:
-                    r = val[0]
-                    if r & 0x80:
-                        iface.tsres_pow2 = min(r & 0x7F, 64)
-                    else:
-                        iface.units_per_s = 10 ** min(r, 18)
-                elif code == IF_NAME:
-                    iface.name = val.decode("utf-8", "replace")
-            self._ifaces.append(iface)
+        if btype == PCAPNG_EPB:
+            ifidx, hi, lo, cap, orig = _EPB_FIELDS[e].unpack_from(buf, body)
+        elif btype == PCAPNG_PB:
+            ifidx, _drops, hi, lo, cap, orig = struct.unpack_from(e + "HHIIII", buf, body)
+        elif btype == PCAPNG_IDB:
+            return self._interface(buf, body, end, e)
+        elif btype == PCAPNG_SPB:
+            if not self._ifaces:
+                self._warn("simple packet block before any interface; skipped")
+                return None
+            orig = struct.unpack_from(e + "I", buf, body)[0]
+            iface = self._ifaces[0]
+            cap = min(orig, iface.snaplen or orig, end - body - 4)
+            return self._make_frame(iface, 0, 0, buf[body + 4:body + 4 + cap], at + 12, orig)
+        else:
+            return None  # name resolution, statistics, custom blocks: nothing we decode
+        if ifidx >= len(self._ifaces):
+            self._warn(f"packet block for unknown interface {ifidx}; skipped")
             return None
-        if btype in (PCAPNG_EPB, PCAPNG_PB):
-            if btype == PCAPNG_EPB:
-                ifidx, hi, lo, cap, orig = struct.unpack_from(e + "IIIII", body, 0)
-            else:
-                ifidx, _drops, hi, lo, cap, orig = struct.unpack_from(e + "HHIIII", body, 0)
-            if ifidx >= len(self._ifaces):
-                self._warn(f"packet block for unknown interface {ifidx}; skipped")
-                return None
-            if 20 + cap > end:
-                self._warn(f"pcapng block at byte {at}: captured length {cap} runs past its "
-                           f"{blen}-byte block; skipped")
-                return None
-            data_end = 20 + cap
-            raw = body[20:data_end]
-            comment = direction = pid = comm = None
-            for code, val in _options(body, (data_end + 3) & ~3, end, e):
+        data = body + 20
+        data_end = data + cap
+        if data_end > end:
+            self._warn(f"pcapng block at byte {at}: captured length {cap} runs past its "
+                       f"{blen}-byte block; skipped")
+            return None
+        raw = buf[data:data_end]
+        comment = direction = pid = comm = None
+        opts = (data_end + 3) & ~3
+        if opts + 4 <= end:
+            for code, val in _options(buf, opts, end, e):
                 if code == OPT_COMMENT:
                     text = val.decode("utf-8", "replace")
                     proc = parse_process_comment(text)
@@ -419,18 +457,24 @@ class CaptureReader:
                 elif code == EPB_FLAGS and btype == PCAPNG_EPB and len(val) >= 4:
                     d = struct.unpack(e + "I", val[:4])[0] & 3
                     direction = {1: "in", 2: "out"}.get(d)
-            iface = self._ifaces[ifidx]
-            return self._make_frame(iface, ifidx, _ts_to_ns((hi << 32) | lo, iface), raw, at + 28,
-                                    orig, comment, direction, pid, comm)
-        if btype == PCAPNG_SPB:
-            if not self._ifaces:
-                self._warn("simple packet block before any interface; skipped")
-                return None
-            orig = struct.unpack_from(e + "I", body, 0)[0]
-            iface = self._ifaces[0]
-            cap = min(orig, iface.snaplen or orig, end - 4)
-            return self._make_frame(iface, 0, 0, body[4:4 + cap], at + 12, orig)
-        return None  # name resolution, statistics, custom blocks: nothing we decode
+        iface = self._ifaces[ifidx]
+        return self._make_frame(iface, ifidx, _ts_to_ns((hi << 32) | lo, iface), raw, at + 28,
+                                orig, comment, direction, pid, comm)
+
+    def _interface(self, buf: bytes, body: int, end: int, e: str) -> None:
+        lt, _, snap = struct.unpack_from(e + "HHI", buf, body)
+        iface = _Interface(linktype=lt, snaplen=snap)
+        for code, val in _options(buf, body + 8, end, e):
+            if code == IF_TSRESOL and val:
+                r = val[0]
+                if r & 0x80:
+                    iface.tsres_pow2 = min(r & 0x7F, 64)
+                else:
+                    iface.units_per_s = 10 ** min(r, 18)
+            elif code == IF_NAME:
+                iface.name = val.decode("utf-8", "replace")
+        self._ifaces.append(iface)
+        return None
 
     def _section(self, head: bytes, at: int) -> None:
         bom = self._read(4, "pcapng section header")
