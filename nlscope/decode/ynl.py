@@ -25,7 +25,13 @@ Unknown attribute types decode as named raw bytes, with a warning in the report.
 """
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import ipaddress
 import os
+import struct
+import threading
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +39,7 @@ from typing import Any
 import construct as cs
 
 from .model import Field, Message
-from .nla import Attr, AttrSet, FixedHeader
+from .nla import Attr, AttrSet, FixedHeader, walk_attrs
 from .registry import DecodeCtx, MessageType, PluginError, Protocol
 
 GENL_PROTOCOLS = ("genetlink", "genetlink-c", "genetlink-legacy")
@@ -99,7 +105,10 @@ class Spec:
         self.structs: dict[str, FixedHeader] = {}
         self._read_definitions(doc.get("definitions") or [])
         self.sets: dict[str, AttrSet] = {}
+        self._raw_submsgs = {m.get("name"): m for m in doc.get("sub-messages") or [] if isinstance(m, dict)}
+        self.sub_messages: dict[str, _SubMessage] = {}
         self._read_attribute_sets(doc.get("attribute-sets") or [])
+        self._read_sub_messages()
         self._read_operations(doc.get("operations") or {})
         self.mcast_groups = [g.get("name") for g in (doc.get("mcast-groups") or {}).get("list", [])
                              if isinstance(g, dict)]
@@ -119,9 +128,10 @@ class Spec:
                 pass  # after all enums are known (members may name one)
             else:
                 self.warnings.append(f"definition {name}: type {typ!r} not understood; ignored")
-        for d in defs:
-            if d.get("type") == "struct":
-                self.structs[d["name"]] = self._struct(d)
+        self._struct_defs = {d["name"]: d for d in defs if d.get("type") == "struct"}
+        self._building: set[str] = set()
+        for name in self._struct_defs:
+            self._struct_named(name, "definitions")
 
     def _entries(self, d: dict, flags: bool) -> dict[int, str]:
         out: dict[int, str] = {}
@@ -143,6 +153,7 @@ class Spec:
         flags: dict[str, Mapping[int, str]] = {}
         kinds: dict[str, str] = {}
         fmts: dict[str, Callable[[Any], str]] = {}
+        subs: dict[str, FixedHeader] = {}
         for i, m in enumerate(d.get("members") or []):
             mname = str(m.get("name", f"member{i}")).replace("-", "_")
             mtype = m.get("type")
@@ -153,11 +164,15 @@ class Spec:
                 if mtype == "u32" and be and hint == "ipv4":
                     fields[-1] = mname / cs.Bytes(4)
                     kinds[mname] = "ipv4"
-                elif hint == "hex":
-                    fmts[mname] = _hex
+                elif hint in _INT_HINTS:
+                    fmts[mname] = _INT_HINTS[hint]
                 self._enum_for(m, mname, enums, flags, f"struct {d['name']}.{mname}")
             elif mtype == "pad":
                 fields.append(cs.Padding(int(m.get("len", 0))))
+            elif mtype == "binary" and "struct" in m:
+                inner = self._struct_named(m["struct"], f"struct {d['name']}.{mname}")
+                fields.append(mname / inner.construct)
+                subs[mname] = inner
             elif mtype in ("binary", "string"):
                 n = m.get("len")
                 if isinstance(n, str):
@@ -166,10 +181,29 @@ class Spec:
                     raise YnlError(f"{self.source}: struct {d['name']}.{mname}: {mtype} needs a len")
                 fields.append(mname / cs.Bytes(n))
                 kinds[mname] = "string" if mtype == "string" else {
-                    "ipv4": "ipv4", "ipv6": "ipv6", "mac": "mac"}.get(hint, "binary")
+                    "ipv4": "ipv4", "ipv6": "ipv6", "ipv4-or-v6": "ipaddr", "mac": "mac"}.get(hint, "binary")
             else:
                 raise YnlError(f"{self.source}: struct {d['name']}.{mname}: member type {mtype!r} not understood")
-        return FixedHeader(d["name"], cs.Struct(*fields), enums=enums, flags=flags, kinds=kinds, fmts=fmts)
+        return _StructHeader(d["name"], cs.Struct(*fields), subs, enums=enums, flags=flags, kinds=kinds,
+                             fmts=fmts)
+
+    def _struct_named(self, name: str, where: str) -> FixedHeader:
+        """A struct by name, built on first use (a member may be a struct defined later);
+        a struct that contains itself is refused."""
+        st = self.structs.get(name)
+        if st is not None:
+            return st
+        d = self._struct_defs.get(name)
+        if d is None:
+            raise YnlError(f"{self.source}: {where}: struct {name!r} is not defined")
+        if name in self._building:
+            raise YnlError(f"{self.source}: {where}: struct {name!r} contains itself")
+        self._building.add(name)
+        try:
+            st = self.structs[name] = self._struct(d)
+        finally:
+            self._building.discard(name)
+        return st
 
     def _enum_for(self, a: dict, key: str, enums: dict, flags: dict, where: str) -> None:
         ename = a.get("enum")
@@ -261,8 +295,8 @@ class Spec:
             kind = t
             if be and t in ("u16", "u32", "u64"):
                 kind = "be" + t[1:]
-            if hint == "hex" and not opts:
-                opts["fmt"] = _hex
+            if hint in _INT_HINTS and not opts:
+                opts["fmt"] = _INT_HINTS[hint]
             return Attr(aname, kind, **opts)
         if t in ("uint", "sint"):
             return Attr(aname, t, **opts)
@@ -276,22 +310,23 @@ class Spec:
                 if st is None:
                     raise YnlError(f"{self.source}: {where}: struct {a['struct']!r} is not defined")
                 return Attr(aname, "struct", struct=st)
-            if a.get("sub-type") == "u32":
-                return Attr(aname, "u32-array")
-            if hint in ("ipv4", "ipv6"):
-                return Attr(aname, "ipaddr")
-            if hint == "mac":
-                return Attr(aname, "mac")
-            return Attr(aname, "binary")
+            if a.get("sub-type") in _INTS:
+                return self._binary_array(aname, a["sub-type"], be)
+            return _hinted_binary(aname, hint)
         if t == "nest":
-            return Attr(aname, "nested", nested=self._set(a.get("nested-attributes"), where))
+            return self._nest(aname, self._set(a.get("nested-attributes"), where))
         if t in ("indexed-array", "array-nest"):
             sub = a.get("sub-type", "nest")
             if sub == "nest":
                 return Attr(aname, "nested-array", nested=self._set(a.get("nested-attributes"), where))
-            kind = sub if sub in _INTS or sub in ("uint", "sint", "string", "binary", "flag") else "binary"
+            if sub in _INTS and be and sub != "u8":
+                sub = "be" + sub[1:]
+            kind = sub if sub in _INTS or sub in ("uint", "sint", "string", "binary", "flag", "be16", "be32",
+                                                   "be64") else "binary"
             if kind == "binary" and sub != "binary":
                 self.warnings.append(f"{where}: indexed-array sub-type {sub!r} shown as bytes")
+            if hint in ("ipv4", "ipv6", "ipv4-or-v6", "mac", "uuid") and kind in ("binary", "u32", "be32"):
+                return Attr(aname, "nested", nested=_Indexed(lambda i, h=hint: _hinted_binary(str(i), h)))
             return Attr(aname, "nested", nested=_Indexed(lambda i, k=kind: Attr(str(i), k)))
         if t in ("nest-type-value", "type-value"):
             inner: AttrSet | None = self._set(a.get("nested-attributes"), where)
@@ -299,12 +334,89 @@ class Spec:
             for _ in levels:
                 inner = _Indexed(lambda i, s=inner: Attr(str(i), "nested", nested=s))
             return Attr(aname, "nested", nested=inner)
+        if t == "sub-message":
+            return self._sub_message_attr(aname, a, set_name, where)
         if t == "bitfield32":
             return Attr(aname, "bitfield32", flags=opts.get("flags") or opts.get("enum"))
         if t in ("pad", "unused"):
             return Attr(aname, "binary")
         self.warnings.append(f"{where}: attribute type {t!r} not understood; shown as bytes")
         return Attr(aname, "binary")
+
+
+    # -- nests and sub-messages ----------------------------------------------------------
+    def _binary_array(self, aname: str, sub: str, be: bool) -> Attr:
+        """binary with a scalar sub-type: an array of that integer."""
+        if sub == "u32" and not be:
+            return Attr(aname, "u32-array")
+        size = int(sub[1:]) // 8
+        fmt = {1: "B", 2: "H", 4: "I", 8: "Q"}[size]
+        fmt = fmt.lower() if sub[0] == "s" else fmt
+
+        def decode(name, buf, start, end, order, problems, path, siblings):
+            p0 = start + 4
+            unpack = struct.Struct((">" if be else order) + fmt).unpack_from
+            kids = [Field(str(i), "int", unpack(buf, p)[0], p, p + size)
+                    for i, p in enumerate(range(p0, end - size + 1, size))]
+            if (end - p0) % size:
+                problems.append(f"{path}: {end - p0} bytes is not a whole number of {sub}")
+            return Field(name, "list", None, start, end, children=kids)
+        return Attr(aname, "custom", decode=decode)
+
+    def _nest(self, aname: str, sub: AttrSet | None) -> Attr:
+        if not self._raw_submsgs:
+            return Attr(aname, "nested", nested=sub)
+
+        def decode(name, buf, start, end, order, problems, path, siblings):
+            # a sub-message below may select on an attribute of this level
+            with _outer(siblings):
+                kids = walk_attrs(buf, start + 4, end, sub, order, problems, path + ".")
+            return Field(name, "nest", None, start, end, children=kids)
+        return Attr(aname, "custom", decode=decode)
+
+    def _sub_message_attr(self, aname: str, a: dict, set_name: str, where: str) -> Attr:
+        mname, selector = a.get("sub-message"), a.get("selector")
+        if mname not in self._raw_submsgs:
+            raise YnlError(f"{self.source}: {where}: sub-message {mname!r} is not defined")
+        if not isinstance(selector, str):
+            raise YnlError(f"{self.source}: {where}: a sub-message needs a selector")
+        subs = self.sub_messages
+
+        def decode(name, buf, start, end, order, problems, path, siblings):
+            sm = subs[mname]
+            value = _selector_value(selector_names(sm, selector), siblings)
+            fmt = sm.formats.get(_norm(value)) if value is not None else None
+            if fmt is None:
+                if value is None:
+                    problems.append(f"{path}: selector {selector!r} of sub-message {mname} not found")
+                return Field(name, "bytes", bytes(buf[start + 4:end]), start, end)
+            return _decode_format(name, fmt, buf, start, end, order, problems, path)
+        return Attr(aname, "custom", decode=decode)
+
+    def _read_sub_messages(self) -> None:
+        for mname, m in self._raw_submsgs.items():
+            formats: dict[str, tuple[FixedHeader | None, AttrSet | None]] = {}
+            for f in m.get("formats") or []:
+                if not isinstance(f, dict) or "value" not in f:
+                    raise YnlError(f"{self.source}: sub-message {mname}: a format without a value")
+                hdr = f.get("fixed-header")
+                if hdr is not None and hdr not in self.structs:
+                    raise YnlError(f"{self.source}: sub-message {mname}: fixed-header {hdr!r} is not a struct")
+                aset = f.get("attribute-set")
+                if aset is not None and aset not in self.sets:
+                    raise YnlError(f"{self.source}: sub-message {mname}: attribute-set {aset!r} is unknown")
+                formats[_norm(f["value"])] = (self.structs.get(hdr) if hdr else None,
+                                              self.sets.get(aset) if aset else None)
+            # attribute names a selector may carry, in any set (sibling or outer level)
+            self.sub_messages[mname] = _SubMessage(mname, formats, self._c_names_of)
+
+    def _c_names_of(self, attr: str) -> frozenset[str]:
+        out = set()
+        for s in self._raw_sets.values():
+            pset = self._raw_sets.get(s.get("subset-of")) or s
+            if any(x.get("name") == attr for x in s.get("attributes") or []):
+                out.add(c_name(self._prefix(pset), attr))
+        return frozenset(out)
 
     # -- operations ----------------------------------------------------------------------
     def _read_operations(self, ops: dict) -> None:
@@ -313,6 +425,9 @@ class Spec:
         self.enum_model = ops.get("enum-model", "unified")
         self.op_prefix = ops.get("name-prefix")
         default_hdr = ops.get("fixed-header")
+        if default_hdr is not None and default_hdr not in self.structs:
+            raise YnlError(f"{self.source}: operations: fixed-header {default_hdr!r} is not a struct")
+        self.default_header = self.structs.get(default_hdr) if default_hdr else None
         default_set = None
         self.requests: dict[int, str] = {}
         self.replies: dict[int, str] = {}
@@ -321,6 +436,7 @@ class Spec:
         oplist = ops.get("list") or []
         by_name = {o.get("name"): o for o in oplist if isinstance(o, dict)}
         req = rep = 1
+        extra_replies: dict[int, str] = {}
         for o in oplist:
             if not isinstance(o, dict) or "name" not in o:
                 raise YnlError(f"{self.source}: an operation without a name")
@@ -340,6 +456,11 @@ class Spec:
                     req = o["value"]
                 self.requests[req] = oname
                 req += 1
+                # a reply the spec numbers apart (devlink: trap-get answered as 63)
+                for m in ("do", "dump"):
+                    v = ((o.get(m) or {}).get("reply") or {}).get("value")
+                    if isinstance(v, int) and v != req - 1:
+                        extra_replies.setdefault(v, oname)
                 continue
             # directional: requests and replies numbered apart
             if "notify" in o or "event" in o:
@@ -361,7 +482,11 @@ class Spec:
                 self.replies[rep] = oname
                 rep += 1
         if self.enum_model == "unified":
-            self.replies = dict(self.requests)
+            self.replies = {**{v: n for v, n in extra_replies.items() if v not in self.requests},
+                            **self.requests}
+            self.apart = len(self.replies) != len(self.requests)
+        else:
+            self.apart = True
 
     def _op_name(self, name: str) -> str:
         if self.protocol == RAW_PROTOCOL and self.op_prefix:
@@ -387,6 +512,110 @@ class _Indexed(AttrSet):
 
 def _hex(v: int) -> str:
     return f"0x{v:x}"
+
+
+def _ipv4_int(v: int) -> str:
+    return str(ipaddress.IPv4Address(v & 0xFFFFFFFF))
+
+
+# display hints of integers (a big-endian u32 ipv4 is read as its 4 bytes instead)
+_INT_HINTS: dict[str, Callable[[int], str]] = {"hex": _hex, "ipv4": _ipv4_int}
+
+
+class _StructHeader(FixedHeader):
+    """A spec struct: members that are structs shown with their own names and hints."""
+
+    def __init__(self, name: str, sc: cs.Construct, subs: Mapping[str, FixedHeader], **kw: Any):
+        super().__init__(name, sc, **kw)
+        self.slots = [dataclasses.replace(sl, sub=subs[sl.name]) if sl.name in subs else sl
+                      for sl in self.slots]
+
+
+# -- sub-messages ----------------------------------------------------------------------
+
+@dataclass
+class _SubMessage:
+    name: str
+    formats: dict[str, tuple[FixedHeader | None, AttrSet | None]]
+    c_names_of: Callable[[str], frozenset[str]]
+    selectors: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+def selector_names(sm: _SubMessage, selector: str) -> frozenset[str]:
+    names = sm.selectors.get(selector)
+    if names is None:
+        names = sm.selectors[selector] = sm.c_names_of(selector)
+    return names
+
+
+_levels = threading.local()
+
+
+@contextlib.contextmanager
+def _outer(siblings: list[Field]):
+    stack = getattr(_levels, "stack", None)
+    if stack is None:
+        stack = _levels.stack = []
+    stack.append(siblings)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+def _norm(v: Any) -> str:
+    return str(v).lower().replace("_", "-")
+
+
+def _selector_value(names: frozenset[str], siblings: list[Field]) -> Any:
+    """The selector's value: a sibling attribute, else one of an outer level (innermost
+    first). An enum selects by its name."""
+    for level in [siblings, *reversed(getattr(_levels, "stack", None) or [])]:
+        for f in level:
+            if f.name in names:
+                return f.meta if f.kind == "enum" and isinstance(f.meta, str) else f.value
+    return None
+
+
+def _decode_format(name: str, fmt: tuple[FixedHeader | None, AttrSet | None], buf, start: int, end: int,
+                   order: str, problems: list[str], path: str) -> Field:
+    hdr, aset = fmt
+    pos = start + 4
+    kids: list[Field] = []
+    if hdr is not None:
+        if end - pos < hdr.size:
+            problems.append(f"{path}: {hdr.name} needs {hdr.size} bytes, got {end - pos}")
+            return Field(name, "bytes", bytes(buf[pos:end]), start, end)
+        kids.append(Field(hdr.name, "struct", None, pos, pos + hdr.size, children=hdr.parse(buf, pos, order)))
+        pos += (hdr.size + 3) & ~3
+    if pos < end:
+        if aset is None:
+            kids.append(Field("data", "bytes", bytes(buf[pos:end]), pos, end))
+        else:
+            kids.extend(walk_attrs(buf, pos, end, aset, order, problems, path + "."))
+    return Field(name, "nest", None, start, end, children=kids)
+
+
+def _uuid(name, buf, start, end, order, problems, path, siblings) -> Field:
+    raw = bytes(buf[start + 4:end])
+    if len(raw) != 16:
+        problems.append(f"{path}: uuid of {len(raw)} bytes")
+        return Field(name, "bytes", raw, start, end)
+    return Field(name, "str", str(uuid.UUID(bytes=raw)), start, end)
+
+
+def _hinted_binary(aname: str, hint: str | None) -> Attr:
+    if hint == "ipv4":
+        return Attr(aname, "ipv4")
+    if hint == "ipv6":
+        return Attr(aname, "ipv6")
+    if hint == "ipv4-or-v6":
+        return Attr(aname, "ipaddr")
+    if hint == "mac":
+        return Attr(aname, "mac")
+    if hint == "uuid":
+        return Attr(aname, "custom", decode=_uuid)
+    return Attr(aname, "binary")  # hex: bytes are shown in hex
 
 
 _SCALAR = frozenset({"int", "enum", "str", "addr", "mac", "bool", "flags"})
@@ -421,20 +650,31 @@ def _short_names(spec: Spec) -> dict[str, str]:
 
 
 class SpecProtocol(Protocol):
-    """A netlink-raw protocol from a spec, in front of what was registered for the
-    number before (its other message types keep their dissector)."""
+    """A netlink-raw protocol from a spec, over what was registered for the number
+    before: a message type the dissector knows keeps its decoding and gains only the
+    attributes its table lacks; the other types are the spec's."""
+
+    MERGED = 512  # merged message types kept (the protocol's types are few)
 
     def __init__(self, number: int, name: str, requests: dict[int, MessageType],
                  replies: dict[int, MessageType], under: Protocol | None):
         super().__init__(number, name, {**replies, **requests})
         self.requests, self.replies, self.under = requests, replies, under
+        self._merged: dict[tuple[int, int], MessageType] = {}
 
     def message_type(self, ctx: DecodeCtx) -> MessageType | None:
         first, second = (self.requests, self.replies) if ctx.flags & 1 else (self.replies, self.requests)
         mt = first.get(ctx.mtype) or second.get(ctx.mtype)
-        if mt is None and self.under is not None:
-            return self.under.message_type(ctx)
-        return mt
+        below = self.under.message_type(ctx) if self.under is not None else None
+        if below is None or mt is None:
+            return below or mt
+        key = (id(below), id(mt))
+        hit = self._merged.get(key)
+        if hit is None or hit.name != below.name:
+            if len(self._merged) >= self.MERGED:
+                self._merged.clear()
+            hit = self._merged[key] = _fill_type(below, mt)
+        return hit
 
     def default_kind(self, mtype: int) -> str:
         return self.under.default_kind(mtype) if self.under is not None else "other"
@@ -488,45 +728,125 @@ def read_spec(path: str | os.PathLike) -> Spec:
 
 
 def register_spec(registry, spec: Spec) -> SpecInfo:
-    """Register what `spec` describes; a family (or message types) of the same name or
-    number registered before is replaced (the spec is what the user asked for)."""
-    from nlscope.dissectors.genl import GenlFamily, add_family, cmd_kind
+    """Register what `spec` describes. A spec only fills in what the dissectors already
+    registered do not decode: a family or protocol known before keeps its names, tables,
+    headers and summaries, and gains the spec's commands and attributes it lacks."""
+    from nlscope.dissectors.genl import add_family, family_map
 
-    short = _short_names(spec)
     info = SpecInfo(spec.name, spec.protocol, spec.source, spec.protonum,
                     dict(spec.requests), dict(spec.replies), list(spec.sets),
                     [g for g in spec.mcast_groups if g], list(spec.warnings))
-
-    def detail(cmd: str, fields: list[Field]) -> str:
-        return _attr_summary(fields, short)
-
     if spec.protocol in GENL_PROTOCOLS:
-        headers = {h for h in spec.op_headers.values() if h is not None}
-        if len(headers) > 1:
-            info.warnings.append("operations use different fixed headers; the first is used for all")
-        fam = GenlFamily(spec.name, dict(spec.requests),
-                         replies=dict(spec.replies) if spec.enum_model == "directional" else None,
-                         cmd_attrs=dict(spec.op_sets), summary=detail,
-                         header=next(iter(headers), None))
+        fam = spec_family(spec)
+        before = family_map(registry).get(spec.name)
+        if before is not None:
+            fam = fill_family(before, fam)
         add_family(registry, fam)
         info.family = fam
         return info
-
-    def types(table: dict[int, str]) -> dict[int, MessageType]:
-        out = {}
-        for v, oname in table.items():
-            def summary(msg: Message, fields: list[Field], n=oname) -> str:
-                text = _attr_summary(fields, short)
-                return f"{n} {text}" if text else n
-            out[v] = MessageType(oname, cmd_kind(oname), header=spec.op_headers.get(oname),
-                                 attrs=spec.op_sets.get(oname) or AttrSet("none"), summary=summary)
-        return out
-
-    proto = SpecProtocol(spec.protonum, spec.name, types(spec.requests), types(spec.replies),
-                         registry.get(spec.protonum))
+    proto = SpecProtocol(spec.protonum, spec.name, _spec_types(spec, spec.requests),
+                         _spec_types(spec, spec.replies), registry.get(spec.protonum))
     registry.add(proto)
     info.family = proto
     return info
+
+
+def spec_family(spec: Spec):
+    """The GenlFamily a genetlink spec describes on its own."""
+    from nlscope.dissectors.genl import GenlFamily
+
+    short = _short_names(spec)
+
+    def detail(cmd: str, fields: list[Field]) -> str:
+        return _attr_summary(fields, short)
+    headers = {n: h for n, h in spec.op_headers.items() if h is not None}
+    return GenlFamily(spec.name, dict(spec.requests),
+                      replies=dict(spec.replies) if spec.apart else None,
+                      cmd_attrs=dict(spec.op_sets), summary=detail,
+                      header=spec.default_header, cmd_headers=headers)
+
+
+def fill_family(hand, spec_fam):
+    """`hand` (a registered GenlFamily) completed from `spec_fam`: commands it does not
+    name, attributes its tables lack (nests merged level by level). A family with
+    attribute tables keeps its headers; one with command names only takes the spec's."""
+    rich = hand.attrs is not None or bool(hand.cmd_attrs)
+    commands = {**spec_fam.commands, **hand.commands}
+    replies = None
+    if hand.replies is not None:
+        replies = {**(spec_fam.replies or spec_fam.commands), **hand.replies}
+    elif spec_fam.replies is not None and not hand.commands:
+        replies = dict(spec_fam.replies)
+    merge = _Merger()
+    cmd_attrs: dict[str, AttrSet] = {}
+    for table, spec_table in ((commands, spec_fam.commands),
+                              (replies or {}, spec_fam.replies or spec_fam.commands)):
+        for num, cname in table.items():
+            sname = spec_table.get(num)
+            mine = hand.cmd_attrs.get(cname, hand.attrs)
+            theirs = spec_fam.cmd_attrs.get(sname, spec_fam.attrs) if sname else None
+            merged = merge(mine, theirs)
+            if merged is not None:
+                cmd_attrs.setdefault(cname, merged)
+    out = dataclasses.replace(hand, commands=commands, replies=replies, cmd_attrs=cmd_attrs,
+                              attrs=merge(hand.attrs, spec_fam.attrs))
+    if not rich:
+        out.header = hand.header or spec_fam.header
+        out.cmd_headers = {**spec_fam.cmd_headers, **hand.cmd_headers}
+        out.summary = hand.summary or spec_fam.summary
+    return out
+
+
+class _Merger:
+    """Attribute sets merged: the first's attributes win, the second adds the numbers
+    the first does not know; nests both describe are merged too. Sets that compute
+    their entries (index tables) or depend on siblings are kept as they are."""
+
+    def __init__(self) -> None:
+        self.done: dict[tuple[int, int], AttrSet] = {}
+
+    def __call__(self, mine: Any, theirs: Any) -> Any:
+        if mine is None:
+            return theirs
+        if theirs is None or type(mine) is not AttrSet or not isinstance(theirs, AttrSet):
+            return mine
+        key = (id(mine), id(theirs))
+        hit = self.done.get(key)
+        if hit is not None:
+            return hit
+        out = self.done[key] = AttrSet(mine.name, {})
+        for t, a in theirs.attrs.items():
+            out.attrs.setdefault(t, a)
+        for t, a in mine.attrs.items():
+            b = theirs.attrs.get(t)
+            if (b is not None and a.kind == "nested" and b.kind == "nested"
+                    and isinstance(a.nested, AttrSet) and isinstance(b.nested, AttrSet)):
+                a = dataclasses.replace(a, nested=self(a.nested, b.nested))
+            out.attrs[t] = a
+        return out
+
+
+def _fill_type(hand: MessageType, spec_mt: MessageType) -> MessageType:
+    """A hand-written message type with the spec's attributes it lacks (a custom
+    decoder or sibling-chosen table is kept whole)."""
+    if hand.decode is not None or not isinstance(hand.attrs, AttrSet):
+        return hand
+    merged = _Merger()(hand.attrs, spec_mt.attrs)
+    return hand if merged is hand.attrs else dataclasses.replace(hand, attrs=merged)
+
+
+def _spec_types(spec: Spec, table: dict[int, str]) -> dict[int, MessageType]:
+    from nlscope.dissectors.genl import cmd_kind
+
+    short = _short_names(spec)
+    out = {}
+    for v, oname in table.items():
+        def summary(msg: Message, fields: list[Field], n=oname) -> str:
+            text = _attr_summary(fields, short)
+            return f"{n} {text}" if text else n
+        out[v] = MessageType(oname, cmd_kind(oname), header=spec.op_headers.get(oname),
+                             attrs=spec.op_sets.get(oname) or AttrSet("none"), summary=summary)
+    return out
 
 
 def load_spec(registry, path: str | os.PathLike) -> SpecInfo:
