@@ -542,6 +542,95 @@ NETKIT_INFO = AttrSet("ifla_netkit", {
     7: A("IFLA_NETKIT_PEER_SCRUB", "u32", enum={0: "NETKIT_SCRUB_NONE", 1: "NETKIT_SCRUB_DEFAULT"}),
 })
 
+# -- macsec, hsr, bareudp, gtp (linux/if_link.h, linux/if_macsec.h) ------------------------
+MACSEC_CIPHER = {0x0080C20001000001: "MACSEC_CIPHER_ID_GCM_AES_128", 0x0080C20001000002: "MACSEC_CIPHER_ID_GCM_AES_256",
+                 0x0080C20001000003: "MACSEC_CIPHER_ID_GCM_AES_XPN_128",
+                 0x0080C20001000004: "MACSEC_CIPHER_ID_GCM_AES_XPN_256",
+                 0x0080020001000001: "MACSEC_DEFAULT_CIPHER_ID"}
+MACSEC_INFO = AttrSet("ifla_macsec", {
+    1: A("IFLA_MACSEC_SCI", "be64", fmt=lambda v: f"{v:016x}"),  # sci_t: MAC address then port, as ip prints it
+    2: A("IFLA_MACSEC_PORT", "be16"),
+    3: A("IFLA_MACSEC_ICV_LEN", "u8"),
+    4: A("IFLA_MACSEC_CIPHER_SUITE", "u64", enum=MACSEC_CIPHER),
+    5: A("IFLA_MACSEC_WINDOW", "u32"),
+    6: A("IFLA_MACSEC_ENCODING_SA", "u8"),
+    7: A("IFLA_MACSEC_ENCRYPT", "u8"),
+    8: A("IFLA_MACSEC_PROTECT", "u8"),
+    9: A("IFLA_MACSEC_INC_SCI", "u8"),
+    10: A("IFLA_MACSEC_ES", "u8"),
+    11: A("IFLA_MACSEC_SCB", "u8"),
+    12: A("IFLA_MACSEC_REPLAY_PROTECT", "u8"),
+    13: A("IFLA_MACSEC_VALIDATION", "u8", enum={0: "MACSEC_VALIDATE_DISABLED", 1: "MACSEC_VALIDATE_CHECK",
+                                               2: "MACSEC_VALIDATE_STRICT"}),
+    14: A("IFLA_MACSEC_PAD", "binary"),
+    15: A("IFLA_MACSEC_OFFLOAD", "u8", enum={0: "MACSEC_OFFLOAD_OFF", 1: "MACSEC_OFFLOAD_PHY", 2: "MACSEC_OFFLOAD_MAC"}),
+})
+HSR_INFO = AttrSet("ifla_hsr", {
+    1: A("IFLA_HSR_SLAVE1", "u32"),
+    2: A("IFLA_HSR_SLAVE2", "u32"),
+    3: A("IFLA_HSR_MULTICAST_SPEC", "u8"),
+    4: A("IFLA_HSR_SUPERVISION_ADDR", "mac"),
+    5: A("IFLA_HSR_SEQ_NR", "u16"),
+    6: A("IFLA_HSR_VERSION", "u8"),
+    7: A("IFLA_HSR_PROTOCOL", "u8", enum={0: "HSR_PROTOCOL_HSR", 1: "HSR_PROTOCOL_PRP"}),
+    8: A("IFLA_HSR_INTERLINK", "u32"),
+})
+BAREUDP_INFO = AttrSet("ifla_bareudp", {
+    1: A("IFLA_BAREUDP_PORT", "be16"),
+    2: A("IFLA_BAREUDP_ETHERTYPE", "be16", enum=ETH_P),
+    3: A("IFLA_BAREUDP_SRCPORT_MIN", "u16"),
+    4: A("IFLA_BAREUDP_MULTIPROTO_MODE", "flag"),
+})
+GTP_INFO = AttrSet("ifla_gtp", {
+    1: A("IFLA_GTP_FD0", "u32"),
+    2: A("IFLA_GTP_FD1", "u32"),
+    3: A("IFLA_GTP_PDP_HASHSIZE", "u32"),
+    4: A("IFLA_GTP_ROLE", "u32", enum={0: "GTP_ROLE_GGSN", 1: "GTP_ROLE_SGSN"}),
+    5: A("IFLA_GTP_CREATE_SOCKETS", "u8"),
+    6: A("IFLA_GTP_RESTART_COUNT", "u8"),
+    7: A("IFLA_GTP_LOCAL", "ipv4"),
+    8: A("IFLA_GTP_LOCAL6", "ipv6"),
+})
+
+# -- can (linux/can/netlink.h), vxcan (linux/can/vxcan.h) -----------------------------------
+CAN_BITTIMING = hdr("can_bittiming", Struct(*(n / Int32un for n in (
+    "bitrate", "sample_point", "tq", "prop_seg", "phase_seg1", "phase_seg2", "sjw", "brp"))))
+CAN_BITTIMING_CONST = hdr("can_bittiming_const", Struct("name" / Bytes(16), *(n / Int32un for n in (
+    "tseg1_min", "tseg1_max", "tseg2_min", "tseg2_max", "sjw_max", "brp_min", "brp_max", "brp_inc"))),
+    kinds={"name": "string"})
+CAN_CTRLMODE = {0x01: "CAN_CTRLMODE_LOOPBACK", 0x02: "CAN_CTRLMODE_LISTENONLY", 0x04: "CAN_CTRLMODE_3_SAMPLES",
+                0x08: "CAN_CTRLMODE_ONE_SHOT", 0x10: "CAN_CTRLMODE_BERR_REPORTING", 0x20: "CAN_CTRLMODE_FD",
+                0x40: "CAN_CTRLMODE_PRESUME_ACK", 0x80: "CAN_CTRLMODE_FD_NON_ISO", 0x100: "CAN_CTRLMODE_CC_LEN8_DLC",
+                0x200: "CAN_CTRLMODE_TDC_AUTO", 0x400: "CAN_CTRLMODE_TDC_MANUAL"}
+CAN_INFO = AttrSet("ifla_can", {
+    1: A("IFLA_CAN_BITTIMING", "struct", struct=CAN_BITTIMING),
+    2: A("IFLA_CAN_BITTIMING_CONST", "struct", struct=CAN_BITTIMING_CONST),
+    3: A("IFLA_CAN_CLOCK", "struct", struct=hdr("can_clock", Struct("freq" / Int32un))),
+    4: A("IFLA_CAN_STATE", "u32", enum={0: "CAN_STATE_ERROR_ACTIVE", 1: "CAN_STATE_ERROR_WARNING",
+                                        2: "CAN_STATE_ERROR_PASSIVE", 3: "CAN_STATE_BUS_OFF",
+                                        4: "CAN_STATE_STOPPED", 5: "CAN_STATE_SLEEPING"}),
+    5: A("IFLA_CAN_CTRLMODE", "struct", struct=hdr("can_ctrlmode", Struct("mask" / Int32un, "flags" / Int32un),
+                                                  flags={"mask": CAN_CTRLMODE, "flags": CAN_CTRLMODE})),
+    6: A("IFLA_CAN_RESTART_MS", "u32"),
+    7: A("IFLA_CAN_RESTART", "u32"),
+    8: A("IFLA_CAN_BERR_COUNTER", "struct", struct=hdr("can_berr_counter", Struct("txerr" / Int16un, "rxerr" / Int16un))),
+    9: A("IFLA_CAN_DATA_BITTIMING", "struct", struct=CAN_BITTIMING),
+    10: A("IFLA_CAN_DATA_BITTIMING_CONST", "struct", struct=CAN_BITTIMING_CONST),
+    11: A("IFLA_CAN_TERMINATION", "u16"),
+    12: A("IFLA_CAN_TERMINATION_CONST", "custom", decode=counters([], "H")),
+    13: A("IFLA_CAN_BITRATE_CONST", "u32-array"),
+    14: A("IFLA_CAN_DATA_BITRATE_CONST", "u32-array"),
+    15: A("IFLA_CAN_BITRATE_MAX", "u32"),
+    16: A("IFLA_CAN_TDC", "nested", nested=AttrSet("ifla_can_tdc", {
+        i: A("IFLA_CAN_TDC_" + n, "u32") for i, n in enumerate(
+            ["TDCV_MIN", "TDCV_MAX", "TDCO_MIN", "TDCO_MAX", "TDCF_MIN", "TDCF_MAX", "TDCV", "TDCO", "TDCF"], 1)})),
+    17: A("IFLA_CAN_CTRLMODE_EXT", "nested", nested=AttrSet("ifla_can_ctrlmode", {
+        1: A("IFLA_CAN_CTRLMODE_SUPPORTED", "u32", flags=CAN_CTRLMODE)})),
+})
+CAN_DEVICE_STATS = hdr("can_device_stats", Struct(*(n / Int32un for n in (
+    "bus_error", "error_warning", "error_passive", "bus_off", "arbitration_lost", "restarts"))))
+VXCAN_INFO = AttrSet("vxcan_info", {1: A("VXCAN_INFO_PEER", "custom", decode=header_then_attrs(IFINFOMSG, IFLA))})
+
 INFO_DATA: dict[str, AttrSet] = {
     "veth": VETH_INFO, "bridge": BRIDGE_INFO, "vlan": VLAN_INFO, "vxlan": VXLAN_INFO,
     "geneve": GENEVE_INFO, "bond": BOND_INFO, "macvlan": MACVLAN_INFO, "macvtap": MACVLAN_INFO,
@@ -551,7 +640,9 @@ INFO_DATA: dict[str, AttrSet] = {
     "erspan": GRE_INFO, "ip6erspan": GRE_INFO,
     "ipip": IPTUN_INFO, "sit": IPTUN_INFO, "ip6tnl": IPTUN_INFO,
     "vti": VTI_INFO, "vti6": VTI_INFO,
-    "dummy": NO_DATA, "wireguard": NO_DATA, "nlmon": NO_DATA, "ifb": NO_DATA,
+    "dummy": NO_DATA, "wireguard": NO_DATA, "nlmon": NO_DATA, "ifb": NO_DATA, "vcan": NO_DATA,
+    "macsec": MACSEC_INFO, "hsr": HSR_INFO, "bareudp": BAREUDP_INFO, "gtp": GTP_INFO, "can": CAN_INFO,
+    "vxcan": VXCAN_INFO,
 }
 SLAVE_DATA: dict[str, AttrSet] = {"bridge": BRPORT, "bond": BOND_SLAVE, "vrf": VRF_PORT}
 
@@ -565,12 +656,34 @@ def _by_kind(table: dict[str, AttrSet], kind_attr: str):
     return pick
 
 
+def _slave_data(siblings: list[Field]) -> AttrSet | None:
+    """The master's kind: IFLA_INFO_SLAVE_KIND in replies; iproute2's `type bridge_slave`
+    requests send it as IFLA_INFO_KIND "bridge_slave" instead."""
+    kind = next((f.value for f in siblings if f.name == "IFLA_INFO_SLAVE_KIND"), None)
+    if kind is None:
+        kind = next((f.value for f in siblings if f.name == "IFLA_INFO_KIND"), "")
+        kind = kind.removesuffix("_slave") if isinstance(kind, str) and kind.endswith("_slave") else None
+    return SLAVE_DATA.get(kind)
+
+
+# IFLA_INFO_XSTATS: the kind's own statistics struct.
+INFO_XSTATS: dict[str, FixedHeader] = {"can": CAN_DEVICE_STATS}
+
+
+def _info_xstats(name, buf, start, end, order, problems, path, siblings) -> Field:
+    kind = next((f.value for f in siblings if f.name == "IFLA_INFO_KIND"), None)
+    st = INFO_XSTATS.get(kind)
+    if st is None or end - start - 4 < st.size:
+        return Field(name, "bytes", bytes(buf[start + 4:end]), start, end)
+    return Field(name, "struct", None, start, end, children=st.parse(buf, start + 4, order))
+
+
 LINKINFO = AttrSet("ifla_info", {
     1: A("IFLA_INFO_KIND", "string"),
     2: A("IFLA_INFO_DATA", "nested", nested=_by_kind(INFO_DATA, "IFLA_INFO_KIND")),
-    3: A("IFLA_INFO_XSTATS", "binary"),
+    3: A("IFLA_INFO_XSTATS", "custom", decode=_info_xstats),
     4: A("IFLA_INFO_SLAVE_KIND", "string"),
-    5: A("IFLA_INFO_SLAVE_DATA", "nested", nested=_by_kind(SLAVE_DATA, "IFLA_INFO_SLAVE_KIND")),
+    5: A("IFLA_INFO_SLAVE_DATA", "nested", nested=_slave_data),
 })
 
 # -- SR-IOV VFs and port profiles ----------------------------------------------------------

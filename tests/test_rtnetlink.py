@@ -546,7 +546,7 @@ def test_u32_selector_and_keys(reg):
 
 
 def test_unknown_kind_options_stay_visible(reg):
-    m = one(reg, 36, 0, tcmsg(2, 0x10000, 0xFFFFFFFF) + nla(1, string("cake")) + nest(2, nla(1, u32(5))))
+    m = one(reg, 36, 0, tcmsg(2, 0x10000, 0xFFFFFFFF) + nla(1, string("nosuchkind")) + nest(2, nla(1, u32(5))))
     assert payload(m)["attributes"]["TCA_OPTIONS"] == {"UNKNOWN(1)": "05000000"}
     assert not m.problems
 
