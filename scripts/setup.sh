@@ -40,7 +40,8 @@ fi
 apt_install strace
 
 if [ "$TEST" = 1 ]; then
-    apt_install tshark tmux
+    # the kernel's YNL specs (Documentation/netlink/specs) the spec tests load
+    apt_install tshark tmux linux-source-6.12
     bash "$REPO/scripts/setup-vm.sh" "$VENV"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$REPO[test]" </dev/null
 else
