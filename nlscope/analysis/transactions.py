@@ -483,7 +483,13 @@ class Tracker:
         proto = self.registry.get(msg.protocol) if self.registry is not None else None
         hook = getattr(proto, "notifies_with_request", None)
         if hook is not None:
-            said = hook(msg)
+            try:
+                said = hook(msg)
+            except (Exception, SystemExit) as e:  # a plugin's bug: the common rules decide
+                from ..decode.registry import plugin_failure
+                msg.add_scan_problem(f"dissector error: {proto.name} notifies_with_request(): "
+                                     f"{plugin_failure(e)}")
+                said = None
             if said is not None:
                 return 2 if said else 0
         return _notifying(msg)

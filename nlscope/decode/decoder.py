@@ -12,7 +12,7 @@ from typing import Any
 from ..capture.frame import Frame, protocol_name
 from .model import Field, Message
 from .nla import Attr, AttrSet, walk_attrs
-from .registry import DecodeCtx, MessageType, Protocol, Registry
+from .registry import DecodeCtx, MessageType, Protocol, Registry, plugin_failure
 
 NLMSG_HDRLEN = 16
 NLMSG_NOOP, NLMSG_ERROR, NLMSG_DONE, NLMSG_OVERRUN = 1, 2, 3, 4
@@ -70,13 +70,21 @@ def resolve_type(proto: Protocol | None, mtype: int, ctx: DecodeCtx | None = Non
     if proto is None:
         return f"UNKNOWN({mtype})", "other", None
     if ctx is not None:
-        spec = proto.message_type(ctx)
+        try:
+            spec = proto.message_type(ctx)
+        except (Exception, SystemExit) as e:  # a plugin's bug: shown unknown, with a note
+            ctx.problems.append(f"dissector error: {proto.name} message_type(): {plugin_failure(e)}")
+            spec = None
     elif type(proto).message_type is Protocol.message_type:
         spec = proto.messages.get(mtype)
     else:
         return None
     if spec is None:
-        return f"UNKNOWN({mtype})", proto.default_kind(mtype), None
+        try:
+            kind = proto.default_kind(mtype)
+        except (Exception, SystemExit):
+            kind = "other"
+        return f"UNKNOWN({mtype})", kind, None
     return spec.name, spec.kind, spec
 
 
@@ -181,6 +189,7 @@ class Decoder:
         self._families: dict[int, str] = {}
         self._names: dict[tuple[int, int], tuple[str, str] | None] = {}
         self._learners: dict[int, Protocol | None] = {}
+        self._notes: list[str] = []  # a family's failure on a capture comment: told on the next message
 
     # -- public --------------------------------------------------------------------
     def family_name(self, protocol: int) -> str:
@@ -227,7 +236,7 @@ class Decoder:
                 return msg
             try:
                 self._decode(msg)
-            except Exception as e:  # a dissector bug must not stop the rest of the capture
+            except (Exception, SystemExit) as e:  # a dissector bug must not stop the rest of the capture
                 msg._problems.append(f"dissector error: {type(e).__name__}: {e}")
                 msg._summary = msg._summary or f"{msg.type_name or msg.type} (dissector error)"
                 if msg._tree is None:
@@ -249,18 +258,31 @@ class Decoder:
         # The state as this message was seen (what it teaches counts from the next one
         # on): a message decoded later, out of order, decodes as it would have then.
         msg.state = self.state
-        if proto is not None and proto.learns_from(msg):
-            new = proto.learned(msg, self.state)  # a new dict: earlier messages keep theirs
-            if new is not None:
-                self.state = new
-                self.state_version += 1
+        if self._notes:
+            for text in self._notes:
+                msg.add_scan_problem(text)
+            self._notes = []
+        if proto is None:
+            return
+        try:
+            if proto.learns_from(msg):
+                new = proto.learned(msg, self.state)  # a new dict: earlier messages keep theirs
+                if new is not None:
+                    self.state = new
+                    self.state_version += 1
+        except (Exception, SystemExit) as e:  # a plugin's bug costs what it learns from this one
+            msg.add_scan_problem(f"dissector error: {proto.name} learning: {plugin_failure(e)}")
 
     def note_comment(self, text: str) -> None:
         """A capture-level comment (pcapng section comment): every protocol may seed
         its per-capture state from it (e.g. a saved genl family-id map)."""
         new = copy.deepcopy(self.state)
         for proto in self.registry.protocols.values():
-            proto.capture_comment(text, new)
+            try:
+                proto.capture_comment(text, new)
+            except (Exception, SystemExit) as e:
+                if len(self._notes) < 16:
+                    self._notes.append(f"dissector error: {proto.name} capture_comment(): {plugin_failure(e)}")
         self.state = new
         self.state_version += 1
 

@@ -117,10 +117,17 @@ class Registry:
 
     # -- plugins ---------------------------------------------------------------------
     def _run(self, obj: Any, origin: str) -> None:
+        """Call a plugin's register(registry). If it fails, what it registered is taken
+        back and PluginError names the plugin and the failure in one line."""
         reg = getattr(obj, "register", obj)
         if not callable(reg):
             raise PluginError(f"{origin}: has no register(registry) function")
-        reg(self)
+        protocols, extras = dict(self.protocols), dict(self.extras)
+        try:
+            reg(self)
+        except (Exception, SystemExit) as e:  # sys.exit() in a plugin must not end the run silently
+            self.protocols, self.extras = protocols, extras
+            raise PluginError(f"{origin}: register() failed: {plugin_failure(e)}") from None
         self.loaded.append(origin)
 
     def load_builtin(self) -> None:
@@ -128,11 +135,18 @@ class Registry:
         self._run(dissectors, "builtin")
 
     def load_entry_points(self) -> None:
+        """Installed plugins (entry point group nlscope.dissectors); a broken one is a
+        one-line warning and is left out: nlscope runs without it."""
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            origin = f"dissector plugin {ep.name!r} ({ep.value})"
             try:
-                self._run(ep.load(), f"entry point {ep.name}")
-            except Exception as e:  # a broken third-party plugin must not stop nlscope
-                print(f"nlscope: warning: dissector plugin {ep.name!r} failed: {e}", file=sys.stderr)
+                try:
+                    obj = ep.load()
+                except (Exception, SystemExit) as e:
+                    raise PluginError(f"{origin}: cannot import: {plugin_failure(e)}") from None
+                self._run(obj, origin)
+            except PluginError as e:
+                print(f"nlscope: warning: {e}", file=sys.stderr)
 
     def load_file(self, path: str) -> None:
         if not os.path.isfile(path):
@@ -144,9 +158,19 @@ class Registry:
         mod = importlib.util.module_from_spec(spec)
         try:
             spec.loader.exec_module(mod)
-        except Exception as e:
-            raise PluginError(f"{path}: {type(e).__name__}: {e}") from None
+        except (Exception, SystemExit) as e:  # SyntaxError, ValueError (NUL bytes), exit() ...
+            raise PluginError(f"{path}: cannot load: {plugin_failure(e)}") from None
         self._run(mod, path)
+
+
+def plugin_failure(e: BaseException) -> str:
+    """One line for what a plugin raised (or the status it tried to exit with)."""
+    if isinstance(e, SystemExit):
+        return f"called sys.exit({e.code!r})"
+    text = " ".join(str(e).split())
+    if len(text) > 200:
+        text = text[:200] + "..."
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
 def default_registry(files: list[str] = (), entry_points: bool = True) -> Registry:
