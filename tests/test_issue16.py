@@ -81,3 +81,124 @@ def test_getaddr_reply_with_zeros_after_ifaddrmsg_is_still_malformed(reg):
     # only a dump request may carry the other header: a reply is an ifaddrmsg
     m = one(reg, 20, MULTI, ifaddrmsg(2, 24) + bytes(8))
     assert m.problems and "ifaddrmsg" in payload(m)
+
+
+# -- pairing: what daemons and families really do ------------------------------------------
+
+from conftest import FIXTURES  # noqa: E402
+from fixtures import make_txn_fixtures as mk  # noqa: E402
+
+from nlscope.analysis.transactions import correlate, transactions, txn_line  # noqa: E402
+from nlscope.capture.pcapio import CaptureReader  # noqa: E402
+
+
+def frame(n, ts, proto, *msgs, pid=None, comm=None, direction=None, sock=None):
+    raw = mk.cooked(proto) + b"".join(msgs)
+    return Frame(n, mk.T0 + ts, proto, raw, orig_len=len(raw), pid=pid, comm=comm, direction=direction,
+                 sock=sock)
+
+
+def pairs_of(reg, frames):
+    return list(correlate(Decoder(reg).messages(frames), registry=reg))
+
+
+def test_echo_repeating_a_request_with_its_own_port_id(reg):
+    """ovs-vswitchd puts its own port id in RTM_NEWTFILTER; the kernel's notification
+    repeats the whole header (seq, type, flags, port id): not a second request (bug 5)."""
+    tcmsg = struct.pack("<BxxxiIII", 0, 2, 0, 0xFFFFFFF2, 0x00010300)
+    add = nlmsg(44, REQ | ACK | 0x600, 31, 3001, tcmsg + nla(1, b"matchall\0"))
+    ps = pairs_of(reg, [frame(1, 0, 0, add), frame(2, 1000, 0, add), frame(3, 2000, 0, mk.error(0, add, 3001))])
+    assert [t.role_of(m) for m, t in ps] == ["request", "event", "ack"]
+    req = ps[0][1]
+    assert (req.status, req.events, ps[1][1].caused_by) == ("ok", [2], 1)
+
+
+def test_a_second_request_with_other_flags_is_a_request(reg):
+    tcmsg = struct.pack("<BxxxiIII", 0, 2, 0, 0xFFFFFFF2, 0x00010300)
+    add = nlmsg(44, REQ | ACK | 0x600, 31, 3001, tcmsg + nla(1, b"matchall\0"))
+    again = nlmsg(44, REQ | ACK, 31, 3001, tcmsg + nla(1, b"matchall\0"))
+    ps = pairs_of(reg, [frame(1, 0, 0, add), frame(2, 1000, 0, again)])
+    assert [t.role_of(m) for m, t in ps] == ["request", "request"]
+
+
+def nfgenmsg(family=0, res_id=0):
+    return struct.pack("<BBH", family, 0, socket_htons(res_id))
+
+
+def socket_htons(v):
+    return struct.unpack("<H", struct.pack(">H", v))[0]
+
+
+def nflog_packet(prefix: bytes):
+    # NFULNL_MSG_PACKET (subsys ULOG 4, msg 0), seq 0, port id 0, flags 0, as
+    # __build_packet_message() puts it; NFULA_PACKET_HDR then NFULA_PREFIX
+    body = nfgenmsg(2, 5) + nla(1, struct.pack(">HBx", 0x0800, 3)) + nla(10, prefix + b"\0")
+    return nlmsg(0x0400, 0, 0, 0, body)
+
+
+def test_nflog_batch_is_one_event_with_its_done(reg):
+    """__nfulnl_send(): more than one packet in the buffer ends with an NLMSG_DONE (seq 0,
+    port id 0) carrying an nfgenmsg; the batch is one event, DONE included (bug 4)."""
+    done = nlmsg(3, 0, 0, 0, nfgenmsg(0, 5))
+    frames = [frame(1, 0, 12, nflog_packet(b"a"), nflog_packet(b"b"), done),
+              frame(2, 1000, 12, nflog_packet(b"c"))]  # one packet: no DONE
+    ps = pairs_of(reg, frames)
+    assert [t.role_of(m) for m, t in ps] == ["event", "event", "done", "event"]
+    batch, single = ps[0][1], ps[3][1]
+    assert ps[1][1] is batch and ps[2][1] is batch and single is not batch
+    assert (batch.kind, batch.status, batch.closed_by, list(batch.numbers)) == ("event", "event", "done", [1, 2, 3])
+    assert batch.describe() == "event batch of 2, DONE"
+    assert (single.status, single.describe()) == ("event", "event")
+    assert "orphan" not in [t.status for _, t in ps]
+
+
+def test_nfnetlink_hook_dump_replies_with_port_id_0_pair():
+    """`nft list hooks` (issue 14's lab capture): nfnl_hook_dump_one() says port id 0;
+    every reply belongs to its dump, and the transaction says why (issue 14 bug 6)."""
+    reg = default_registry(entry_points=False)
+    msgs = list(Decoder(reg).messages(CaptureReader(FIXTURES / "issue14" / "capture.pcap")))
+    hook_replies = [m for m in msgs if m.type == 0x0C00 and not m.flags & REQ]
+    assert len(hook_replies) >= 20 and all(m.pid == 0 for m in hook_replies)
+    ts = [t for _, t in correlate(msgs, registry=reg)]
+    dumps = {t.id: t for t in ts if t.kind == "request" and t.type_name == "NFNL_MSG_HOOK_GET"}
+    assert sum(t.replies for t in dumps.values()) == len(hook_replies)
+    assert all(t.status in ("ok", "error") for t in dumps.values())
+    assert not [t for t in ts if t.protocol == 12 and t.status == "orphan"]
+    answered = [t for t in dumps.values() if t.replies]
+    assert answered and all("port id 0" in t.describe() and t.to_json()["note"] for t in answered)
+
+
+# -- trace / eBPF: the socket is known ------------------------------------------------------
+
+def test_trace_pairs_answers_with_port_id_0_within_the_process(reg):
+    """The course module answers with nlmsg_pid 0; trace saw the client send the request
+    and receive the answer: one transaction (issue 15 item 3)."""
+    req = nlmsg(0x11, REQ, 1, 0, b"hello\0\0\0")
+    reply = nlmsg(0x11, 0, 1, 0, b"hi back\0")
+    done = nlmsg(3, 0, 1, 0, struct.pack("<i", 0))
+    frames = [frame(1, 0, 2, req, pid=100, comm="client", direction="out"),
+              frame(2, 1000, 2, reply, pid=100, comm="client", direction="in"),
+              frame(3, 2000, 2, req, pid=200, comm="other", direction="out"),
+              frame(4, 3000, 2, reply, pid=300, comm="listener", direction="in")]
+    ps = pairs_of(reg, frames)
+    first = ps[0][1]
+    assert [m.number for m in first.messages] == [1, 2] and first.status == "ok"
+    assert ps[3][1] is not ps[2][1]  # another process's copy answers nothing of pid 200
+    # nlmon alone (no process): port id 0 answers nothing, as before
+    bare = [frame(1, 0, 2, req), frame(2, 1000, 2, reply)]
+    assert [t.role_of(m) for m, t in pairs_of(reg, bare)] == ["request", "event"]
+
+
+def test_ebpf_socket_pairs_exactly_within_one_process(reg):
+    """Two sockets of one process, same seq, answers with port id 0 in the other order:
+    the socket (Frame.sock) decides, not the order."""
+    req = nlmsg(0x11, REQ | ACK, 9, 0, b"hello\0\0\0")
+    err_a = mk.error(-22, req, 0)
+    ack_b = mk.error(0, req, 0)
+    frames = [frame(1, 0, 2, req, pid=100, direction="out", sock=501),
+              frame(2, 10, 2, req, pid=100, direction="out", sock=502),
+              frame(3, 20, 2, ack_b, pid=100, direction="in", sock=502),
+              frame(4, 30, 2, err_a, pid=100, direction="in", sock=501)]
+    ts = list(transactions(Decoder(reg).messages(frames), registry=reg))
+    got = {t.sock: ([m.number for m in t.messages], t.status, t.portid) for t in ts}
+    assert got == {501: ([1, 4], "error", 501), 502: ([2, 3], "ok", 502)}

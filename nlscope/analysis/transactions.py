@@ -7,7 +7,10 @@ and the transaction learns it. Two processes may use the same seq: answers then 
 the open request whose learned port id matches, else to one that has not learned its
 port id yet, preferring the one the answer fits (an NLMSG_ERROR repeats the request's
 header; a rtnetlink reply is in the request's group of four types), else the oldest.
-With a trace source (Frame.pid/direction known) the process and direction must match.
+With a trace source (Frame.pid/direction known) the process and direction must match;
+when the source knows the socket (Frame.sock) the socket must match, and an answer the
+kernel delivered to that process or socket is its answer even when it says port id 0.
+Families that answer with port id 0 (nfnetlink_hook dumps) are declared here.
 
 Streaming: `Tracker.feed()` takes messages in capture order and keeps only open
 transactions (and, for linking late notifications, a bounded map of recently closed
@@ -56,6 +59,14 @@ NOTIFYING_GENL_FAMILIES = {"ovs_datapath", "ovs_vport", "ovs_flow", "ovs_meter",
 # kmod/rtmgr's raw protocol (NETLINK_USERSOCK, or the number it was loaded on)
 NOTIFYING_TYPES = {"RT_CREATE", "RT_UPDATE", "RT_DELETE"}
 
+# Dump requests whose replies carry nlmsg_pid 0 instead of the requester's port id:
+# (protocol, request type) -> what the transaction says. nfnl_hook_dump_one() puts
+# NETLINK_CB(skb).portid of the dump skb, which the kernel never set (its DONE, from
+# netlink_dump(), carries the real one).
+ZERO_PORTID_DUMPS = {
+    (12, 0x0C00): "replies carry port id 0 (nfnetlink_hook)",  # NFNL_SUBSYS_HOOK, NFNL_MSG_HOOK_GET
+}
+
 _HDR = {o: struct.Struct(o + "IHHII") for o in "<>"}
 
 
@@ -68,7 +79,8 @@ class Transaction:
                  "replies", "first_answer", "first_ts", "last_answer", "last_ts", "end", "end_type",
                  "status", "errno",
                  "errno_name", "extack", "error_attr", "events", "caused_by", "cause_id",
-                 "closed_by", "last_ts", "last_no", "notifying", "total", "__weakref__")
+                 "closed_by", "last_ts", "last_no", "notifying", "total", "sock", "zero_portid", "note",
+                 "__weakref__")
 
     def __init__(self, tid: int, kind: str, msg: Message):
         self.id = tid
@@ -77,9 +89,13 @@ class Transaction:
         self.family = msg.family
         self.request: Message | None = msg if kind == "request" else None
         self.seq = msg.seq
-        self.portid: int | None = msg.pid or None  # learned from the first answer if 0
+        self.sock = msg.frame.sock  # the socket, when the source knows it
+        # learned from the first answer if 0 (a known socket is the port id)
+        self.portid: int | None = msg.pid or self.sock or None
         self.pid = msg.frame.pid
         self.comm = msg.frame.comm
+        self.zero_portid = False  # its family answers with nlmsg_pid 0 (ZERO_PORTID_DUMPS)
+        self.note: str | None = None  # what pairing it took to say (shown with the status)
         self.dump = self.want_ack = self.want_echo = self.want_reply = False
         self.multipart = False
         self.first = msg  # its first message (the request's, for a request)
@@ -137,6 +153,11 @@ class Transaction:
         return "none"
 
     @property
+    def said_note(self) -> str | None:
+        """The note, when what it says happened (replies came)."""
+        return self.note if self.replies else None
+
+    @property
     def size(self) -> int:
         """How many messages it has (all of them, when known ahead of the last)."""
         return self.total if self.total is not None else len(self.numbers)
@@ -163,7 +184,7 @@ class Transaction:
         if msg is self.request:
             return "request"
         if self.kind == "event":
-            return "event"
+            return "done" if msg.type == NLMSG_DONE else "event"
         if msg.type == NLMSG_ERROR:
             return "error" if _error_code(msg) else "ack"
         if msg.type == NLMSG_DONE:
@@ -191,6 +212,8 @@ class Transaction:
             out["first_latency_ns"] = txn.first_latency_ns
         if txn.portid is not None and txn.request is not None and not txn.request.pid:
             out["portid"] = txn.portid  # learned from the answers
+        if txn.said_note is not None:
+            out["note"] = txn.said_note
         txn._error_json(out)
         return out
 
@@ -214,6 +237,9 @@ class Transaction:
             text = "event"
             if self.caused_by is not None:
                 text += f" (caused by {self.caused_by})"
+            if self.size > 1:  # a batch the kernel sent in one datagram
+                done = self.end_type == NLMSG_DONE
+                text += f" batch of {self.size - done}" + (", DONE" if done else "")
             return text
         parts: list[str] = []
         if self.kind == "request":
@@ -238,6 +264,8 @@ class Transaction:
             parts.append(format_duration(lat))
         if self.events:
             parts.append(f"{len(self.events)} event{'s' if len(self.events) > 1 else ''}")
+        if self.said_note:
+            parts.append(self.said_note)
         return f"{head} -> {', '.join(parts) if parts else 'nothing'} {self.status}"
 
     def to_json(self) -> dict[str, Any]:
@@ -262,6 +290,8 @@ class Transaction:
             out["pid"] = self.pid
             out["comm"] = self.comm
         self._error_json(out)
+        if self.said_note is not None:
+            out["note"] = self.said_note
         if self.events:
             out["events"] = list(self.events)
         if self.caused_by is not None:
@@ -368,6 +398,43 @@ def _types_fit(protocol: int, req_type: int, reply_type: int) -> bool:
     return req_type == reply_type
 
 
+def _frame_key(msg: Message) -> tuple[int, int]:
+    return msg.frame.number, msg.frame.ts_ns
+
+
+def _batch_key(msg: Message) -> tuple:
+    return _frame_key(msg), msg.protocol, msg.seq, msg.pid
+
+
+def _last_header(msg: Message) -> tuple[int, int, int, int] | None:
+    """(type, seq, port id, start) of the last message in `msg`'s datagram, from the
+    headers from `msg` on; None when one is damaged."""
+    raw, unpack = msg.frame.raw, _HDR[msg.order].unpack_from
+    p, end, last = msg.start, len(msg.frame.raw), None
+    while end - p >= 16:
+        ln, typ, _fl, seq, pid = unpack(raw, p)
+        if ln < 16:
+            return None
+        last = (typ, seq, pid, p)
+        p += (ln + 3) & ~3
+    return last
+
+
+def _wiped_echo(t: Transaction, msg: Message) -> bool:
+    """The error echoes the request's header, but its payload is zeros where the
+    request's was not."""
+    req = t.request
+    if req is None or msg.flags & NLM_F_CAPPED or req.nlmsg_len is None or req.nlmsg_len <= 16:
+        return False
+    emb = _embedded_header(msg)
+    if emb is None or emb != req.frame.raw[req.start:req.start + 16]:
+        return False
+    s = msg.start + 20 + 16
+    n = req.nlmsg_len - 16
+    echo = msg.frame.raw[s:min(s + n, msg.end)]
+    return len(echo) == n and not any(echo) and any(req.frame.raw[req.start + 16:req.start + req.nlmsg_len])
+
+
 # -- the tracker ---------------------------------------------------------------------
 
 class Tracker:
@@ -404,6 +471,9 @@ class Tracker:
         # closed requests, for linking late notifications: key -> (txn id, request number)
         self._recent: OrderedDict[tuple[int, int, int | None], tuple[int, int, int]] = OrderedDict()
         self._by_socket: dict[tuple, list[Transaction]] = {}  # requests by their socket, if known
+        self._batch: Transaction | None = None  # an open batch of notifications (one datagram)
+        self._batch_key: tuple | None = None
+        self._last_of_frame: tuple[tuple, tuple | None] | None = None  # frame -> its last header
         self._next_id = 1
         self._now_ts = 0
         self.count = 0  # transactions made
@@ -415,6 +485,8 @@ class Tracker:
         ts = msg.frame.ts_ns
         if ts > self._now_ts:
             self._now_ts = ts
+        if self._batch is not None and self._batch_key[0] != _frame_key(msg):
+            self._end_batch(None)  # its datagram ended without the DONE
         txn = self._place(msg)
         self._expire(msg.number)
         return txn
@@ -468,6 +540,10 @@ class Tracker:
         t.want_ack = bool(fl & F_ACK) and not t.dump  # the kernel never ACKs a dump
         t.want_echo = bool(fl & F_ECHO)
         t.notifying = self._family_notifies(msg)
+        if t.dump:
+            note = ZERO_PORTID_DUMPS.get((msg.protocol, msg.type))
+            if note is not None:
+                t.zero_portid, t.note = True, note
         for key in self._socket_keys(t):
             self._by_socket.setdefault(key, []).append(t)
         lst = self._open.setdefault((msg.protocol, msg.seq), [])
@@ -517,14 +593,23 @@ class Tracker:
         lst = self._open.get((msg.protocol, msg.seq))
         if not lst:
             return []
-        pid = msg.frame.pid if same_process else None
+        fr = msg.frame
+        pid = fr.pid if same_process else None
+        sock = fr.sock if same_process else None
+        # An answer saying port id 0 still answers: one the kernel delivered to this
+        # process (trace) or socket (eBPF), a dump reply of a family that says 0.
+        delivered = fr.direction == "in" and (pid is not None or sock is not None)
+        multi = bool(msg.flags & F_MULTI)
         exact: list[Transaction] = []
         unknown: list[Transaction] = []
         other: list[Transaction] = []
         for t in lst:
             if pid is not None and t.pid is not None and pid != t.pid:
                 continue
-            if t.portid == msg.pid:
+            if sock is not None and t.sock is not None and sock != t.sock:
+                continue
+            if t.portid == msg.pid or (not msg.pid and t.kind == "request"
+                                       and (delivered or (multi and t.zero_portid))):
                 exact.append(t)
             elif t.portid is None:
                 # An answer to port id 0 comes from no user socket: it answers nothing.
@@ -578,7 +663,7 @@ class Tracker:
     # a port id it put in its own header, or from one learned from its answers.
     def _socket_keys(self, t: Transaction) -> list[tuple]:
         keys = []
-        if t.pid is not None:
+        if t.pid is not None and t.sock is None:  # a process may have several sockets
             keys.append(("proc", t.protocol, t.pid))
         if t.portid is not None:
             keys.append(("port", t.protocol, t.portid))
@@ -614,6 +699,14 @@ class Tracker:
         return t
 
     def _finish_error(self, t: Transaction, msg: Message) -> None:
+        if _wiped_echo(t, msg):
+            # nl80211 zeroes a request that carried keys (NL80211_FLAG_CLEAR_SKB) before
+            # its error echoes it: the header stays, the payload names nothing.
+            req = t.request
+            head, sep, rest = msg.summary.partition(" to ")
+            if sep:
+                tail = rest.partition(f" seq {req.seq}")[2]
+                msg.summary = f"{head} to {req.type_name} seq {req.seq} (echo wiped by the kernel){tail}"
         err = _error_code(msg)
         ext = _extack(msg)
         for f in ext:
@@ -652,6 +745,11 @@ class Tracker:
             msg.summary += f" at {field.name}"
 
     def _done(self, msg: Message) -> Transaction:
+        b = self._batch
+        if b is not None and self._batch_key == _batch_key(msg):
+            self._join(b, msg, answer=False)
+            self._end_batch(msg)
+            return b
         for t in self._candidates(msg):
             if t.kind == "orphan" or t.dump or t.multipart or t.replies:
                 self._join(t, msg)
@@ -675,6 +773,13 @@ class Tracker:
 
     def _data(self, msg: Message) -> Transaction:
         multi = bool(msg.flags & F_MULTI)
+        if not msg.pid and not multi:
+            b = self._batch
+            if b is not None and self._batch_key == _batch_key(msg):
+                self._join(b, msg, answer=False)
+                return b
+            if self._ends_with_done(msg) and not any(t.kind == "request" for t in self._candidates(msg)):
+                return self._open_batch(msg)
         caused: Transaction | tuple[int, int, int] | None = None
         for t in self._candidates(msg):
             if t.kind == "orphan":
@@ -742,13 +847,42 @@ class Tracker:
         """A kernel notification that repeats its request's flags (tc filters and actions:
         tcf_fill_node() is given the request's nlmsg_flags, NLM_F_REQUEST included). It
         carries the requester's port id where the request said 0, with the same seq and
-        type as a request still open or just closed."""
+        type as a request still open or just closed; where the request said its own port
+        id (ovs-vswitchd), it repeats the request's header: seq, type, flags, port id."""
         for t in self._open.get((msg.protocol, msg.seq), ()):
             req = t.request
-            if req is not None and req.type == msg.type and not req.pid and t.portid in (None, msg.pid):
+            if req is None or req.type != msg.type:
+                continue
+            if not req.pid and t.portid in (None, msg.pid):
+                return True
+            if req.pid == msg.pid and req.flags == msg.flags:
                 return True
         r = self._recent.get((msg.protocol, msg.seq, msg.pid))
         return r is not None and r[2] == msg.type
+
+    # A batch: the kernel sends some notifications several to a datagram, ended by an
+    # NLMSG_DONE with their seq and port id (NFLOG: __nfulnl_send() adds a DONE when
+    # its buffer holds more than one packet; all say seq 0, port id 0). The batch is one
+    # event transaction, its DONE included.
+    def _ends_with_done(self, msg: Message) -> bool:
+        key = _frame_key(msg)
+        cached = self._last_of_frame
+        if cached is None or cached[0] != key:
+            cached = self._last_of_frame = (key, _last_header(msg))
+        last = cached[1]
+        return (last is not None and last[0] == NLMSG_DONE and last[1:3] == (msg.seq, msg.pid)
+                and last[3] > msg.start)
+
+    def _open_batch(self, msg: Message) -> Transaction:
+        t = self._new("event", msg)
+        t.multipart = True
+        self._batch, self._batch_key = t, _batch_key(msg)
+        self._quiet[t.id] = t
+        return t
+
+    def _end_batch(self, done: Message | None) -> None:
+        t, self._batch, self._batch_key = self._batch, None, None
+        self._close(t, EVENT, "done" if done is not None else "event", done)
 
     def _recent_cause(self, msg: Message) -> tuple[int, int, int] | None:
         r = self._recent
@@ -790,6 +924,10 @@ class Tracker:
     def _close_unfinished(self, t: Transaction, how: str) -> None:
         if t.kind == "orphan":
             status = ORPHAN
+        elif t.kind == "event":  # a batch whose DONE did not come
+            status = EVENT
+            if t is self._batch:
+                self._batch = self._batch_key = None
         elif t.dump:
             status = INCOMPLETE if t.replies else UNANSWERED
         elif t.first_answer is not None:
