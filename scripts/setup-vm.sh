@@ -11,6 +11,7 @@
 #   * qemu (TCG is enough; KVM is not required)
 #   * the real netlink peers the sample corpus runs: iproute2, iw, wireguard-tools,
 #     nftables, conntrack, ethtool, tcpdump, strace, plus tshark/editcap
+#   * stress-ng (CPU hogs for the capture-under-load test), clang and libbpf (eBPF)
 #   * virtme-ng (pip) into VENV
 set -euo pipefail
 
@@ -31,6 +32,7 @@ APT_PKGS=(
     tcpdump tshark
     iproute2 iputils-ping iw wireguard-tools nftables conntrack ethtool
     strace dwarves build-essential
+    stress-ng clang libbpf-dev libbpf1
 )
 
 missing=()

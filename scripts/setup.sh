@@ -36,8 +36,9 @@ fi
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip </dev/null
 
-# `nlscope trace` runs the traced command under strace.
-apt_install strace
+# `nlscope trace` runs the traced command under strace where eBPF cannot run; the eBPF
+# source (capture --ebpf, trace) loads a program built here with clang through libbpf.
+apt_install strace clang libbpf-dev libbpf1
 
 if [ "$TEST" = 1 ]; then
     # the kernel's YNL specs (Documentation/netlink/specs) the spec tests load
@@ -47,4 +48,5 @@ if [ "$TEST" = 1 ]; then
 else
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$REPO" </dev/null
 fi
+"$VENV/bin/python" -m nlscope.capture.ebpf build >/dev/null
 echo "setup: ready ($VENV)"
