@@ -116,3 +116,45 @@ def test_a_plugin_failing_on_a_capture_comment_is_noted_on_the_next_message(tmp_
     m = next(dec.messages([Frame(1, 0, PROTO, raw, 16, len(raw))]))
     assert m.problems == ["dissector error: plug capture_comment(): OSError: cc"]
     assert m.summary == "PLUG_SET"
+
+
+# -- YNL specs (--spec) -------------------------------------------------------------------
+BOMB = "name: bomb\na: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdefgh", "bcdefghi")) + \
+    "definitions: [{name: e, type: enum, entries: *i}]\n"
+
+
+@pytest.mark.parametrize("data,needle", [
+    (b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)), "not UTF-8 text"),
+    (b"name: x\n\x00\x00", "binary data"),
+    (b"name: x\nattribute-sets: [{name: s, attributes: [id, {name: n, type: u32}]}]\n",
+     "spec.attribute-sets[0] (s).attributes[0]: must be a mapping, not a string"),
+    (b"name: x\ndefinitions: [{name: e, type: enum, value-start: abc, entries: [a]}]\n",
+     "spec.definitions[0] (e).value-start: must be an integer, not a string 'abc'"),
+    (b"name: x\noperations: {list: 5}\n", "spec.operations.list: must be a list, not an integer"),
+    (b"name: x\ndefinitions: [{name: f, type: flags, entries: [{name: big, value: 10000000000}]}]\n",
+     "definition f: flag bit 10000000000 is not 0..63"),
+    (b"name: x\ndefinitions: [{name: e, type: enum, entries: [{name: a, value: 1e400}]}]\n",
+     "value: must be an integer"),
+    (b"name: x\nlist: " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested"),
+    (BOMB.encode(), "more than 200000 values once aliases are expanded"),
+    (b"name: x\nattribute-sets: [{name: s, attributes: [{name: n, type: u32, value: 99999999999999999999999}]}]\n",
+     "does not fit 64 bits"),
+])
+def test_a_bad_spec_is_one_line_naming_the_file(tmp_path, data, needle):
+    from nlscope.decode.registry import default_registry
+    from nlscope.decode.ynl import YnlError, load_spec
+    p = tmp_path / "bad.yaml"
+    p.write_bytes(data)
+    with pytest.raises(YnlError) as e:
+        load_spec(default_registry(entry_points=False), p)
+    line = str(e.value)
+    assert "\n" not in line and line.startswith(f"{p}: ") and needle in line, line
+
+
+def test_a_bad_spec_through_the_cli(tmp_path):
+    p = tmp_path / "bomb.yaml"
+    p.write_text(BOMB)
+    r = run("read", capture(tmp_path), "--spec", p)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.strip() == f"nlscope: error: {p}: not a YNL spec (more than 200000 values once aliases are expanded)"

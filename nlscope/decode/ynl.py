@@ -714,17 +714,146 @@ def _yaml_loader():
     return Loader
 
 
+# -- loading: bounded, and one line for whatever is wrong ------------------------------
+MAX_SPEC_BYTES = 4 << 20  # the kernel's largest spec (rt-link) is ~60 kB
+MAX_SPEC_VALUES = 200_000  # YAML values once aliases are expanded (an alias bomb stops here)
+MAX_SPEC_DEPTH = 64
+
+
 def read_spec(path: str | os.PathLike) -> Spec:
+    """The spec at `path`, read and checked: a file that is not a YNL spec raises
+    YnlError with one line naming the file and what is wrong, never a traceback, and
+    a hostile file (binary, huge, deeply nested, an alias bomb) is refused early."""
     import yaml
     path = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as f:
-            doc = yaml.load(f, Loader=_yaml_loader())  # noqa: S506 (a SafeLoader subclass)
+        with open(path, "rb") as f:
+            data = f.read(MAX_SPEC_BYTES + 1)
     except OSError as e:
         raise YnlError(f"{path}: {e.strerror or e}") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise YnlError(f"{path}: not a YNL spec (larger than {MAX_SPEC_BYTES >> 20} MiB)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise YnlError(f"{path}: not a YNL spec (not UTF-8 text: byte 0x{data[e.start]:02x} at offset {e.start})") from None
+    if "\0" in text:
+        raise YnlError(f"{path}: not a YNL spec (binary data: a NUL byte at offset {text.index(chr(0))})")
+    try:
+        doc = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as e:
         raise YnlError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
-    return Spec(doc, path)
+    except RecursionError:
+        raise YnlError(f"{path}: not a YNL spec (YAML nested too deeply)") from None
+    _check_size(doc, path)
+    check_spec_doc(doc, path)
+    try:
+        return Spec(doc, path)
+    except YnlError:
+        raise
+    except (Exception, RecursionError) as e:  # a shape the checks above do not know: still one line
+        from .registry import plugin_failure
+        raise YnlError(f"{path}: not a valid YNL spec ({plugin_failure(e)})") from None
+
+
+def _check_size(doc: Any, path: str) -> None:
+    """Count values as if aliases were copies, up to a bound: PyYAML shares an aliased
+    node, but reading the spec walks each use (a billion laughs would never end)."""
+    n = 0
+    stack = [(doc, 0)]
+    while stack:
+        v, depth = stack.pop()
+        n += 1
+        if n > MAX_SPEC_VALUES:
+            raise YnlError(f"{path}: not a YNL spec (more than {MAX_SPEC_VALUES} values once "
+                           "aliases are expanded)")
+        if depth > MAX_SPEC_DEPTH:
+            raise YnlError(f"{path}: not a YNL spec (nested more than {MAX_SPEC_DEPTH} levels)")
+        if isinstance(v, dict):
+            stack.extend((x, depth + 1) for kv in v.items() for x in kv)
+        elif isinstance(v, list):
+            stack.extend((x, depth + 1) for x in v)
+
+
+# What the loader reads, by where it is: the type each key must have. A list of
+# mappings names its items' schema; `_NAME` marks a required string name.
+_INT, _STR, _NAME = int, str, "name"
+_ENTRY = {"name": _NAME, "value": _INT}
+_MEMBER = {"name": _NAME, "type": _STR, "len": (int, str), "byte-order": _STR, "display-hint": _STR,
+           "enum": _STR, "struct": _STR}
+_DEFINITION = {"name": _NAME, "type": _STR, "value-start": _INT, "entries": [(str, _ENTRY)],
+               "members": [_MEMBER], "name-prefix": _STR}
+_ATTRIBUTE = {"name": _NAME, "type": _STR, "value": _INT, "nested-attributes": _STR, "enum": _STR,
+              "byte-order": _STR, "display-hint": _STR, "struct": _STR, "sub-type": _STR,
+              "sub-message": _STR, "selector": _STR, "type-value": [str]}
+_ATTR_SET = {"name": _NAME, "name-prefix": _STR, "subset-of": _STR, "attributes": [_ATTRIBUTE]}
+_MODE = {"request": {"value": _INT, "attributes": [str]}, "reply": {"value": _INT, "attributes": [str]}}
+_OPERATION = {"name": _NAME, "value": _INT, "attribute-set": _STR, "fixed-header": _STR, "notify": _STR,
+              "do": _MODE, "dump": _MODE}
+_SPEC = {"name": _STR, "protocol": _STR, "protonum": _INT, "definitions": [_DEFINITION],
+         "attribute-sets": [_ATTR_SET],
+         "operations": {"list": [_OPERATION], "enum-model": _STR, "name-prefix": _STR, "fixed-header": _STR},
+         "mcast-groups": {"list": [{"name": _NAME}]}}
+_TYPE_WORD = {int: "an integer", str: "a string", dict: "a mapping", list: "a list"}
+
+
+def check_spec_doc(doc: Any, path: str) -> None:
+    """Check the shapes the loader reads (types of the keys in _SPEC; others are left
+    alone, as the kernel's own tools do) and the ranges of numbers: a flag's bit is
+    0..63, an enum value fits 64 bits."""
+    def fail(where: str, what: str) -> None:
+        raise YnlError(f"{path}: {where}: {what}")
+
+    def kind(v: Any) -> str:
+        return _TYPE_WORD.get(type(v), type(v).__name__) if v is not None else "empty"
+
+    def check(v: Any, schema: Any, where: str) -> None:
+        if schema == _NAME:
+            if not isinstance(v, str) or not v:
+                fail(where, f"must be a non-empty string, not {kind(v)}")
+        elif isinstance(schema, dict):
+            if not isinstance(v, dict):
+                fail(where, f"must be a mapping, not {kind(v)}")
+            for key, sub in schema.items():
+                if key in v and not (v[key] is None and sub is not _NAME):
+                    check(v[key], sub, f"{where}.{key}")
+                elif sub == _NAME and key not in v:
+                    fail(where, "has no name")
+        elif isinstance(schema, list):
+            if not isinstance(v, list):
+                fail(where, f"must be a list, not {kind(v)}")
+            options = schema[0] if isinstance(schema[0], tuple) else (schema[0],)
+            for i, item in enumerate(v):
+                for opt in options:
+                    if isinstance(opt, type) and isinstance(item, opt) or isinstance(opt, dict) and isinstance(item, dict):
+                        break
+                else:
+                    fail(f"{where}[{i}]", f"must be {' or '.join(_TYPE_WORD[o if isinstance(o, type) else dict] for o in options)}, not {kind(item)}")
+                if not isinstance(opt, type):
+                    check(item, opt, _item_where(where, i, item))
+        else:
+            types = schema if isinstance(schema, tuple) else (schema,)
+            if not isinstance(v, types) or isinstance(v, bool):
+                fail(where, f"must be {' or '.join(_TYPE_WORD[t] for t in types)}, not {kind(v)} {v!r:.40}")
+            if isinstance(v, int) and not -(1 << 63) <= v < 1 << 64:
+                fail(where, f"{v} does not fit 64 bits")
+
+    if not isinstance(doc, dict):
+        raise YnlError(f"{path}: not a YNL spec (the top level is not a mapping)")
+    check(doc, _SPEC, "spec")
+    for d in doc.get("definitions") or []:
+        if d.get("type") == "flags":
+            v = d.get("value-start", 0)
+            for e in d.get("entries") or []:
+                v = e.get("value", v) if isinstance(e, dict) else v
+                if not 0 <= v < 64:
+                    fail(f"definition {d['name']}", f"flag bit {v} is not 0..63")
+                v += 1
+
+
+def _item_where(where: str, i: int, item: Any) -> str:
+    name = item.get("name") if isinstance(item, dict) else None
+    return f"{where}[{i}]" + (f" ({name})" if isinstance(name, str) else "")
 
 
 def register_spec(registry, spec: Spec) -> SpecInfo:
