@@ -108,6 +108,7 @@ class NlscopeApp(App[None]):
         self.view = MessageView(self.index, self.txns)
         self.library_txns = LibraryTxns(self.index, self.txns)
         self.view.library_txns = self.library_txns
+        self.view.names = source.names
         self.marks = Marks()
         self.deterministic = deterministic
         self.initial_filter = filter_text
@@ -306,7 +307,7 @@ class NlscopeApp(App[None]):
     def _show_selected(self, i: int | None) -> None:
         self._detail_for = i
         msg = self.index.message(i) if i is not None else None
-        self._panes["tree"].show_message(msg)
+        self._panes["tree"].show_message(msg, self.source.names)
         self._panes["hex"].show(msg, (msg.start, msg.end) if msg else None)
         lib_txn = None
         if i is not None and self.library_txns.available:

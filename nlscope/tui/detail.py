@@ -8,6 +8,7 @@ from textual.message import Message as TMessage
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from ..analysis.names import IfNames
 from ..decode.model import Field, Message
 from ..escape import escape
 from .rows import ERROR_STYLE, family_color
@@ -15,7 +16,7 @@ from .rows import ERROR_STYLE, family_color
 Span = tuple[int, int]
 
 
-def node_label(f: Field) -> Text:
+def node_label(f: Field, ifname: str | None = None) -> Text:
     t = Text(no_wrap=True)
     # Names and values can come from the capture (strings, YNL specs): escaped, and
     # always in Text (a str label would be read as Rich markup).
@@ -32,6 +33,8 @@ def node_label(f: Field) -> Text:
         elif f.kind in ("addr", "mac"):
             style = "#87d787"
         t.append(escape(f.display()), style)
+        if ifname is not None:  # learned from the capture (analysis.names)
+            t.append(f" ({escape(ifname)})", "#87d787")
     if f.name.startswith("NLMSGERR_ATTR_MSG"):
         t.stylize("bold #ffaf5f")
     t.append(f"  [{f.start}:{f.end}]", "dim")
@@ -68,9 +71,11 @@ class DetailTree(Tree[Span], can_focus=True):
         self.show_root = True
         self.guide_depth = 2
         self.message_number: int | None = None
+        self._names: IfNames | None = None
 
-    def show_message(self, msg: Message | None) -> None:
+    def show_message(self, msg: Message | None, names: IfNames | None = None) -> None:
         self.clear()
+        self._names = names
         if msg is None:
             self.root.set_label("no message")
             self.message_number = None
@@ -105,7 +110,8 @@ class DetailTree(Tree[Span], can_focus=True):
             for c in f.children:
                 self._add(node, c, depth + 1)
         else:
-            parent.add_leaf(node_label(f), data=(f.start, f.end))
+            note = self._names.field_name(f, self.message_number - 1) if self._names else None
+            parent.add_leaf(node_label(f, note), data=(f.start, f.end))
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         event.stop()

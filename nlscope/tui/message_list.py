@@ -199,13 +199,14 @@ class MessageList(ScrollView, can_focus=True):
         t = self.txns.of(i)
         prev = self.view.message_at(row - 1) if row > 0 and not by_txn else None
         key = (i, prev, width, marked, by_txn, self.view.generation, self.index.state_version,
-               self.txns.status(t) if t >= 0 else -1, self.txns.t_count[t] if t >= 0 else 0)
+               self.txns.status(t) if t >= 0 else -1, self.txns.t_count[t] if t >= 0 else 0,
+               self.view.names.entries if self.view.names is not None else 0)
         text = self._cache.get(key)
         if text is None:
             if by_txn:
                 cells = cells_for_txn(self.index, self.txns, self.view.txn_at(row))
             else:
-                cells = cells_for_message(self.index, self.txns, i, prev)
+                cells = cells_for_message(self.index, self.txns, i, prev, self.view.names)
             style = row_status_style(self.index, self.txns, i, by_txn)
             text = render_row(cols, cells, width, style, marked)
             self._cache[key] = text

@@ -10,6 +10,7 @@ from ..decode.decoder import errno_name
 from ..decode.model import Message
 from ..decode.index import CaptureIndex
 from ..escape import escape
+from ..analysis.names import IfNames
 from ..analysis.txindex import ERROR, HOW, NOTIFY, STATUS_NAMES, WAITING, TxnIndex
 
 FAMILY_COLORS = {
@@ -99,11 +100,12 @@ def process_text(msg: Message) -> str:
     return "" if msg.pid is None else str(msg.pid)
 
 
-def cells_for_message(ix: CaptureIndex, txns: TxnIndex, i: int, prev: int | None) -> dict[str, str]:
+def cells_for_message(ix: CaptureIndex, txns: TxnIndex, i: int, prev: int | None,
+                      names: IfNames | None = None) -> dict[str, str]:
     m = ix.message(i)
     t0 = ix.fr_ts[0] if ix.frames else 0
     ts = ix.ts(i)
-    info = m.summary
+    info = names.annotate(m.summary, i) if names is not None else m.summary
     if m.problems and "malformed" not in info:
         info += f"  [malformed: {m.problems[0]}]"
     return {

@@ -28,6 +28,7 @@ from typing import BinaryIO
 from ..decode.decoder import Decoder
 from ..capture.frame import Frame
 from ..decode.index import CaptureIndex, FileScanner, FileStore, FrameFeeder
+from ..analysis.names import IfNames
 from ..analysis.txindex import TxnIndex
 
 BATCH = 2_000  # messages indexed between two transaction updates (and GIL yields)
@@ -41,6 +42,7 @@ class Source:
         self.decoder = decoder
         self.index = CaptureIndex(decoder)
         self.txns = TxnIndex(self.index)
+        self.names = IfNames()  # interface names, learned in the same pass
         self.stop = threading.Event()
         self.error: str | None = None
         self.finished = False
@@ -61,6 +63,7 @@ class Source:
 
     def _pair(self, final: bool = False) -> None:
         self.txns.update()
+        self.names.update(self.index)
         if final and self.index.complete:
             self.txns.finish()  # the end of the capture closes what is still open
         now = time.monotonic()

@@ -36,6 +36,7 @@ class MessageView:
         self.generation = 0  # changes whenever the rows are replaced
         self.fast_filter = False  # the filter runs on the index's headers, undecoded
         self.library_txns = None  # libtxn.LibraryTxns: transactions for txn.* filters
+        self.names = None  # analysis.names.IfNames: interface names for Info
 
     # -- rows -------------------------------------------------------------------------
     def _msg_rows_len(self) -> int:
