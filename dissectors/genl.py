@@ -74,6 +74,8 @@ class GenlFamily:
     kinds     command name -> "get"/"new"/"del"/"other" where the name does not tell
     header    a family header after genlmsghdr (e.g. struct ovs_header)
     cmd_headers command name -> its own family header, where commands differ
+    cmd_decoders command name -> its own payload decoder (DecodeCtx -> fields), for a
+              payload that is not header + attributes (nl80211's wiped echo)
     fixed_id  a family id fixed by the kernel (nlctrl: 0x10)
     """
 
@@ -88,6 +90,7 @@ class GenlFamily:
     fixed_id: int | None = None
     cmd_headers: Mapping[str, FixedHeader] = field(default_factory=dict)
     label: str | None = None  # shown name, default `name`
+    cmd_decoders: Mapping[str, Callable[[DecodeCtx], list[Field]]] = field(default_factory=dict)
 
     @property
     def shown(self) -> str:
@@ -251,6 +254,9 @@ class GenlProtocol(Protocol):
         names = fam.commands if request or fam.replies is None else fam.replies
         hdr = _hdr_for(names)
         summary = _summary(tname, cname or f"cmd {cmd}", fam.summary)
+        own = fam.cmd_decoders.get(cname) if cname else None
+        if own is not None:
+            return MessageType(tname, kind, decode=own, summary=summary)
         user = fam.cmd_headers.get(cname, fam.header) if cname else fam.header
         if user is not None:
             return MessageType(tname, kind, decode=_user_header_decoder(hdr, user, aset),

@@ -5,16 +5,23 @@ the attributes iw and wpa_supplicant use have types, and the nests a wiphy dump,
 scan dump, a station dump and a regulatory dump carry (bands, frequencies, bitrates,
 interface combinations, BSS, station info, rate info, reg rules, ...) are walked.
 Other attributes show as named raw bytes.
+
+Commands that carry keys (NEW_KEY, SET_PMK, ...: NL80211_FLAG_CLEAR_SKB) have their
+request zeroed by the kernel after handling it (nl80211_post_doit, so no key stays in
+freed memory); an error then echoes the header and zeros, which read as cmd 0 (UNSPEC).
+That wiped payload is shown as such; the transaction names the request it answers.
 """
 from __future__ import annotations
 
 import construct as cs
 
 from nlscope.decode.model import Field
-from nlscope.decode.nla import Attr, AttrSet, FixedHeader
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader, walk_attrs
+from nlscope.decode.registry import DecodeCtx
 
 from . import genl_nl80211_tables as T
-from .genl import GenlFamily, IndexSet, K, add_family, attrs_of, bit_names, flag_set, join, table_set
+from .genl import (GENL_HDRLEN, GENLMSGHDR, GenlFamily, IndexSet, K, add_family, attrs_of, bit_names,
+                   flag_set, join, table_set)
 
 # IEEE 802.11 cipher suite selectors (OUI 00-0F-AC, and SMS4).
 CIPHERS = {0x000FAC01: "WEP40", 0x000FAC02: "TKIP", 0x000FAC04: "CCMP", 0x000FAC05: "WEP104",
@@ -442,6 +449,8 @@ def _settings(attrs: list[Field], limit: int = 4) -> str | None:
 
 
 def summary(cmd: str, fields: list[Field]) -> str:
+    if fields and fields[-1].name == "wiped":
+        return "(request wiped by the kernel: it carried keys)"
     attrs = attrs_of(fields)
     a = {f.name: f for f in attrs}
     dev = _dev(a)
@@ -497,6 +506,24 @@ WIPHY_ATTRS = AttrSet("nl80211-wiphy", {**ATTRS.attrs,
                                         _ETHERTYPE: Attr("NL80211_ATTR_CONTROL_PORT_ETHERTYPE", "flag")})
 
 
+def _unspec(ctx: DecodeCtx) -> list[Field]:
+    """cmd 0: no command is 0, so an all-zero payload is a request the kernel wiped
+    (NL80211_FLAG_CLEAR_SKB), echoed in an error; anything else is walked as usual."""
+    buf, p, end = ctx.buf, ctx.start, ctx.end
+    out = [Field(GENLMSGHDR.name, "struct", None, p, p + GENL_HDRLEN,
+                 children=GENLMSGHDR.parse(buf, p, ctx.order))]
+    p += GENL_HDRLEN
+    if p >= end:
+        return out
+    if not any(buf[p:end]):
+        out.append(Field("wiped", "bytes", bytes(buf[p:end]), p, end))
+    else:
+        out.append(Field("attributes", "nest", None, p, end,
+                         children=walk_attrs(buf, p, end, ATTRS, ctx.order, ctx.problems)))
+    return out
+
+
 def register(registry) -> None:
     add_family(registry, GenlFamily("nl80211", T.CMDS, attrs=ATTRS, summary=summary,
-                                    cmd_attrs={"NEW_WIPHY": WIPHY_ATTRS}))
+                                    cmd_attrs={"NEW_WIPHY": WIPHY_ATTRS},
+                                    cmd_decoders={"UNSPEC": _unspec}))

@@ -202,3 +202,49 @@ def test_ebpf_socket_pairs_exactly_within_one_process(reg):
     ts = list(transactions(Decoder(reg).messages(frames), registry=reg))
     got = {t.sock: ([m.number for m in t.messages], t.status, t.portid) for t in ts}
     assert got == {501: ([1, 4], "error", 501), 502: ([2, 3], "ok", 502)}
+
+
+# -- bug 3: nl80211's wiped echo -------------------------------------------------------------
+
+NL80211_ID = 0x1C
+
+
+def genl_decoder(reg):
+    from dissectors.genl import genl_family_map_comment
+    d = Decoder(reg)
+    d.note_comment(genl_family_map_comment({"nl80211": NL80211_ID}))
+    return d
+
+
+def test_nl80211_error_with_wiped_echo(reg):
+    """NEW_KEY (cmd 11) carries a key: nl80211_post_doit() zeroes the request's payload
+    (NL80211_FLAG_CLEAR_SKB), so the error echoes the header and zeros. No malformed note;
+    the pairing names the request."""
+    genl = struct.pack("<BBH", 11, 0, 0)
+    attrs = nla(3, u32(4)) + nla(7, bytes(range(16))) + nla(8, struct.pack("<B", 0) + bytes(3))
+    req = nlmsg(NL80211_ID, REQ | ACK, 77, 0, genl + attrs)
+    wiped = req[:16] + bytes(len(req) - 16)
+    err = nlmsg(2, 0, 77, 5151, struct.pack("<i", -22) + wiped)
+    msgs = list(genl_decoder(reg).messages([frame(1, 0, 16, req), frame(2, 1000, 16, err)]))
+    e = msgs[1]
+    assert msgs[0].type_name == "nl80211 NEW_KEY"
+    assert e.problems == []
+    orig = payload(e)["original"]
+    assert orig["genlmsghdr"]["cmd"] == 0 and orig["wiped"] == "00" * (len(req) - 20)
+    ps = list(correlate(msgs))
+    t = ps[0][1]
+    assert ps[1][1] is t and (t.status, t.errno_name) == ("error", "EINVAL")
+    assert e.summary == "error -22 EINVAL to nl80211 NEW_KEY seq 77 (echo wiped by the kernel)"
+
+
+def test_nl80211_error_with_whole_echo_is_not_wiped(reg):
+    genl = struct.pack("<BBH", 11, 0, 0)
+    req = nlmsg(NL80211_ID, REQ | ACK, 78, 0, genl + nla(3, u32(4)))
+    err = nlmsg(2, 0, 78, 5151, struct.pack("<i", -22) + req)
+    msgs = list(genl_decoder(reg).messages([frame(1, 0, 16, req), frame(2, 1000, 16, err)]))
+    list(correlate(msgs))
+    assert msgs[1].summary == "error -22 EINVAL to nl80211 NEW_KEY seq 78"
+    # cmd 0 with attributes is walked as usual
+    odd = nlmsg(NL80211_ID, REQ, 79, 0, struct.pack("<BBH", 0, 0, 0) + nla(3, u32(4)))
+    (m,) = genl_decoder(reg).messages([frame(1, 0, 16, odd)])
+    assert payload(m)["attributes"]["NL80211_ATTR_IFINDEX"] == 4
