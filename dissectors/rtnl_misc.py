@@ -13,7 +13,7 @@ from nlscope.decode.model import Field
 from nlscope.decode.nla import AttrSet, ip_text, mac_text
 
 from .rtnl_common import (AF_NAMES, AF_SHORT, RTPROT, A, View, dump_line, hdr,
-                          header_then_attrs, is_dump_request, message)
+                          header_then_attrs, is_dump_request, kept_raw, message)
 from .rtnl_link import BR_STATE, BRIDGE_QUERIER, BRIDGE_VLAN_INFO, MDB_RTR_TYPE
 
 RTGENMSG = hdr("rtgenmsg", Struct("rtgen_family" / Int8un), enums={"rtgen_family": AF_NAMES})
@@ -117,6 +117,40 @@ BR_MDB_ENTRY = hdr("br_mdb_entry", Struct(
     enums={"state": {0: "MDB_TEMPORARY", 1: "MDB_PERMANENT"},
            "proto": {0x0800: "ETH_P_IP", 0x86DD: "ETH_P_IPV6", 0: "L2"}},
     flags={"flags": MDB_FLAGS})
+
+
+def mdb_entry_fields(buf, p: int, order: str) -> list[Field]:
+    """br_mdb_entry, its addr union read as the proto that follows it says: an IPv4 or
+    IPv6 group, or (proto 0) a MAC address."""
+    kids = BR_MDB_ENTRY.parse(buf, p, order)
+    addr = next(k for k in kids if k.name == "addr")
+    proto = next(k for k in kids if k.name == "proto").value
+    raw = addr.value
+    text = ip_text(raw[:4]) if proto == 0x0800 else ip_text(raw) if proto == 0x86DD else \
+        mac_text(raw[:6]) if proto == 0 else None
+    if text is not None:
+        size = {0x0800: 4, 0x86DD: 16, 0: 6}[proto]
+        kids[kids.index(addr)] = Field("addr", "mac" if proto == 0 else "addr", text, addr.start, addr.start + size)
+    return kids
+
+
+def _mdb_entry(name, buf, start, end, order, problems, path, siblings) -> Field:
+    if end - start - 4 < BR_MDB_ENTRY.size:
+        return kept_raw(name, buf, start, end, problems,
+                        f"{path}: br_mdb_entry needs {BR_MDB_ENTRY.size} bytes, got {end - start - 4}")
+    return Field(name, "struct", None, start, end, children=mdb_entry_fields(buf, start + 4, order))
+
+
+def _mdb_entry_info(name, buf, start, end, order, problems, path, siblings) -> Field:
+    """MDBA_MDB_ENTRY_INFO: a br_mdb_entry, then that entry's MDBA_MDB_EATTR_* attributes."""
+    f = _plain_entry_info(name, buf, start, end, order, problems, path, siblings)
+    if f.kind == "struct" and f.children and f.children[0].name == "br_mdb_entry":
+        head = f.children[0]
+        f.children[0] = Field(head.name, head.kind, None, head.start, head.end,
+                              children=mdb_entry_fields(buf, head.start, order))
+    return f
+
+
 MCAST_FILTER_MODE = {0: "MCAST_EXCLUDE", 1: "MCAST_INCLUDE"}
 MDBA_MDB_EATTR = AttrSet("mdba_mdb_eattr", {
     1: A("MDBA_MDB_EATTR_TIMER", "u32"),
@@ -133,6 +167,7 @@ MDBA_MDB_EATTR = AttrSet("mdba_mdb_eattr", {
     9: A("MDBA_MDB_EATTR_IFINDEX", "u32"),
     10: A("MDBA_MDB_EATTR_SRC_VNI", "u32"),
 })
+_plain_entry_info = header_then_attrs(BR_MDB_ENTRY, MDBA_MDB_EATTR)
 MDBA_ROUTER_PATTR = AttrSet("mdba_router_pattr", {
     1: A("MDBA_ROUTER_PATTR_TIMER", "u32"),
     2: A("MDBA_ROUTER_PATTR_TYPE", "u8", enum=MDB_RTR_TYPE),
@@ -144,7 +179,7 @@ MDBA = AttrSet("mdba", {
     1: A("MDBA_MDB", "nested", nested=AttrSet("mdba_mdb", {
         1: A("MDBA_MDB_ENTRY", "nested", nested=AttrSet("mdba_mdb_entry", {
             # struct br_mdb_entry, then that entry's MDBA_MDB_EATTR_* attributes
-            1: A("MDBA_MDB_ENTRY_INFO", "custom", decode=header_then_attrs(BR_MDB_ENTRY, MDBA_MDB_EATTR))}))})),
+            1: A("MDBA_MDB_ENTRY_INFO", "custom", decode=_mdb_entry_info)}))})),
     2: A("MDBA_ROUTER", "nested", nested=AttrSet("mdba_router", {
         # the port's ifindex (a bare u32), then its MDBA_ROUTER_PATTR_* attributes
         1: A("MDBA_ROUTER_PORT", "custom", decode=header_then_attrs(
@@ -165,7 +200,7 @@ MDBE_ATTR = AttrSet("mdbe_attr", {
     10: A("MDBE_ATTR_STATE_MASK", "u8"),
 })
 MDBA_SET = AttrSet("mdba_set_entry", {  # requests: RTM_NEWMDB, RTM_DELMDB, RTM_GETMDB (get)
-    1: A("MDBA_SET_ENTRY", "struct", struct=BR_MDB_ENTRY),
+    1: A("MDBA_SET_ENTRY", "custom", decode=_mdb_entry),
     2: A("MDBA_SET_ENTRY_ATTRS", "nested", nested=MDBE_ATTR),
 })
 
@@ -174,12 +209,7 @@ def _mdb_group(entry: Field) -> str:
     proto, addr = entry.get("proto"), entry.get("addr")
     if proto is None or addr is None:
         return "?"
-    raw = addr.value
-    if proto.value == 0x0800:
-        return ip_text(raw[:4])
-    if proto.value == 0x86DD:
-        return ip_text(raw)
-    return mac_text(raw[:6])
+    return addr.value if isinstance(addr.value, str) else "?"
 
 
 def mdb_summary(msg, fields: list[Field]) -> str:

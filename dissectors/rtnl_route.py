@@ -11,7 +11,7 @@ import struct
 from construct import Int8un, Int16un, Int32sn, Int32un, Int64un, Padding, Struct
 
 from nlscope.decode.model import Field
-from nlscope.decode.nla import AttrSet, ip_text, walk_attrs
+from nlscope.decode.nla import AttrSet, int_field, ip_text, walk_attrs
 
 from .rtnl_common import (AF_INET, AF_INET6, AF_MPLS, AF_NAMES, AF_SHORT, PROTO_WORD, RT_SCOPE,
                           RT_TABLE, RTN_TYPE, RTN_WORD, RTNH_F, RTPROT, SCOPE_WORD, TABLE_WORD, A,
@@ -66,6 +66,79 @@ TUNNEL_OPTS = AttrSet("lwtunnel_ip_opts", {
         1: A("LWTUNNEL_IP_OPT_ERSPAN_VER", "u8"), 2: A("LWTUNNEL_IP_OPT_ERSPAN_INDEX", "be32"),
         3: A("LWTUNNEL_IP_OPT_ERSPAN_DIR", "u8"), 4: A("LWTUNNEL_IP_OPT_ERSPAN_HWID", "u8")})),
 })
+# -- seg6: struct ipv6_sr_hdr (linux/seg6.h), seg6_iptunnel_encap, SEG6_LOCAL_* --------------
+SEG6_IPTUN_MODE = {0: "SEG6_IPTUN_MODE_INLINE", 1: "SEG6_IPTUN_MODE_ENCAP", 2: "SEG6_IPTUN_MODE_L2ENCAP",
+                   3: "SEG6_IPTUN_MODE_ENCAP_RED", 4: "SEG6_IPTUN_MODE_L2ENCAP_RED"}
+SR6_FLAGS = {1 << 6: "SR6_FLAG1_PROTECTED", 1 << 5: "SR6_FLAG1_OAM", 1 << 4: "SR6_FLAG1_ALERT",
+             1 << 3: "SR6_FLAG1_HMAC"}
+
+
+def _srh_fields(buf, p: int, end: int, problems: list[str], path: str) -> list[Field]:
+    """The routing header: 8 bytes, first_segment + 1 segments (the last hop first, as on
+    the wire), then TLVs up to (hdrlen + 1) * 8 bytes."""
+    if end - p < 8:
+        problems.append(f"{path}: {end - p} bytes, too short for ipv6_sr_hdr")
+        return [Field("data", "bytes", bytes(buf[p:end]), p, end)]
+    nexthdr, hdrlen, typ, left, first, flags = buf[p:p + 6]
+    tag = struct.unpack_from(">H", buf, p + 6)[0]
+    out = [Field("nexthdr", "int", nexthdr, p, p + 1), Field("hdrlen", "int", hdrlen, p + 1, p + 2),
+           Field("type", "int", typ, p + 2, p + 3), Field("segments_left", "int", left, p + 3, p + 4),
+           Field("first_segment", "int", first, p + 4, p + 5),
+           int_field("flags", flags, p + 5, p + 6, None, SR6_FLAGS), Field("tag", "int", tag, p + 6, p + 8)]
+    stop = min(end, p + (hdrlen + 1) * 8)
+    q = p + 8
+    segs = []
+    for i in range(first + 1):
+        if stop - q < 16:
+            problems.append(f"{path}: {first + 1} segments announced, {i} present")
+            break
+        segs.append(Field(str(i), "addr", ip_text(bytes(buf[q:q + 16])), q, q + 16))
+        q += 16
+    out.append(Field("segments", "list", None, p + 8, q, children=segs))
+    if q < stop:
+        out.append(Field("tlvs", "bytes", bytes(buf[q:stop]), q, stop))
+    return out
+
+
+def _seg6_encap(name, buf, start, end, order, problems, path, siblings) -> Field:
+    """struct seg6_iptunnel_encap: the mode (an int), then the SRH."""
+    p = start + 4
+    if end - p < 4:
+        problems.append(f"{path}: {end - p} bytes, too short for seg6_iptunnel_encap")
+        return Field(name, "bytes", bytes(buf[p:end]), start, end)
+    mode = struct.unpack_from(order + "i", buf, p)[0]
+    return Field(name, "struct", None, start, end, children=[
+        Field("mode", "enum", mode, p, p + 4, SEG6_IPTUN_MODE.get(mode)),
+        Field("srh", "struct", None, p + 4, end, children=_srh_fields(buf, p + 4, end, problems, path))])
+
+
+def _seg6_srh(name, buf, start, end, order, problems, path, siblings) -> Field:
+    return Field(name, "struct", None, start, end, children=_srh_fields(buf, start + 4, end, problems, path))
+
+
+SEG6_LOCAL_ACTION = {i: "SEG6_LOCAL_ACTION_" + n for i, n in enumerate([
+    "UNSPEC", "END", "END_X", "END_T", "END_DX2", "END_DX6", "END_DX4", "END_DT6", "END_DT4", "END_B6",
+    "END_B6_ENCAP", "END_BM", "END_S", "END_AS", "END_AM", "END_BPF", "END_DT46"])}
+SEG6_LOCAL = AttrSet("seg6_local", {
+    1: A("SEG6_LOCAL_ACTION", "u32", enum=SEG6_LOCAL_ACTION),
+    2: A("SEG6_LOCAL_SRH", "custom", decode=_seg6_srh),
+    3: A("SEG6_LOCAL_TABLE", "u32"),
+    4: A("SEG6_LOCAL_NH4", "ipv4"),
+    5: A("SEG6_LOCAL_NH6", "ipv6"),
+    6: A("SEG6_LOCAL_IIF", "u32"),
+    7: A("SEG6_LOCAL_OIF", "u32"),
+    8: A("SEG6_LOCAL_BPF", "nested", nested=AttrSet("seg6_local_bpf_prog", {
+        1: A("SEG6_LOCAL_BPF_PROG", "u32"), 2: A("SEG6_LOCAL_BPF_PROG_NAME", "string")})),
+    9: A("SEG6_LOCAL_VRFTABLE", "u32"),
+    10: A("SEG6_LOCAL_COUNTERS", "nested", nested=AttrSet("seg6_local_cnt", {
+        1: A("SEG6_LOCAL_CNT_PAD", "binary"), 2: A("SEG6_LOCAL_CNT_PACKETS", "u64"),
+        3: A("SEG6_LOCAL_CNT_BYTES", "u64"), 4: A("SEG6_LOCAL_CNT_ERRORS", "u64")})),
+    11: A("SEG6_LOCAL_FLAVORS", "nested", nested=AttrSet("seg6_local_flv", {
+        1: A("SEG6_LOCAL_FLV_OPERATION", "u32", flags={  # a bit per SEG6_LOCAL_FLV_OP_*
+            2: "SEG6_LOCAL_FLV_OP_PSP", 4: "SEG6_LOCAL_FLV_OP_USP", 8: "SEG6_LOCAL_FLV_OP_USD",
+            16: "SEG6_LOCAL_FLV_OP_NEXT_CSID"}),
+        2: A("SEG6_LOCAL_FLV_LCBLOCK_BITS", "u8"), 3: A("SEG6_LOCAL_FLV_LCNODE_FN_BITS", "u8")})),
+})
 LWT_BPF_PROG = AttrSet("lwt_bpf_prog", {1: A("LWT_BPF_PROG_FD", "u32"), 2: A("LWT_BPF_PROG_NAME", "string")})
 ENCAP_SETS: dict[int, AttrSet] = {
     1: AttrSet("mpls_iptunnel", {1: A("MPLS_IPTUNNEL_DST", "custom", decode=mpls_labels),
@@ -84,16 +157,11 @@ ENCAP_SETS: dict[int, AttrSet] = {
         4: A("LWTUNNEL_IP6_HOPLIMIT", "u8"), 5: A("LWTUNNEL_IP6_TC", "u8"),
         6: A("LWTUNNEL_IP6_FLAGS", "be16"), 7: A("LWTUNNEL_IP6_PAD", "binary"),
         8: A("LWTUNNEL_IP6_OPTS", "nested", nested=TUNNEL_OPTS)}),
-    5: AttrSet("seg6_iptunnel", {1: A("SEG6_IPTUNNEL_SRH", "binary")}),
+    5: AttrSet("seg6_iptunnel", {1: A("SEG6_IPTUNNEL_SRH", "custom", decode=_seg6_encap)}),
     6: AttrSet("lwt_bpf", {
         1: A("LWT_BPF_IN", "nested", nested=LWT_BPF_PROG), 2: A("LWT_BPF_OUT", "nested", nested=LWT_BPF_PROG),
         3: A("LWT_BPF_XMIT", "nested", nested=LWT_BPF_PROG), 4: A("LWT_BPF_XMIT_HEADROOM", "u32")}),
-    7: AttrSet("seg6_local", {
-        1: A("SEG6_LOCAL_ACTION", "u32"), 2: A("SEG6_LOCAL_SRH", "binary"), 3: A("SEG6_LOCAL_TABLE", "u32"),
-        4: A("SEG6_LOCAL_NH4", "ipv4"), 5: A("SEG6_LOCAL_NH6", "ipv6"), 6: A("SEG6_LOCAL_IIF", "u32"),
-        7: A("SEG6_LOCAL_OIF", "u32"), 8: A("SEG6_LOCAL_BPF", "nested"),
-        9: A("SEG6_LOCAL_VRFTABLE", "u32"), 10: A("SEG6_LOCAL_COUNTERS", "nested"),
-        11: A("SEG6_LOCAL_FLAVORS", "nested")}),
+    7: SEG6_LOCAL,
     8: AttrSet("rpl_iptunnel", {1: A("RPL_IPTUNNEL_SRH", "binary")}),
     9: AttrSet("ioam6_iptunnel", {
         1: A("IOAM6_IPTUNNEL_MODE", "u8"), 2: A("IOAM6_IPTUNNEL_DST", "ipv6"),
@@ -238,6 +306,30 @@ def _nexthop_text(nh_attrs: dict[str, Field], ifindex: int | None) -> list[str]:
         dst = data.get("MPLS_IPTUNNEL_DST") if data is not None and data.kind == "nest" else None
         if dst is not None:
             out.append(_labels(dst))
+        if data is not None and data.kind == "nest":
+            out.extend(_seg6_words(data))
+    return out
+
+
+def _seg6_words(data: Field) -> list[str]:
+    """As ip route prints them: `mode encap segs 2 [ A B ]` (segments in travel order,
+    the reverse of the wire), `action End.DX6 nh6 X`."""
+    srh = data.get("SEG6_IPTUNNEL_SRH")
+    if srh is not None and srh.get("srh") is not None:
+        mode = srh.get("mode")
+        segs = [f.value for f in reversed(srh.get("srh").get("segments").children or ())]
+        return [f"mode {mode.short().removeprefix('SEG6_IPTUN_MODE_').lower().replace('_', '')}",
+                f"segs {len(segs)} [ {' '.join(segs)} ]"]
+    act = data.get("SEG6_LOCAL_ACTION")
+    if act is None or act.kind != "enum":
+        return []
+    word = act.short().removeprefix("SEG6_LOCAL_ACTION_")
+    out = ["action " + ("End" + "".join("." + w for w in word.split("_")[1:]) if word.startswith("END") else word)]
+    for key, w in (("SEG6_LOCAL_NH4", "nh4"), ("SEG6_LOCAL_NH6", "nh6"), ("SEG6_LOCAL_TABLE", "table"),
+                   ("SEG6_LOCAL_VRFTABLE", "vrftable"), ("SEG6_LOCAL_IIF", "iif"), ("SEG6_LOCAL_OIF", "oif")):
+        f = data.get(key)
+        if f is not None and f.kind != "bytes":
+            out.append(f"{w} {f.value}")
     return out
 
 

@@ -163,12 +163,26 @@ def _meta_kind(v: int) -> str:
     return f"{kind} " + (f"TCF_META_ID_{_META_IDS[ident]}" if ident < len(_META_IDS) else f"id {ident}")
 
 
+def _meta_value(side: str):
+    """TCA_EM_META_LVALUE/RVALUE: an integer (4 or 8 bytes) when the header says that
+    side is TCF_META_TYPE_INT, bytes when it is a variable-length one."""
+    def decode(name, buf, start, end, order, problems, path, siblings) -> Field:
+        head = next((f for f in siblings if f.name == "TCA_EM_META_HDR" and f.kind == "struct"), None)
+        kind = head.get(side).get("kind").value if head is not None else 0
+        n = end - start - 4
+        if kind >> 12 == 1 and n in (4, 8):
+            return Field(name, "int", struct.unpack_from(order + ("I" if n == 4 else "Q"), buf, start + 4)[0],
+                         start, end)
+        return Field(name, "bytes", bytes(buf[start + 4:end]), start, end)
+    return decode
+
+
 _META_VAL = Struct("kind" / Int16un, "shift" / Int8un, "op" / Int8un)
 EM_META = AttrSet("tca_em_meta", {
     1: A("TCA_EM_META_HDR", "struct", struct=hdr("tcf_meta_hdr", Struct("left" / _META_VAL, "right" / _META_VAL),
                                                 enums={"op": TCF_EM_OPND}, fmts={"kind": _meta_kind})),
-    2: A("TCA_EM_META_LVALUE", "binary"),  # a u32 for an int meta, bytes for a var one
-    3: A("TCA_EM_META_RVALUE", "binary"),
+    2: A("TCA_EM_META_LVALUE", "custom", decode=_meta_value("left")),
+    3: A("TCA_EM_META_RVALUE", "custom", decode=_meta_value("right")),
 })
 EM_CMP = hdr("tcf_em_cmp", Struct("val" / Int32un, "mask" / Int32un, "off" / Int16un, "align_flags" / Int8un,
                                   "layer_opnd" / Int8un))
