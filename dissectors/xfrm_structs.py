@@ -26,7 +26,10 @@ SA_FLAGS = {1: "XFRM_STATE_NOECN", 2: "XFRM_STATE_DECAP_DSCP", 4: "XFRM_STATE_NO
 POLICY_FLAGS = {1: "XFRM_POLICY_LOCALOK", 2: "XFRM_POLICY_ICMP", 4: "XFRM_POLICY_CPU_ACQUIRE"}
 AE_FLAGS = {1: "XFRM_AE_RTHR", 2: "XFRM_AE_RVAL", 4: "XFRM_AE_LVAL", 8: "XFRM_AE_ETHR",
             16: "XFRM_AE_CR", 32: "XFRM_AE_CE", 64: "XFRM_AE_CU"}
-ENUMS = {"family": AF, "proto": XFRM_PROTO, "mode": MODES, "dir": DIRS, "action": ACTIONS, "share": SHARE,
+# One table for every `proto` member: an xfrm_id's is one of XFRM_PROTO, a selector's any
+# L4 protocol (0: any); where they meet (255) the xfrm_id meaning wins.
+PROTO = L4 | XFRM_PROTO
+ENUMS = {"family": AF, "proto": PROTO, "mode": MODES, "dir": DIRS, "action": ACTIONS, "share": SHARE,
          "old_family": AF, "new_family": AF, "type": {0: "XFRM_POLICY_TYPE_MAIN", 1: "XFRM_POLICY_TYPE_SUB",
                                                      255: "XFRM_POLICY_TYPE_ANY"},
          "in": {0: "XFRM_USERPOLICY_UNSPEC", 1: "XFRM_USERPOLICY_BLOCK", 2: "XFRM_USERPOLICY_ACCEPT"},
