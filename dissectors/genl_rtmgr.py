@@ -5,10 +5,11 @@ with the command of the change. Its YNL spec is kmod/rtmgr/rtmgr.yaml (tests com
 the two decodes)."""
 from __future__ import annotations
 
+from nlscope.decode import summary_fields as sf
 from nlscope.decode.model import Field
 from nlscope.decode.nla import Attr, AttrSet
 
-from .genl import GenlFamily, add_family, attrs_of
+from .genl import GenlFamily, add_family
 from .kmod import route_text
 
 RTMGR_GENL_NAME = "RTMGR"
@@ -23,9 +24,9 @@ ATTRS = AttrSet("rtmgr", {
 
 
 def summary(cmd: str, fields: list[Field]) -> str:
-    a = {f.name: f.value for f in attrs_of(fields)}
-    return route_text(a.get("RTMGR_A_DEST"), a.get("RTMGR_A_MASK"), a.get("RTMGR_A_GW"),
-                      a.get("RTMGR_A_OIF"), a.get("RTMGR_A_METRIC"))
+    def a(name: str, read=sf.text):
+        return read(sf.attr(fields, "RTMGR_A_" + name))
+    return route_text(a("DEST"), a("MASK", sf.num), a("GW"), a("OIF"), a("METRIC", sf.num))
 
 
 def register(registry) -> None:
