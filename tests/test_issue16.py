@@ -248,3 +248,136 @@ def test_nl80211_error_with_whole_echo_is_not_wiped(reg):
     odd = nlmsg(NL80211_ID, REQ, 79, 0, struct.pack("<BBH", 0, 0, 0) + nla(3, u32(4)))
     (m,) = genl_decoder(reg).messages([frame(1, 0, 16, odd)])
     assert payload(m)["attributes"]["NL80211_ATTR_IFINDEX"] == 4
+
+
+# -- Open vSwitch ---------------------------------------------------------------------------
+
+OVS_IDS = {"ovs_datapath": 0x20, "ovs_vport": 0x21, "ovs_flow": 0x22, "ovs_packet": 0x23,
+           "ovs_meter": 0x24, "ovs_ct_limit": 0x25}
+
+
+def ovs_decoder(reg):
+    from dissectors.genl import genl_family_map_comment
+    d = Decoder(reg)
+    d.note_comment(genl_family_map_comment({**OVS_IDS, "nl80211": NL80211_ID}))
+    return d
+
+
+def ovs(reg, family, cmd, attrs, flags=REQ, dp=7, pid=0):
+    body = struct.pack("<BBH", cmd, 1, 0) + struct.pack("<i", dp) + attrs
+    (m,) = ovs_decoder(reg).messages([frame(1, 0, 16, nlmsg(OVS_IDS[family], flags, 5, pid, body))])
+    return m
+
+
+def be16(v):
+    return struct.pack(">H", v)
+
+
+def nest(t, *a):
+    return nla(t, b"".join(a), nested=False)
+
+
+def named_share(m) -> float:
+    """Attributes named (not UNKNOWN) over all attributes, anywhere in the tree."""
+    total = named = 0
+
+    def walk(fields, in_attrs):
+        nonlocal total, named
+        for f in fields:
+            if in_attrs and f.name not in ("attributes",) and not f.name.isdigit():
+                total += 1
+                named += "UNKNOWN" not in f.name
+            walk(f.children or (), in_attrs or f.name == "attributes" or f.kind == "nest")
+    walk(m.tree, False)
+    return named / total if total else 1.0
+
+
+def test_ovs_flow_put_key_mask_actions(reg):
+    """A megaflow as ovs-vswitchd installs it: ufid, key (in_port, eth, ipv4, tcp, a
+    VXLAN tunnel), mask, actions (set_masked eth, ct with NAT, recirc, output, userspace)."""
+    eth = bytes.fromhex("020000000001") + bytes.fromhex("020000000002")
+    ipv4 = bytes([10, 0, 0, 1, 10, 0, 0, 2, 6, 0, 64, 0])
+    tunnel = nest(16, nla(0, struct.pack(">Q", 42)), nla(2, bytes([192, 0, 2, 9])), nla(10, be16(4789)),
+                  nla(5, b""))
+    key = nest(1, nla(20, u32(0)), nla(3, u32(2)), nla(4, eth), nla(6, be16(0x0800)), nla(7, ipv4),
+               nla(9, be16(40000) + be16(80)), tunnel)
+    mask = nest(7, nla(3, u32(0xFFFFFFFF)), nla(6, be16(0xFFFF)), nla(7, bytes(12)))
+    set_masked = nla(11, nla(4, bytes.fromhex("0a0000000001" "000000000000") + bytes([0xFF] * 6) + bytes(6)))
+    ct = nla(12, nla(1, b"") + nla(2, struct.pack("<H", 5)) + nla(6, nla(1, b"") + nla(3, bytes([10, 0, 0, 9]))))
+    actions = nest(2, set_masked, ct, nla(7, u32(3)), nla(1, u32(4)), nla(2, nla(1, u32(3333))))
+    ufid = nla(9, bytes(range(16)))
+    m = ovs(reg, "ovs_flow", 1, ufid + key + mask + actions, flags=REQ | ACK | 0x400)
+    assert m.problems == [] and m.type_name == "ovs_flow NEW"
+    p = payload(m)
+    assert p["ovs_header"]["dp_ifindex"] == 7
+    a = p["attributes"]
+    k = a["OVS_FLOW_ATTR_KEY"]
+    assert k["OVS_KEY_ATTR_IN_PORT"] == 2
+    assert k["OVS_KEY_ATTR_ETHERNET"] == {"eth_src": "02:00:00:00:00:01", "eth_dst": "02:00:00:00:00:02"}
+    assert k["OVS_KEY_ATTR_ETHERTYPE"] == {"name": "ETH_P_IP", "value": 0x0800}
+    assert k["OVS_KEY_ATTR_IPV4"]["ipv4_src"] == "10.0.0.1" and k["OVS_KEY_ATTR_IPV4"]["ipv4_ttl"] == 64
+    assert k["OVS_KEY_ATTR_TCP"] == {"tcp_src": 40000, "tcp_dst": 80}
+    t = k["OVS_KEY_ATTR_TUNNEL"]
+    assert (t["OVS_TUNNEL_KEY_ATTR_ID"], t["OVS_TUNNEL_KEY_ATTR_IPV4_DST"], t["OVS_TUNNEL_KEY_ATTR_TP_DST"]) == \
+        (42, "192.0.2.9", 4789)
+    assert t["OVS_TUNNEL_KEY_ATTR_DONT_FRAGMENT"] is True
+    assert a["OVS_FLOW_ATTR_MASK"]["OVS_KEY_ATTR_IN_PORT"] == 0xFFFFFFFF
+    acts = a["OVS_FLOW_ATTR_ACTIONS"]
+    sm = acts["OVS_ACTION_ATTR_SET_MASKED"]["OVS_KEY_ATTR_ETHERNET"]
+    assert sm["value"]["eth_src"] == "0a:00:00:00:00:01" and sm["mask"]["eth_src"] == "ff:ff:ff:ff:ff:ff"
+    assert acts["OVS_ACTION_ATTR_CT"]["OVS_CT_ATTR_ZONE"] == 5
+    assert acts["OVS_ACTION_ATTR_CT"]["OVS_CT_ATTR_NAT"]["OVS_NAT_ATTR_IP_MIN"] == "10.0.0.9"
+    assert acts["OVS_ACTION_ATTR_RECIRC"] == 3 and acts["OVS_ACTION_ATTR_OUTPUT"] == 4
+    assert acts["OVS_ACTION_ATTR_USERSPACE"]["OVS_USERSPACE_ATTR_PID"] == 3333
+    assert named_share(m) == 1.0
+    assert m.summary == ("ovs_flow NEW dp 7 ufid:000102030405060708090a0b0c0d0e0f in_port(2),"
+                         "eth(src=02:00:00:00:00:01,dst=02:00:00:00:00:02),eth_type(0x0800),"
+                         "ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6),tcp(src=40000,dst=80),"
+                         "tunnel(tun_id=0x2a,dst=192.0.2.9) actions:set_masked,ct,recirc(3),4,userspace(pid=3333)")
+
+
+def test_ovs_upcall_miss_and_execute(reg):
+    """An upcall (kernel -> the handler's port id) carries the packet and its key; the
+    handler's EXECUTE sends it back with actions."""
+    pkt = bytes(60)
+    key = nest(2, nla(2, u32(0)), nla(3, u32(1)), nla(15, u32(0)), nla(22, u32(0x21)), nla(23, struct.pack("<H", 0)))
+    m = ovs(reg, "ovs_packet", 1, nla(1, pkt) + key + nla(10, u32(60)) + nla(11, struct.pack("<Q", 0x1234)),
+            flags=0, pid=0)
+    assert m.problems == [] and m.type_name == "ovs_packet MISS"
+    a = payload(m)["attributes"]
+    assert a["OVS_PACKET_ATTR_KEY"]["OVS_KEY_ATTR_CT_STATE"]["names"] == ["OVS_CS_F_NEW", "OVS_CS_F_TRACKED"]
+    assert a["OVS_PACKET_ATTR_LEN"] == 60 and a["OVS_PACKET_ATTR_HASH"] == 0x1234
+    assert "60 bytes" in m.summary and "in_port(1)" in m.summary
+    ex = ovs(reg, "ovs_packet", 3, nla(1, pkt) + key + nest(3, nla(1, u32(2))) + nla(9, struct.pack("<H", 1500)))
+    assert ex.problems == [] and payload(ex)["attributes"]["OVS_PACKET_ATTR_MRU"] == 1500
+    assert ex.summary.endswith("actions:2 60 bytes")
+
+
+def test_ovs_datapath_vport_meter_ct_limit(reg):
+    stats = struct.pack("<4Q", 100, 5, 1, 3)
+    mega = struct.pack("<QIIQQ", 90, 2, 0, 80, 0)
+    dp = ovs(reg, "ovs_datapath", 1, nla(1, b"ovs-system\0") + nla(2, u32(0)) + nla(3, stats) + nla(4, mega)
+             + nla(5, u32(0b1011)) + nla(7, u32(256)) + nla(8, u32(11) + u32(12)), flags=0, pid=900)
+    assert dp.problems == []
+    a = payload(dp)["attributes"]
+    assert a["OVS_DP_ATTR_USER_FEATURES"]["names"] == ["OVS_DP_F_UNALIGNED", "OVS_DP_F_VPORT_PIDS",
+                                                       "OVS_DP_F_DISPATCH_UPCALL_PER_CPU"]
+    assert a["OVS_DP_ATTR_PER_CPU_PIDS"] == [11, 12] and a["OVS_DP_ATTR_MEGAFLOW_STATS"]["n_masks"] == 2
+    assert dp.summary == "ovs_datapath NEW dp 7 ovs-system lookups: hit:100 missed:5 lost:1 flows: 3"
+    vp = ovs(reg, "ovs_vport", 1, nla(1, u32(3)) + nla(2, u32(4)) + nla(3, b"vxlan_sys_4789\0")
+             + nla(4, nla(1, struct.pack("<H", 4789)) + nla(2, nla(1, b""))) + nla(5, u32(77))
+             + nla(6, struct.pack("<8Q", *range(8))) + nla(8, u32(9)) + nla(9, struct.pack("<i", -1))
+             + nla(10, nla(0, struct.pack("<Q", 4)) + nla(1, struct.pack("<Q", 0))), flags=0, pid=900)
+    assert vp.problems == [] and vp.summary == "ovs_vport NEW dp 7 port 3: vxlan_sys_4789 (vxlan)"
+    a = payload(vp)["attributes"]
+    assert a["OVS_VPORT_ATTR_OPTIONS"]["OVS_TUNNEL_ATTR_DST_PORT"] == 4789
+    assert a["OVS_VPORT_ATTR_UPCALL_PID"] == [77] and a["OVS_VPORT_ATTR_NETNSID"] == -1
+    assert a["OVS_VPORT_ATTR_UPCALL_STATS"] == {"OVS_VPORT_UPCALL_ATTR_SUCCESS": 4, "OVS_VPORT_UPCALL_ATTR_FAIL": 0}
+    band = nla(0, nla(1, u32(1)) + nla(2, u32(1000)) + nla(3, u32(100)) + nla(4, struct.pack("<QQ", 2, 3)))
+    mt = ovs(reg, "ovs_meter", 2, nla(1, u32(1)) + nla(2, b"") + nla(4, band), flags=REQ | ACK)
+    assert mt.problems == []
+    bands = payload(mt)["attributes"]["OVS_METER_ATTR_BANDS"]
+    assert bands[0]["OVS_BAND_ATTR_TYPE"]["name"] == "OVS_METER_BAND_TYPE_DROP"
+    assert bands[0]["OVS_BAND_ATTR_STATS"] == {"n_packets": 2, "n_bytes": 3}
+    cl = ovs(reg, "ovs_ct_limit", 1, nla(1, struct.pack("<iII", -1, 10, 0) + struct.pack("<iII", 5, 3, 1)))
+    assert cl.problems == [] and cl.summary == "ovs_ct_limit SET dp 7 zone default limit 10 count 0 zone 5 limit 3 count 1"

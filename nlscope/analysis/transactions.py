@@ -55,7 +55,7 @@ ROLES = ("request", "reply", "ack", "error", "done", "event", "other")
 # (True: this request gets notifications, not replies; False: replies; None: default),
 # used when the Tracker is given the registry.
 NOTIFYING_PROTOCOLS = {0, 12}  # a SET-like ("other") request may still get a reply of its own type
-NOTIFYING_GENL_FAMILIES = {"ovs_datapath", "ovs_vport", "ovs_flow", "ovs_meter", "RTMGR"}
+NOTIFYING_GENL_FAMILIES = {"ovs_datapath", "ovs_vport", "ovs_flow", "RTMGR"}  # ovs_meter replies
 # kmod/rtmgr's raw protocol (NETLINK_USERSOCK, or the number it was loaded on)
 NOTIFYING_TYPES = {"RT_CREATE", "RT_UPDATE", "RT_DELETE"}
 
