@@ -1,6 +1,9 @@
 """Other generic netlink families, by the name the kernel registers: commands named
 (from each family's UAPI header, 6.12); attributes show as UNKNOWN(n) unless a
-dedicated module (genl_<family>.py) or a YNL spec (--spec) describes them.
+dedicated module (genl_<family>.py) or a YNL spec describes them. A family here without
+attribute tables takes the kernel's spec of its name from the spec search path when one
+is installed (netdev, dpll, handshake, nfsd, ovs_* with linux-source-6.12; see
+nlscope.decode.ynl.SpecFiller); without kernel sources it keeps its command names.
 
 Open vSwitch families carry struct ovs_header (dp_ifindex) after genlmsghdr; VFS_DQUOT
 has the fixed id GENL_ID_VFS_DQUOT (0x11). Event enums that reuse command numbers on
@@ -11,8 +14,9 @@ from __future__ import annotations
 import construct as cs
 
 from nlscope.decode.nla import FixedHeader
+from nlscope.decode.ynl import SpecFiller
 
-from .genl import GenlFamily, add_family, family_map
+from .genl import FILL_KEY, GenlFamily, add_family, family_map
 
 FAMILY_COMMANDS: dict[str, dict[int, str]] = {
     "thermal": {
@@ -58,31 +62,6 @@ FAMILY_COMMANDS: dict[str, dict[int, str]] = {
     "psample": {
         0: "SAMPLE", 1: "GET_GROUP", 2: "NEW_GROUP", 3: "DEL_GROUP",
     },
-    "tcp_metrics": {
-        1: "GET", 2: "DEL",
-    },
-    "SEG6": {
-        1: "SETHMAC", 2: "DUMPHMAC", 3: "SET_TUNSRC", 4: "GET_TUNSRC",
-    },
-    "IOAM6": {
-        1: "ADD_NAMESPACE", 2: "DEL_NAMESPACE", 3: "DUMP_NAMESPACES", 4: "ADD_SCHEMA",
-        5: "DEL_SCHEMA", 6: "DUMP_SCHEMAS", 7: "NS_SET_SCHEMA",
-    },
-    "ila": {
-        1: "ADD", 2: "DEL", 3: "GET", 4: "FLUSH",
-    },
-    "fou": {
-        1: "ADD", 2: "DEL", 3: "GET",
-    },
-    "l2tp": {
-        0: "NOOP", 1: "TUNNEL_CREATE", 2: "TUNNEL_DELETE", 3: "TUNNEL_MODIFY", 4: "TUNNEL_GET",
-        5: "SESSION_CREATE", 6: "SESSION_DELETE", 7: "SESSION_MODIFY", 8: "SESSION_GET",
-    },
-    "macsec": {
-        0: "GET_TXSC", 1: "ADD_RXSC", 2: "DEL_RXSC", 3: "UPD_RXSC", 4: "ADD_TXSA",
-        5: "DEL_TXSA", 6: "UPD_TXSA", 7: "ADD_RXSA", 8: "DEL_RXSA", 9: "UPD_RXSA",
-        10: "UPD_OFFLOAD",
-    },
     "team": {
         0: "NOOP", 1: "OPTIONS_SET", 2: "OPTIONS_GET", 3: "PORT_LIST_GET",
     },
@@ -115,14 +94,6 @@ FAMILY_COMMANDS: dict[str, dict[int, str]] = {
     "HSR": {
         1: "RING_ERROR", 2: "NODE_DOWN", 3: "GET_NODE_STATUS", 4: "SET_NODE_STATUS",
         5: "GET_NODE_LIST", 6: "SET_NODE_LIST",
-    },
-    "TIPCv2": {
-        1: "LEGACY", 2: "BEARER_DISABLE", 3: "BEARER_ENABLE", 4: "BEARER_GET", 5: "BEARER_SET",
-        6: "SOCK_GET", 7: "PUBL_GET", 8: "LINK_GET", 9: "LINK_SET", 10: "LINK_RESET_STATS",
-        11: "MEDIA_GET", 12: "MEDIA_SET", 13: "NODE_GET", 14: "NET_GET", 15: "NET_SET",
-        16: "NAME_TABLE_GET", 17: "MON_SET", 18: "MON_GET", 19: "MON_PEER_GET",
-        20: "PEER_REMOVE", 21: "BEARER_ADD", 22: "UDP_GET_REMOTEIP", 23: "KEY_SET",
-        24: "KEY_FLUSH", 25: "ADDR_LEGACY_GET",
     },
     "nfc": {
         1: "GET_DEVICE", 2: "DEV_UP", 3: "DEV_DOWN", 4: "DEP_LINK_UP", 5: "DEP_LINK_DOWN",
@@ -157,6 +128,8 @@ FIXED_IDS = {"VFS_DQUOT": 0x11}
 
 
 def register(registry) -> None:
+    # families without tables take the kernel's YNL spec when its sources are installed
+    registry.extras.setdefault(FILL_KEY, SpecFiller(registry))
     known = family_map(registry)
     for name, cmds in FAMILY_COMMANDS.items():
         if name in known:  # a dedicated module (or a spec) already describes it

@@ -76,8 +76,9 @@ def _hex(v: int) -> str:
 _SA = {socket.AF_INET: (4, 4), socket.AF_INET6: (8, 16)}
 
 
-def _sockaddr(name, buf, start, end, order, problems, path, siblings) -> Field:
-    """__kernel_sockaddr_storage: family (host order), then sockaddr_in/in6 ('ip:port')."""
+def sockaddr_attr(name, buf, start, end, order, problems, path, siblings) -> Field:
+    """An attribute holding a sockaddr_storage: family (host order), then sockaddr_in/in6
+    ('ip:port'); other families as bytes. Also used by TIPC's UDP bearer options."""
     p = start + 4
     if end - p < 2:
         problems.append(f"{path}: sockaddr of {end - p} bytes")
@@ -90,6 +91,9 @@ def _sockaddr(name, buf, start, end, order, problems, path, siblings) -> Field:
     ip = socket.inet_ntop(fam, bytes(buf[p + where[0]:p + where[0] + where[1]]))
     text = f"{ip}:{port}" if fam == socket.AF_INET else f"[{ip}]:{port}"
     return Field(name, "addr", text, start, end)
+
+
+sockaddr_attr.siblings = False  # reads only its own bytes
 
 
 def _nldev_attrs() -> AttrSet:
@@ -110,8 +114,8 @@ def _nldev_attrs() -> AttrSet:
         26: ("RES_TYPE", u8, {"enum": QP_TYPES}), 27: ("RES_STATE", u8, {"enum": QP_STATES}),
         28: ("RES_PID", u32), 29: ("RES_KERN_NAME", st), 30: ("RES_CM_ID", nest),
         31: ("RES_CM_ID_ENTRY", nest), 32: ("RES_PS", u32, {"enum": PORT_SPACES}),
-        33: ("RES_SRC_ADDR", "custom", {"decode": _sockaddr}),
-        34: ("RES_DST_ADDR", "custom", {"decode": _sockaddr}),
+        33: ("RES_SRC_ADDR", "custom", {"decode": sockaddr_attr}),
+        34: ("RES_DST_ADDR", "custom", {"decode": sockaddr_attr}),
         35: ("RES_CQ", nest), 36: ("RES_CQ_ENTRY", nest), 37: ("RES_CQE", u32),
         38: ("RES_USECNT", u64), 39: ("RES_POLL_CTX", u8), 40: ("RES_MR", nest),
         41: ("RES_MR_ENTRY", nest), 42: ("RES_RKEY", u32, {"fmt": _hex}),

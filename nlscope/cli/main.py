@@ -33,9 +33,10 @@ def _warn(text: str) -> None:
 def _registry(args):
     """Built-in dissectors, then what the options add: --dissector files, --spec YNL
     specs, --kmod-proto numbers for the project's kernel modules."""
+    from ..decode.ynl import load_spec, set_spec_dirs
     reg = default_registry(files=getattr(args, "dissector", None) or [])
+    set_spec_dirs(reg, getattr(args, "spec_dir", None) or [])
     for path in getattr(args, "spec", None) or []:
-        from ..decode.ynl import load_spec
         for w in load_spec(reg, path).warnings:  # a bad spec raises YnlError (a PluginError)
             _warn(f"{path}: {w}")
     for number in getattr(args, "kmod_proto", None) or []:
@@ -204,11 +205,50 @@ def cmd_export(args) -> int:
     else:
         out = sys.stdout.buffer if binary else sys.stdout
     try:
+        jobs = _export_jobs(args, fmt)
+        if jobs > 1:
+            return _run_parallel(args, registry, flt, fmt, out, jobs, show_bar)
         sinks = [] if args.quiet else [_sink(fmt, out, flush=not to_file)]
         return _run(args, registry, sinks, flt, progress_to=args.output if show_bar else None)
     finally:
         if to_file:
             out.close()
+
+
+# Below this size a file is exported by one process: forking workers would cost more.
+PARALLEL_MIN_BYTES = 8 << 20
+
+
+def _export_jobs(args, fmt: str) -> int:
+    """How many worker processes decode: -j, else the machine's cores for a file big
+    enough; one for a stream, a live source or a format that is not written in parts."""
+    from ..workers import JOINABLE, jobs_default
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("-j needs at least 1 worker")
+    if _is_live(args) or args.quiet or fmt not in JOINABLE or not args.file:
+        return 1
+    if args.jobs is not None:
+        return args.jobs
+    try:
+        big = os.path.getsize(args.file) >= PARALLEL_MIN_BYTES and os.path.isfile(args.file)
+    except OSError:
+        return 1  # the reader will say why
+    return jobs_default() if big else 1
+
+
+def _run_parallel(args, registry, flt, fmt: str, out, jobs: int, show_bar: bool) -> int:
+    from ..workers import run_parallel
+    with CaptureReader(args.file) as probe:  # unusable input: one line, before any work
+        if not probe.seekable:
+            return _run(args, registry, [_sink(fmt, out)], flt)
+        size = probe.size
+    with _progress(None, show_bar) as prog:
+        task = prog.add_task("exporting", total=size) if prog is not None else None
+        seen, reader = run_parallel(
+            args.file, registry, fmt=fmt, make_sink=lambda o: _sink(fmt, o), out=out, flt=flt,
+            count=args.count, jobs=jobs, on_warning=_warn,
+            on_progress=(lambda at: prog.update(task, completed=at)) if prog is not None else None)
+    return _finish(reader, seen)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,8 +267,14 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("-c", dest="count", type=int, metavar="N", help="stop after N messages")
         sp.add_argument("--dissector", action="append", metavar="FILE",
                         help="load a dissector plugin from a Python file (repeatable)")
-        sp.add_argument("--spec", action="append", metavar="FILE.yaml",
-                        help="decode a family from its YNL spec (kernel YAML format; repeatable)")
+        sp.add_argument("--spec", action="append", metavar="FILE.yaml|NAME",
+                        help="decode a family from its YNL spec (kernel YAML format), a file or a "
+                             "name in the spec search path; it fills in what no dissector decodes "
+                             "(repeatable)")
+        sp.add_argument("--spec-dir", action="append", metavar="DIR",
+                        help="search DIR for YNL specs first (a specs directory, a kernel source "
+                             "tree or tarball; repeatable; then $NLSCOPE_SPEC_PATH, else the "
+                             "kernel sources under /usr/src)")
         sp.add_argument("--kmod-proto", action="append", type=_protocol_number, metavar="N",
                         help="decode protocol N as the nlgreet/rtmgr modules' raw protocol "
                              "(their proto= parameter; 31 is always on; repeatable)")
@@ -262,6 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="jsonl (default), json (an array), parquet (typed columns; needs pyarrow), "
                         "pcapng/pcap (the frames)")
     e.add_argument("-Y", dest="filter", metavar="FILTER", help="export only messages matching this display filter")
+    e.add_argument("-j", "--jobs", type=int, metavar="N",
+                   help="decode with N worker processes (json/jsonl of a file; default: the "
+                        "machine's cores for files of 8 MB and more, else 1); the output is the "
+                        "same as with one")
     e.set_defaults(func=cmd_export)
     # Further commands live in their own modules, each with add_parser(subparsers, common).
     for mod in EXTRA_COMMANDS:

@@ -29,6 +29,8 @@ import contextlib
 import dataclasses
 import ipaddress
 import os
+import re
+import shutil
 import struct
 import threading
 import uuid
@@ -224,6 +226,8 @@ class Spec:
     def _prefix(self, s: dict) -> str:
         if "name-prefix" in s:
             return s["name-prefix"]
+        if self.protocol == RAW_PROTOCOL:  # raw specs name attributes in full (ifa-address)
+            return ""
         if s["name"] == self.name:
             return f"{self.name}-a-"
         return f"{self.name}-a-{s['name']}-"
@@ -605,11 +609,7 @@ def _uuid(name, buf, start, end, order, problems, path, siblings) -> Field:
 
 
 def _hinted_binary(aname: str, hint: str | None) -> Attr:
-    if hint == "ipv4":
-        return Attr(aname, "ipv4")
-    if hint == "ipv6":
-        return Attr(aname, "ipv6")
-    if hint == "ipv4-or-v6":
+    if hint in ("ipv4", "ipv6", "ipv4-or-v6"):  # specs say ipv4 for IFA_ADDRESS, v4 or v6
         return Attr(aname, "ipaddr")
     if hint == "mac":
         return Attr(aname, "mac")
@@ -873,8 +873,9 @@ def register_spec(registry, spec: Spec) -> SpecInfo:
         add_family(registry, fam)
         info.family = fam
         return info
-    proto = SpecProtocol(spec.protonum, spec.name, _spec_types(spec, spec.requests),
-                         _spec_types(spec, spec.replies), registry.get(spec.protonum))
+    under = registry.get(spec.protonum)
+    proto = SpecProtocol(spec.protonum, under.name if under is not None else spec.name,
+                         _spec_types(spec, spec.requests), _spec_types(spec, spec.replies), under)
     registry.add(proto)
     info.family = proto
     return info
@@ -889,8 +890,12 @@ def spec_family(spec: Spec):
     def detail(cmd: str, fields: list[Field]) -> str:
         return _attr_summary(fields, short)
     headers = {n: h for n, h in spec.op_headers.items() if h is not None}
+    # commands the spec does not list (devlink's PARAM_NEW replies) use the family's one
+    # attribute set, when all its operations share one
+    shared = {id(s): s for s in spec.op_sets.values()}
     return GenlFamily(spec.name, dict(spec.requests),
                       replies=dict(spec.replies) if spec.apart else None,
+                      attrs=next(iter(shared.values())) if len(shared) == 1 else None,
                       cmd_attrs=dict(spec.op_sets), summary=detail,
                       header=spec.default_header, cmd_headers=headers)
 
@@ -920,8 +925,8 @@ def fill_family(hand, spec_fam):
     out = dataclasses.replace(hand, commands=commands, replies=replies, cmd_attrs=cmd_attrs,
                               attrs=merge(hand.attrs, spec_fam.attrs))
     if not rich:
-        out.header = hand.header or spec_fam.header
-        out.cmd_headers = {**spec_fam.cmd_headers, **hand.cmd_headers}
+        if hand.header is None and not hand.cmd_headers:
+            out.header, out.cmd_headers = spec_fam.header, dict(spec_fam.cmd_headers)
         out.summary = hand.summary or spec_fam.summary
     return out
 
@@ -979,5 +984,195 @@ def _spec_types(spec: Spec, table: dict[int, str]) -> dict[int, MessageType]:
 
 
 def load_spec(registry, path: str | os.PathLike) -> SpecInfo:
-    """Read the YNL spec at `path` and register its family. Raises YnlError."""
+    """Read the YNL spec at `path` (a file, or a family name looked up in the spec search
+    path, e.g. "rt-link") and register its family. Raises YnlError."""
+    path = os.fspath(path)
+    if not os.path.exists(path) and os.sep not in path and not path.endswith(".yaml"):
+        found = find_spec(path, spec_dirs(registry.extras.get(SPEC_DIRS_KEY, ())))
+        if found is None:
+            raise YnlError(f"{path}: no such spec file, and no {path}.yaml in the spec search path "
+                           f"(--spec-dir, ${SPEC_PATH_ENV}, kernel sources under /usr/src)")
+        path = str(found)
     return register_spec(registry, read_spec(path))
+
+
+# -- where specs are found ---------------------------------------------------------------
+# --spec-dir DIR (repeatable) first; then $NLSCOPE_SPEC_PATH (os.pathsep-separated), which
+# when set replaces the default: the kernel source trees and Debian linux-source tarballs
+# under /usr/src, newest first. An entry may be a specs directory, a kernel tree (its
+# Documentation/netlink/specs) or a source tarball (its specs unpacked once into the cache).
+SPEC_PATH_ENV = "NLSCOPE_SPEC_PATH"
+SPEC_DIRS_KEY = "spec_dirs"  # registry.extras: the --spec-dir directories
+SPECS_IN_TREE = os.path.join("Documentation", "netlink", "specs")
+SRC_ROOT = "/usr/src"
+_TARBALL = re.compile(r"^linux-source-(\d[\w.+~-]*)\.tar\.(xz|bz2|gz)$")
+_TREE = re.compile(r"^linux(?:-source)?-(\d[\w.+~-]*)$")
+
+
+def set_spec_dirs(registry, dirs) -> None:
+    registry.extras[SPEC_DIRS_KEY] = tuple(os.fspath(d) for d in dirs)
+
+
+def _version_key(v: str) -> tuple:
+    return tuple(int(x) if x.isdigit() else -1 for x in re.split(r"[.+~-]", v))
+
+
+def default_spec_entries(root: str = SRC_ROOT) -> list[str]:
+    """Kernel trees and source tarballs under `root`, newest version first (a tree
+    before a tarball of the same version)."""
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return []
+    found = []
+    for n in names:
+        m = _TREE.match(n)
+        if m and os.path.isdir(os.path.join(root, n, SPECS_IN_TREE)):
+            found.append((_version_key(m.group(1)), 1, os.path.join(root, n)))
+            continue
+        m = _TARBALL.match(n)
+        if m:
+            found.append((_version_key(m.group(1)), 0, os.path.join(root, n)))
+    return [p for _, _, p in sorted(found, reverse=True)]
+
+
+def spec_dirs(extra=()) -> list[str]:
+    """The directories searched for specs, in order."""
+    env = os.environ.get(SPEC_PATH_ENV)
+    entries = [*extra, *(env.split(os.pathsep) if env is not None else default_spec_entries())]
+    out: list[str] = []
+    for e in entries:
+        if not e:
+            continue
+        d = _specs_of(e)
+        if d is not None and d not in out:
+            out.append(d)
+    return out
+
+
+def _specs_of(entry: str) -> str | None:
+    if os.path.isdir(os.path.join(entry, SPECS_IN_TREE)):
+        return os.path.join(entry, SPECS_IN_TREE)
+    if os.path.isdir(entry):
+        return entry
+    if os.path.isfile(entry) and ".tar" in os.path.basename(entry):
+        return unpack_specs(entry)
+    return None
+
+
+def _cache_root() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "nlscope", "specs")
+
+
+def unpack_specs(tarball: str) -> str | None:
+    """The specs of a kernel source tarball, unpacked once into the user's cache (keyed
+    by the tarball's name, size and time); None when it holds none or cannot be read.
+    Only Documentation/netlink/specs/*.yaml is read: the stream stops past it."""
+    import tarfile
+    import tempfile
+
+    try:
+        st = os.stat(tarball)
+    except OSError:
+        return None
+    key = f"{os.path.basename(tarball)}-{st.st_size}-{st.st_mtime_ns}"
+    dest = os.path.join(_cache_root(), key)
+    if os.path.isdir(dest):
+        return dest
+    try:
+        os.makedirs(_cache_root(), exist_ok=True)
+        work = tempfile.mkdtemp(prefix=".unpack-", dir=_cache_root())
+    except OSError:
+        work = tempfile.mkdtemp(prefix="nlscope-specs-")
+        dest = work
+    marker = "/" + SPECS_IN_TREE.replace(os.sep, "/") + "/"
+    count = 0
+    try:
+        with tarfile.open(tarball, "r|*") as tf:
+            inside = False
+            for m in tf:
+                if marker in "/" + m.name:
+                    inside = True
+                    base = os.path.basename(m.name)
+                    if m.isfile() and base.endswith(".yaml") and not base.startswith("."):
+                        src = tf.extractfile(m)
+                        if src is not None:
+                            with open(os.path.join(work, base), "wb") as f:
+                                f.write(src.read(1 << 22))  # a spec is tens of kB
+                            count += 1
+                elif inside:
+                    break
+    except (OSError, tarfile.TarError, EOFError):
+        count = 0
+    if not count:
+        shutil.rmtree(work, ignore_errors=True)
+        return None
+    if work != dest:
+        try:
+            os.rename(work, dest)
+        except OSError:  # another process unpacked it first
+            shutil.rmtree(work, ignore_errors=True)
+    return dest
+
+
+def _key(name: str) -> str:
+    return name.replace("-", "_").lower()
+
+
+def find_spec(name: str, dirs) -> str | None:
+    """The first `name`.yaml (dashes and underscores alike) in `dirs`."""
+    want = _key(name)
+    for d in dirs:
+        try:
+            files = sorted(os.listdir(d))
+        except OSError:
+            continue
+        for f in files:
+            if f.endswith(".yaml") and _key(f[:-5]) == want:
+                return os.path.join(d, f)
+    return None
+
+
+class SpecFiller:
+    """registry.extras["genl_fill"]: completes a generic netlink family that has no
+    attribute tables from the kernel's spec of that name in the search path, read once
+    when its first message is decoded. Only names a spec file has are remembered."""
+
+    def __init__(self, registry):
+        self.registry = registry
+        self._dirs: tuple | None = None
+        self._index: dict[str, str] = {}
+        self._done: dict[str, Any] = {}
+
+    def _spec_index(self) -> dict[str, str]:
+        dirs = tuple(self.registry.extras.get(SPEC_DIRS_KEY, ()))
+        if dirs != self._dirs:
+            self._dirs, self._index, self._done = dirs, {}, {}
+            for d in reversed(spec_dirs(dirs)):  # the first directory wins
+                try:
+                    files = os.listdir(d)
+                except OSError:
+                    continue
+                for f in files:
+                    if f.endswith(".yaml"):
+                        self._index[_key(f[:-5])] = os.path.join(d, f)
+        return self._index
+
+    def __call__(self, name: str, fam):
+        key = _key(name)
+        if key in self._done:
+            return self._done[key]
+        path = self._spec_index().get(key)
+        if path is None:
+            return None
+        out = None
+        try:
+            spec = read_spec(path)
+            if spec.protocol in GENL_PROTOCOLS and _key(spec.name) == key:
+                own = spec_family(spec)
+                out = fill_family(fam, own) if fam is not None else own
+        except YnlError:
+            out = None
+        self._done[key] = out
+        return out
