@@ -381,3 +381,65 @@ def test_ovs_datapath_vport_meter_ct_limit(reg):
     assert bands[0]["OVS_BAND_ATTR_STATS"] == {"n_packets": 2, "n_bytes": 3}
     cl = ovs(reg, "ovs_ct_limit", 1, nla(1, struct.pack("<iII", -1, 10, 0) + struct.pack("<iII", 5, 3, 1)))
     assert cl.problems == [] and cl.summary == "ovs_ct_limit SET dp 7 zone default limit 10 count 0 zone 5 limit 3 count 1"
+
+
+# -- IPVS -------------------------------------------------------------------------------------
+
+IPVS_ID = 0x26
+
+
+def ipvs(reg, cmd, attrs, flags=REQ | ACK):
+    from dissectors.genl import genl_family_map_comment
+    d = Decoder(reg)
+    d.note_comment(genl_family_map_comment({"IPVS": IPVS_ID}))
+    (m,) = d.messages([frame(1, 0, 16, nlmsg(IPVS_ID, flags, 3, 0, struct.pack("<BBH", cmd, 1, 0) + attrs))])
+    return m
+
+
+def u16(v):
+    return struct.pack("<H", v)
+
+
+def test_ipvs_service_and_destination(reg):
+    """ipvsadm -A -t 10.0.0.1:80 -s rr -p 300; ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.1:8080 -g -w 2,
+    laid out as libipvs sends them (16-byte nf_inet_addr, be16 ports, ip_vs_flags)."""
+    svc = nla(1, nla(1, u16(2)) + nla(2, u16(6)) + nla(3, bytes([10, 0, 0, 1]) + bytes(12)) + nla(4, be16(80))
+              + nla(6, b"rr\0") + nla(7, struct.pack("<II", 1, 0xFFFFFFFF)) + nla(8, u32(300))
+              + nla(9, struct.pack(">I", 0xFFFFFFFF)))
+    m = ipvs(reg, 1, svc)
+    assert m.problems == [] and m.type_name == "IPVS NEW_SERVICE"
+    s = payload(m)["attributes"]["IPVS_CMD_ATTR_SERVICE"]
+    assert s["IPVS_SVC_ATTR_ADDR"] == "10.0.0.1" and s["IPVS_SVC_ATTR_PORT"] == 80
+    assert s["IPVS_SVC_ATTR_PROTOCOL"]["name"] == "IPPROTO_TCP"
+    assert s["IPVS_SVC_ATTR_FLAGS"]["flags"]["names"] == ["IP_VS_SVC_F_PERSISTENT"]
+    assert m.summary == "IPVS NEW_SERVICE TCP 10.0.0.1:80 rr persistent 300"
+    dest = nla(2, nla(1, bytes([10, 0, 1, 1]) + bytes(12)) + nla(2, be16(8080)) + nla(3, u32(3)) + nla(4, u32(2))
+               + nla(5, u32(0)) + nla(6, u32(0)) + nla(11, u16(2)))
+    d = ipvs(reg, 5, svc + dest)
+    assert d.problems == []
+    assert payload(d)["attributes"]["IPVS_CMD_ATTR_DEST"]["IPVS_DEST_ATTR_FWD_METHOD"]["name"] == "IP_VS_CONN_F_DROUTE"
+    assert d.summary.endswith("-> 10.0.1.1:8080 Route weight 2")
+    v6 = nla(1, nla(1, u16(10)) + nla(2, u16(17)) + nla(3, bytes.fromhex("20010db8" + "00" * 11 + "01"))
+             + nla(4, be16(53)) + nla(6, b"wlc\0"))
+    assert ipvs(reg, 1, v6).summary == "IPVS NEW_SERVICE UDP [2001:db8::1]:53 wlc"
+
+
+def test_ipvs_dump_reply_stats_daemon_info_timeouts(reg):
+    stats = nla(10, b"".join(nla(i, u32(i)) for i in (1, 2, 3, 6, 7, 8, 9, 10))
+                + nla(4, struct.pack("<Q", 4000)) + nla(5, struct.pack("<Q", 5000)))
+    stats64 = nla(12, b"".join(nla(i, struct.pack("<Q", i)) for i in range(1, 11)))
+    svc = nla(1, nla(1, u16(2)) + nla(5, u32(7)) + nla(6, b"sh\0") + stats + stats64)
+    r = ipvs(reg, 1, svc, flags=MULTI)
+    assert r.problems == [] and r.summary == "IPVS NEW_SERVICE FWM 7 sh"
+    s = payload(r)["attributes"]["IPVS_CMD_ATTR_SERVICE"]
+    assert s["IPVS_SVC_ATTR_STATS"]["IPVS_STATS_ATTR_INBYTES"] == 4000
+    assert s["IPVS_SVC_ATTR_STATS64"]["IPVS_STATS_ATTR_OUTBPS"] == 10
+    daemon = nla(3, nla(1, u32(1)) + nla(2, b"eth0\0") + nla(3, u32(9)) + nla(4, u16(1472))
+                 + nla(5, bytes([224, 0, 0, 81])) + nla(7, u16(8848)) + nla(8, bytes([1])))
+    dm = ipvs(reg, 9, daemon)
+    assert dm.problems == [] and dm.summary == "IPVS NEW_DAEMON master mcast-interface=eth0 syncid=9"
+    assert payload(dm)["attributes"]["IPVS_CMD_ATTR_DAEMON"]["IPVS_DAEMON_ATTR_MCAST_GROUP"] == "224.0.0.81"
+    info = ipvs(reg, 14, nla(1, u32(0x010201)) + nla(2, u32(4096)), flags=0)
+    assert info.problems == [] and info.summary == "IPVS SET_INFO version 1.2.1 size=4096"
+    cfg = ipvs(reg, 12, nla(4, u32(900)) + nla(5, u32(120)) + nla(6, u32(300)), flags=0)
+    assert cfg.summary == "IPVS SET_CONFIG timeout 900 120 300"
