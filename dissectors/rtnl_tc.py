@@ -165,7 +165,36 @@ def _options_detail(kind: str | None, opts: Field | None) -> list[str]:
         ecn = opts.get("TCA_FQ_CODEL_ECN")
         if ecn is not None and ecn.value:
             out.append("ecn")
-    elif kind in ("u32", "flower", "matchall", "basic", "fw", "bpf"):
+    elif kind == "cake" and opts.get("TCA_CAKE_BASE_RATE64") is not None:
+        out.append(f"bandwidth {_rate(opts.get('TCA_CAKE_BASE_RATE64').value)}")
+        mode = opts.get("TCA_CAKE_DIFFSERV_MODE")
+        if mode is not None and mode.meta:
+            out.append(mode.meta.removeprefix("CAKE_DIFFSERV_").lower())
+    elif kind == "fq":
+        for key, word in (("TCA_FQ_PLIMIT", "limit"), ("TCA_FQ_FLOW_PLIMIT", "flow_limit")):
+            if opts.get(key) is not None:
+                out.append(f"{word} {opts.get(key).value}p")
+    elif kind == "netem" and opts.get("tc_netem_qopt") is not None:
+        out.append(f"limit {opts.get('tc_netem_qopt').get('limit').value}")
+        attrs = opts.get("attributes")
+        lat = attrs.get("TCA_NETEM_LATENCY64") if attrs is not None else None
+        if lat is not None and lat.value:
+            out.append(f"delay {lat.value / 1e6:g}ms")
+    elif kind == "red" and opts.get("TCA_RED_PARMS") is not None:
+        parms = opts.get("TCA_RED_PARMS")
+        out.append(" ".join(f"{w} {parms.get(k).value}b" for k, w in (("limit", "limit"), ("qth_min", "min"),
+                                                                    ("qth_max", "max"))))
+    elif kind == "ets" and opts.get("TCA_ETS_NBANDS") is not None:
+        out.append(f"bands {opts.get('TCA_ETS_NBANDS').value}")
+        if opts.get("TCA_ETS_NSTRICT") is not None:
+            out.append(f"strict {opts.get('TCA_ETS_NSTRICT').value}")
+    elif kind in ("mqprio", "taprio"):
+        qopt = opts.get("tc_mqprio_qopt") or opts.get("TCA_TAPRIO_ATTR_PRIOMAP")
+        if qopt is not None and qopt.get("num_tc") is not None:
+            out.append(f"tc {qopt.get('num_tc').value}")
+    elif kind == "hfsc" and opts.get("defcls") is not None:
+        out.append(f"default {opts.get('defcls').value:x}")
+    elif kind in ("u32", "flower", "matchall", "basic", "fw", "bpf", "route", "flow"):
         for c in opts.children:
             if c.name.endswith("_CLASSID"):
                 out.append(f"classid {c.meta or c.value}")
@@ -192,6 +221,11 @@ def _options_detail(kind: str | None, opts: Field | None) -> list[str]:
     return out
 
 
+def _is_parms(name: str) -> bool:
+    """The action's tc_gen struct (index, verdict), whatever its kind calls it."""
+    return name.endswith(("_PARMS", "_PARMS_EX")) or name in ("TCA_POLICE_TBF", "TCA_CTINFO_ACT")
+
+
 def _action_words(act: Field) -> list[str]:
     kind = act.get("TCA_ACT_KIND")
     if kind is None:
@@ -201,7 +235,7 @@ def _action_words(act: Field) -> list[str]:
     parms = None
     if opts is not None:
         parms = next((c for c in opts.children or ()
-                      if c.name.endswith("_PARMS") or c.name == "TCA_POLICE_TBF"), None)
+                      if _is_parms(c.name)), None)
     if parms is not None and parms.get("eaction") is not None:  # mirred: `egress redirect dev 3`
         ea = parms.get("eaction")
         words = {1: "egress redirect", 2: "egress mirror", 3: "ingress redirect", 4: "ingress mirror"}
@@ -287,7 +321,7 @@ def action_summary(msg, fields: list[Field]) -> str:
         idx = a.get("TCA_ACT_INDEX")
         if idx is None:
             opts = a.get("TCA_ACT_OPTIONS")
-            parms = next((c for c in (opts.children or ()) if c.name.endswith("_PARMS")), None) if opts else None
+            parms = next((c for c in (opts.children or ()) if _is_parms(c.name)), None) if opts else None
             idx = parms.get("index") if parms is not None else None
         if idx is not None:
             parts.append(f"index {idx.value}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from construct import Bytes, Int8un, Int16un, Int32sn, Int32un, Int64un, Padding, Struct
+from construct import Bytes, Int8un, Int16un, Int32sn, Int32ub, Int32un, Int64un, Padding, Struct
 
 from nlscope.decode.model import Field
 from nlscope.decode.nla import AttrSet, FixedHeader
@@ -83,8 +83,9 @@ IPPROTO = {1: "IPPROTO_ICMP", 2: "IPPROTO_IGMP", 4: "IPPROTO_IPIP", 6: "IPPROTO_
 
 # -- pedit: struct tc_pedit_sel then its nkeys struct tc_pedit_key ---------------------------
 TC_PEDIT_SEL = _gen("tc_pedit_sel", "nkeys" / Int8un, "flags" / Int8un, Padding(2))
+# mask and val are ANDed and XORed onto the packet's own bytes: network order
 TC_PEDIT_KEY = hdr("tc_pedit_key", Struct(
-    "mask" / Int32un, "val" / Int32un, "off" / Int32un, "at" / Int32un, "offmask" / Int32un,
+    "mask" / Int32ub, "val" / Int32ub, "off" / Int32un, "at" / Int32un, "offmask" / Int32un,
     "shift" / Int32un), fmts={"mask": lambda v: f"0x{v:08x}", "val": lambda v: f"0x{v:08x}"})
 
 
