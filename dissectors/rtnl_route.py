@@ -13,8 +13,9 @@ from construct import Int8un, Int16un, Int32sn, Int32un, Int64un, Padding, Struc
 from nlscope.decode.model import Field
 from nlscope.decode.nla import AttrSet, int_field, ip_text, walk_attrs
 
-from .rtnl_common import (AF_INET, AF_INET6, AF_MPLS, AF_NAMES, AF_SHORT, PROTO_WORD, RT_SCOPE,
-                          RT_TABLE, RTN_TYPE, RTN_WORD, RTNH_F, RTPROT, SCOPE_WORD, TABLE_WORD, A,
+from .iproute2_names import proto_word, realms_text, table_word
+from .rtnl_common import (AF_INET, AF_INET6, AF_MPLS, AF_NAMES, AF_SHORT, RT_SCOPE,
+                          RT_TABLE, RTN_TYPE, RTN_WORD, RTNH_F, RTPROT, SCOPE_WORD, A,
                           View, dump_line, family_of, flag_words, hdr, is_dump_request, kept_raw, message,
                           mpls_labels, prefix_text, struct_array)
 
@@ -249,7 +250,7 @@ def _rta(name: str, addr: A | None = None, newdst: A | None = None) -> AttrSet:
         7: A("RTA_PREFSRC", "ipaddr"),
         8: A("RTA_METRICS", "nested", nested=RTAX),
         10: A("RTA_PROTOINFO", "binary"),
-        11: A("RTA_FLOW", "u32"),
+        11: A("RTA_FLOW", "u32", fmt=realms_text),
         12: A("RTA_CACHEINFO", "struct", struct=RTA_CACHEINFO),
         13: A("RTA_SESSION", "binary"),
         14: A("RTA_MP_ALGO", "u32"),
@@ -359,7 +360,7 @@ def route_summary(msg, fields: list[Field]) -> str:
     fam = v.family()
     if is_dump_request(msg):
         table = v.av("RTA_TABLE", v.hv("rtm_table", 0))
-        return dump_line(msg, v, f"table {TABLE_WORD.get(table, table)}" if table else "")
+        return dump_line(msg, v, f"table {table_word(table)}" if table else "")
     parts = [msg.type_name]
     rtype = v.hv("rtm_type", 0)
     if rtype not in (0, 1):
@@ -382,10 +383,10 @@ def route_summary(msg, fields: list[Field]) -> str:
         parts.append(f"metric {v.av('RTA_PRIORITY')}")
     table = v.av("RTA_TABLE", v.hv("rtm_table", 0))
     if table:
-        parts.append(f"table {TABLE_WORD.get(table, table)}")
+        parts.append(f"table {table_word(table)}")
     proto = v.hv("rtm_protocol", 0)
     if proto not in (0, 3):  # unspec, boot: ip route does not print them
-        parts.append(f"proto {PROTO_WORD.get(proto, proto)}")
+        parts.append(f"proto {proto_word(proto)}")
     scope = v.hv("rtm_scope", 0)
     if scope:
         parts.append(f"scope {SCOPE_WORD.get(scope, scope)}")
@@ -513,7 +514,7 @@ def rule_summary(msg, fields: list[Field]) -> str:
     table = v.av("FRA_TABLE", v.hv("table", 0))
     if action == 1 or (action == 0 and table):
         if not v.av("FRA_L3MDEV"):
-            parts.append(f"lookup {TABLE_WORD.get(table, table)}")
+            parts.append(f"lookup {table_word(table)}")
     elif action == 2:
         parts.append(f"goto {v.av('FRA_GOTO', '?')}")
     elif action:
@@ -522,7 +523,7 @@ def rule_summary(msg, fields: list[Field]) -> str:
         parts.append(f"suppress_prefixlength {v.av('FRA_SUPPRESS_PREFIXLEN')}")
     proto = v.av("FRA_PROTOCOL")
     if proto:
-        parts.append(f"proto {PROTO_WORD.get(proto, proto)}")
+        parts.append(f"proto {proto_word(proto)}")
     return " ".join(str(p) for p in parts)
 
 
@@ -619,7 +620,7 @@ def nexthop_summary(msg, fields: list[Field]) -> str:
         parts.append(f"scope {SCOPE_WORD.get(scope, scope)}")
     proto = v.hv("nh_protocol", 0)
     if proto:
-        parts.append(f"proto {PROTO_WORD.get(proto, proto)}")
+        parts.append(f"proto {proto_word(proto)}")
     fl = flag_words(v.hv("nh_flags", 0), RTNH_F, "RTNH_F_")
     if fl:
         parts.append(" ".join(fl))

@@ -443,3 +443,38 @@ def test_ipvs_dump_reply_stats_daemon_info_timeouts(reg):
     assert info.problems == [] and info.summary == "IPVS SET_INFO version 1.2.1 size=4096"
     cfg = ipvs(reg, 12, nla(4, u32(900)) + nla(5, u32(120)) + nla(6, u32(300)), flags=0)
     assert cfg.summary == "IPVS SET_CONFIG timeout 900 120 300"
+
+
+# -- names from iproute2's files ----------------------------------------------------------------
+
+def test_iproute2_names_read_as_ip_route_does(tmp_path, monkeypatch, reg):
+    from nlscope.dissectors import iproute2_names as names  # the registry's copy
+    etc, usr = tmp_path / "etc", tmp_path / "usr"
+    for d in (etc / "rt_protos.d", usr / "rt_protos.d", usr / "rt_tables.d"):
+        d.mkdir(parents=True)
+    (usr / "rt_protos").write_text("# shipped\n4 static\n12 bird\n")
+    (etc / "rt_protos").write_text("0x0c\tbird2   # local name wins over the shipped file\n4 static\n")
+    (usr / "rt_protos.d" / "frr.conf").write_text("186 bgp\n196 static\n197 sharp\n")
+    (etc / "rt_protos.d" / "local.conf").write_text("197 mysharp\n300 toobig\n")
+    (etc / "rt_protos.d" / "ignored.txt").write_text("198 nope\n")
+    (usr / "rt_tables").write_text("255 local\n254 main\n100 vrf-red\n")
+    (usr / "rt_tables.d" / "big.conf").write_text("4000000000 huge\n")
+    (etc / "rt_realms").write_text("0 cosmos\n7 campus\n")
+    monkeypatch.setattr(names, "DIRS", (str(etc), str(usr)))
+    for f in (names.protocols, names.tables, names.realms):
+        f.cache_clear()
+    try:
+        assert names.proto_word(12) == "bird2"  # /etc's file, not /usr's
+        assert names.proto_word(196) == "static" and names.proto_word(197) == "mysharp"
+        assert names.proto_word(198) == 198 and names.proto_word(11) == "zebra"  # kernel fallback
+        assert names.table_word(100) == "vrf-red" and names.table_word(4000000000) == "huge"
+        assert names.realms_text((7 << 16) | 0) == "realms campus/cosmos"
+        assert names.realms_text(7) == "realm campus"
+        # a route installed by FRR's staticd, as `ip route` would word it
+        rt = struct.pack("<BBBBBBBBI", 2, 24, 0, 0, 100, 196, 0, 1, 0)
+        m = one(reg, 24, MULTI, rt + nla(1, bytes([10, 1, 0, 0])) + nla(11, u32(7)) + nla(15, u32(100)), pid=9)
+        assert "table vrf-red" in m.summary and "proto static" in m.summary
+        assert payload(m)["attributes"]["RTA_FLOW"]["name"] == "realm campus"
+    finally:
+        for f in (names.protocols, names.tables, names.realms):
+            f.cache_clear()
