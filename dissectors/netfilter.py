@@ -41,6 +41,12 @@ class NetfilterProtocol(Protocol):
     def default_kind(self, mtype: int) -> str:
         return "other"
 
+    def errno_name(self, err: int, mtype: int | None) -> str | None:
+        """A subsystem's private error code (ipset numbers its own past 4096)."""
+        if mtype is not None and mtype >> 8 == 6:  # NFNL_SUBSYS_IPSET
+            return nf_ipset.errno_name(err)
+        return None
+
 
 # NETLINK_NFLOG (5): the old ipt_ULOG target (removed in Linux 3.17) sent
 # ULOG_NL_EVENT (111) messages carrying a ulog_packet_msg_t; shown as bytes.

@@ -1,6 +1,7 @@
-"""ipset (NFNL_SUBSYS_IPSET): set commands, set headers and elements.
-Facts: linux/netfilter/ipset/ip_set.h. ipset sends its integers with
-NLA_F_NET_BYTEORDER set, which the attribute engine honours.
+"""ipset (NFNL_SUBSYS_IPSET): set commands, set headers and elements, and ipset's own
+error codes. Facts: linux/netfilter/ipset/ip_set.h (and ip_set_bitmap.h, _hash.h,
+_list.h for the codes each set type numbers from IPSET_ERR_TYPE_SPECIFIC). ipset sends
+its integers with NLA_F_NET_BYTEORDER set, which the attribute engine honours.
 """
 from __future__ import annotations
 
@@ -90,6 +91,35 @@ def ipset_summary(msg, fields: list[Field]) -> str:
             cidr = find(data.children or [], "IPSET_ATTR_CIDR")
             parts.append(ip.children[0].short() + (f"/{cidr.value}" if cidr is not None else ""))
     return " ".join(parts)
+
+
+# enum ipset_errno: errors the kernel returns past the errno range (ip_set.h)
+ERRNO = {4096 + i: "IPSET_ERR_" + n for i, n in enumerate(
+    ["PRIVATE", "PROTOCOL", "FIND_TYPE", "MAX_SETS", "BUSY", "EXIST_SETNAME2", "TYPE_MISMATCH", "EXIST",
+     "INVALID_CIDR", "INVALID_NETMASK", "INVALID_FAMILY", "TIMEOUT", "REFERENCED", "IPADDR_IPV4",
+     "IPADDR_IPV6", "COUNTER", "COMMENT", "INVALID_MARKMASK", "SKBINFO"])}
+ERR_TYPE_SPECIFIC = 4352
+# each set type numbers its own from IPSET_ERR_TYPE_SPECIFIC: the same code, three meanings
+TYPE_ERRNO = {
+    "bitmap": ["BITMAP_RANGE", "BITMAP_RANGE_SIZE"],
+    "hash": ["HASH_FULL", "HASH_ELEM", "INVALID_PROTO", "MISSING_PROTO", "HASH_RANGE_UNSUPPORTED",
+             "HASH_RANGE"],
+    "list": ["NAME", "LOOP", "BEFORE", "NAMEREF", "LIST_FULL", "REF_EXIST"],
+}
+
+
+def errno_name(err: int, settype: str | None = None) -> str | None:
+    """An ipset error code (negative or not) by name; a type-specific one by the set
+    type (hash:ip -> hash) when known, else every set type's name for it, a/b/c."""
+    e = -err if err < 0 else err
+    if e in ERRNO:
+        return ERRNO[e]
+    i = e - ERR_TYPE_SPECIFIC
+    if i < 0:
+        return None
+    kinds = [settype.split(":", 1)[0]] if settype and settype.split(":", 1)[0] in TYPE_ERRNO else list(TYPE_ERRNO)
+    names = ["IPSET_ERR_" + TYPE_ERRNO[k][i] for k in kinds if i < len(TYPE_ERRNO[k])]
+    return "/".join(names) or None
 
 
 def messages() -> dict[int, object]:

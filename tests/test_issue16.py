@@ -478,3 +478,25 @@ def test_iproute2_names_read_as_ip_route_does(tmp_path, monkeypatch, reg):
     finally:
         for f in (names.protocols, names.tables, names.realms):
             f.cache_clear()
+
+
+# -- ipset's own error codes -------------------------------------------------------------------
+
+def test_ipset_private_errors_named(reg):
+    """`ipset add s 10.0.0.1` twice: the kernel answers -IPSET_ERR_EXIST (-4103); a
+    bitmap:ip add out of range -IPSET_ERR_BITMAP_RANGE (-4352), whose number the hash and
+    list types use for their own first error."""
+    from nlscope.dissectors import nf_ipset
+    assert nf_ipset.errno_name(-4103) == "IPSET_ERR_EXIST" and nf_ipset.errno_name(-4096) == "IPSET_ERR_PRIVATE"
+    assert nf_ipset.errno_name(-4352, "bitmap:ip") == "IPSET_ERR_BITMAP_RANGE"
+    assert nf_ipset.errno_name(-4352) == "IPSET_ERR_BITMAP_RANGE/IPSET_ERR_HASH_FULL/IPSET_ERR_NAME"
+    assert nf_ipset.errno_name(-4357, "hash:net") == "IPSET_ERR_HASH_RANGE" and nf_ipset.errno_name(-4358) is None
+    nfg = struct.pack("<BBH", 2, 0, 0)
+    add = nlmsg((6 << 8) | 9, REQ | ACK, 40, 0, nfg + nla(1, bytes([7])) + nla(2, b"s\0")
+                + nla(7, nla(1, nla(1, bytes([10, 0, 0, 1]), nested=False), nested=False)))
+    err = nlmsg(2, 0, 40, 777, struct.pack("<i", -4103) + add)
+    ps = list(correlate(Decoder(reg).messages([frame(1, 0, 12, add), frame(2, 10, 12, err)]), registry=reg))
+    t = ps[0][1]
+    assert ps[1][1] is t and (t.status, t.errno, t.errno_name) == ("error", 4103, "IPSET_ERR_EXIST")
+    assert ps[1][0].summary.startswith("error -4103 IPSET_ERR_EXIST to IPSET_CMD_ADD")
+    assert "IPSET_ERR_EXIST (-4103)" in t.describe()

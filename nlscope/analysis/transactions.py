@@ -716,11 +716,28 @@ class Tracker:
                 self._point(t, msg, f)
         if err:
             t.errno = -err if err < 0 else err
-            from ..decode.decoder import errno_name
-            t.errno_name = errno_name(err)
+            t.errno_name = self._errno_name(err, t, msg)
             self._close(t, ERROR, "error", msg)
         else:
             self._close(t, OK, "ack", msg)
+
+    def _errno_name(self, err: int, t: Transaction, msg: Message) -> str | None:
+        """The errno's name, or the family's own for its private codes (ipset's past
+        4096), asked of the protocol with the request's type."""
+        from ..decode.decoder import errno_name
+        name = errno_name(err)
+        if name is None and self.registry is not None:
+            hook = getattr(self.registry.get(msg.protocol), "errno_name", None)
+            if hook is not None:
+                emb = _embedded_header(msg)
+                mtype = t.request.type if t.request is not None else (
+                    _HDR[msg.order].unpack_from(emb)[1] if emb is not None else None)
+                name = hook(err, mtype)
+                if name is not None:  # the decoder knew no name for it: the Info line says ?
+                    head = f"error {err} ?"
+                    if msg.summary.startswith(head):
+                        msg.summary = f"error {err} {name}" + msg.summary[len(head):]
+        return name
 
     def _point(self, t: Transaction, msg: Message, f: Field) -> None:
         """Name the request attribute NLMSGERR_ATTR_OFFS points at. The core does it when
