@@ -563,7 +563,8 @@ MACSEC_INFO = AttrSet("ifla_macsec", {
     13: A("IFLA_MACSEC_VALIDATION", "u8", enum={0: "MACSEC_VALIDATE_DISABLED", 1: "MACSEC_VALIDATE_CHECK",
                                                2: "MACSEC_VALIDATE_STRICT"}),
     14: A("IFLA_MACSEC_PAD", "binary"),
-    15: A("IFLA_MACSEC_OFFLOAD", "u8", enum={0: "MACSEC_OFFLOAD_OFF", 1: "MACSEC_OFFLOAD_PHY", 2: "MACSEC_OFFLOAD_MAC"}),
+    15: A("IFLA_MACSEC_OFFLOAD", "u8",
+          enum={0: "MACSEC_OFFLOAD_OFF", 1: "MACSEC_OFFLOAD_PHY", 2: "MACSEC_OFFLOAD_MAC"}),
 })
 HSR_INFO = AttrSet("ifla_hsr", {
     1: A("IFLA_HSR_SLAVE1", "u32"),
@@ -613,7 +614,8 @@ CAN_INFO = AttrSet("ifla_can", {
                                                   flags={"mask": CAN_CTRLMODE, "flags": CAN_CTRLMODE})),
     6: A("IFLA_CAN_RESTART_MS", "u32"),
     7: A("IFLA_CAN_RESTART", "u32"),
-    8: A("IFLA_CAN_BERR_COUNTER", "struct", struct=hdr("can_berr_counter", Struct("txerr" / Int16un, "rxerr" / Int16un))),
+    8: A("IFLA_CAN_BERR_COUNTER", "struct",
+         struct=hdr("can_berr_counter", Struct("txerr" / Int16un, "rxerr" / Int16un))),
     9: A("IFLA_CAN_DATA_BITTIMING", "struct", struct=CAN_BITTIMING),
     10: A("IFLA_CAN_DATA_BITTIMING_CONST", "struct", struct=CAN_BITTIMING_CONST),
     11: A("IFLA_CAN_TERMINATION", "u16"),

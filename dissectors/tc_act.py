@@ -232,7 +232,8 @@ TCA_CSUM_UPDATE_FLAG = {1: "TCA_CSUM_UPDATE_FLAG_IPV4HDR", 2: "TCA_CSUM_UPDATE_F
                         16: "TCA_CSUM_UPDATE_FLAG_UDP", 32: "TCA_CSUM_UPDATE_FLAG_UDPLITE",
                         64: "TCA_CSUM_UPDATE_FLAG_SCTP"}
 CSUM = AttrSet("tca_csum", {
-    1: A("TCA_CSUM_PARMS", "struct", struct=_gen("tc_csum", "update_flags" / Int32un, flags={"update_flags": TCA_CSUM_UPDATE_FLAG})),
+    1: A("TCA_CSUM_PARMS", "struct",
+         struct=_gen("tc_csum", "update_flags" / Int32un, flags={"update_flags": TCA_CSUM_UPDATE_FLAG})),
     2: A("TCA_CSUM_TM", "struct", struct=TCF_T),
     3: A("TCA_CSUM_PAD", "binary"),
 })
