@@ -41,6 +41,10 @@ class NetfilterProtocol(Protocol):
     def default_kind(self, mtype: int) -> str:
         return "other"
 
+    def decode_done(self, ctx):
+        """NFLOG's batch-ending DONE carries an nfgenmsg (nf_queue_log.batch_done)."""
+        return nf_queue_log.batch_done(ctx)
+
     def errno_name(self, err: int, mtype: int | None) -> str | None:
         """A subsystem's private error code (ipset numbers its own past 4096)."""
         if mtype is not None and mtype >> 8 == 6:  # NFNL_SUBSYS_IPSET

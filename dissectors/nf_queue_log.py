@@ -1,6 +1,10 @@
 """nfnetlink_queue (NFNL_SUBSYS_QUEUE) and nfnetlink_log (NFNL_SUBSYS_ULOG): packets
 handed to userspace, verdicts and configuration.
 Facts: linux/netfilter/nfnetlink_queue.h, nfnetlink_log.h, linux/netfilter.h.
+
+nfnetlink_log sends packets several to a datagram when its queue threshold allows, and
+then ends the datagram with an NLMSG_DONE carrying an nfgenmsg (the group in res_id),
+flags 0 (__nfulnl_send()); a dump's DONE (netlink_dump()) always says NLM_F_MULTI.
 """
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import construct as cs
 from nlscope.decode.model import Field
 from nlscope.decode.nla import Attr, AttrSet, FixedHeader, mac_text
 
-from .nf_common import NFPROTO, attrs_of, family, nf_message, res_id
+from .nf_common import NFGENMSG, NFPROTO, attrs_of, family, nf_message, res_id
 from .nf_conntrack import CT, CT_INFO, EXPECT
 from .nf_tables import HOOKS_INET, VERDICTS
 
@@ -176,3 +180,17 @@ def messages() -> dict[int, object]:
         out[(4 << 8) | m] = nf_message(name, "other", LOG_CONFIG if m == 1 else LOG, LOG_MSGS, log_summary,
                                        hwaddr_len)
     return out
+
+
+NLM_F_MULTI = 0x2
+
+
+def batch_done(ctx) -> tuple[list[Field], str] | None:
+    """The NLMSG_DONE ending an NFLOG batch: an nfgenmsg, not an errno; None for any
+    other DONE."""
+    pos, end = ctx.start, ctx.end
+    if ctx.flags & NLM_F_MULTI or end - pos != NFGENMSG.size:
+        return None
+    kids = NFGENMSG.parse(ctx.buf, pos, ctx.order)
+    group = next(f.value for f in kids if f.name == "res_id")
+    return [Field("nfgenmsg", "struct", None, pos, end, children=kids)], f"NLMSG_DONE group {group}"

@@ -152,6 +152,18 @@ def test_nflog_batch_is_one_event_with_its_done(reg):
     assert "orphan" not in [t.status for _, t in ps]
 
 
+def test_nflog_done_payload_is_an_nfgenmsg(reg):
+    done = nlmsg(3, 0, 0, 0, nfgenmsg(0, 5))
+    (_, _, m) = decode(reg, nflog_packet(b"a"), nflog_packet(b"b"), done, protocol=12)
+    p = payload(m)
+    assert m.problems == [] and "value" not in p
+    assert p["nfgenmsg"]["res_id"] == 5 and p["nfgenmsg"]["nfgen_family"]["name"] == "NFPROTO_UNSPEC"
+    assert m.summary == "NLMSG_DONE group 5"
+    # a dump's DONE (NLM_F_MULTI) on netfilter stays an errno
+    (d,) = decode(reg, nlmsg(3, MULTI, 9, 4242, struct.pack("<i", 0)), protocol=12)
+    assert payload(d)["value"] == 0 and d.summary == "NLMSG_DONE 0"
+
+
 def test_nfnetlink_hook_dump_replies_with_port_id_0_pair():
     """`nft list hooks` (issue 14's lab capture): nfnl_hook_dump_one() says port id 0;
     every reply belongs to its dump, and the transaction says why (issue 14 bug 6)."""

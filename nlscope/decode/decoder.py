@@ -335,7 +335,7 @@ class Decoder:
         if mtype == NLMSG_ERROR:
             payload, summary = self._error(msg, ctx, proto)
         elif mtype == NLMSG_DONE:
-            payload, summary = self._done(msg, ctx)
+            payload, summary = self._done(msg, ctx, proto)
         elif mtype in CONTROL_NAMES or msg.nlmsg_len < NLMSG_HDRLEN:
             payload = _raw_rest(ctx)
             summary = name
@@ -429,7 +429,12 @@ class Decoder:
                 out.append(Field("trailing", "bytes", bytes(buf[pos:end]), pos, end))
         return out, _error_summary(err, orig_desc, ext)
 
-    def _done(self, msg: Message, ctx: DecodeCtx) -> tuple[list[Field], str]:
+    def _done(self, msg: Message, ctx: DecodeCtx, proto: Protocol | None = None) -> tuple[list[Field], str]:
+        # a family whose DONE is not an errno (NFLOG ends a batch with an nfgenmsg)
+        own = getattr(proto, "decode_done", None)
+        got = own(ctx) if own is not None else None
+        if got is not None:
+            return got
         buf, pos, end = ctx.buf, ctx.start, ctx.end
         if end - pos < 4:  # some families end dumps with an empty DONE
             return _raw_rest(ctx), "NLMSG_DONE"
