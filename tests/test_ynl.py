@@ -583,3 +583,12 @@ def test_a_family_with_command_names_only_takes_its_spec(tmp_path, monkeypatch):
     _, filled = decode(newfamily("handshake", 40), msg)
     assert filled.type_name == "handshake ACCEPT"  # the hand-written name stays
     assert find(filled.tree, "HANDSHAKE_A_ACCEPT_SOCKFD").value == 4
+
+
+def test_structs_nested_too_deep_are_refused(tmp_path):
+    p = tmp_path / "deep.yaml"
+    defs = "".join(f"  - {{name: s{i}, type: struct, members: [{{name: m, type: binary, struct: s{i + 1}}}]}}\n"
+                   for i in range(200))
+    p.write_text("name: deep\ndefinitions:\n" + defs + "  - {name: s200, type: struct, members: [{name: x, type: u8}]}\n")
+    with pytest.raises(YnlError, match="deeper than 32"):
+        read_spec(p)

@@ -57,6 +57,9 @@ _CS_INT = {
 }
 
 
+MAX_STRUCT_DEPTH = 32  # structs inside structs: real specs use 2
+
+
 class YnlError(PluginError):
     """A spec that cannot be loaded (one clear line for the user)."""
 
@@ -200,6 +203,8 @@ class Spec:
             raise YnlError(f"{self.source}: {where}: struct {name!r} is not defined")
         if name in self._building:
             raise YnlError(f"{self.source}: {where}: struct {name!r} contains itself")
+        if len(self._building) >= MAX_STRUCT_DEPTH:
+            raise YnlError(f"{self.source}: {where}: structs nest deeper than {MAX_STRUCT_DEPTH}")
         self._building.add(name)
         try:
             st = self.structs[name] = self._struct(d)
