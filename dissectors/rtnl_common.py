@@ -12,6 +12,7 @@ import struct
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from nlscope.decode import nla
 from nlscope.decode.model import Field
 from nlscope.decode.nla import Attr, AttrSet, FixedHeader, flag_names, walk_attrs
 from nlscope.decode.registry import DecodeCtx, MessageType, Summary
@@ -87,19 +88,32 @@ def counters(names: list[str], fmt: str = "Q") -> Callable[..., Field]:
     (rtnl_link_stats64, ...): decode as many whole fields as the attribute holds;
     fields a newer kernel added past the known ones are named by their index."""
     size = struct.calcsize(fmt)
-    unpackers: dict[tuple[str, int], Callable] = {}
+    # per (order, count): one unpack for the whole block, and the names it gets
+    plans: dict[tuple[str, int], tuple[Callable, tuple[str, ...], bool]] = {}
+
+    def kids(buf, p0, unpack, keys, problems):
+        return [Field(k, "int", v, p0 + i * size, p0 + i * size + size)
+                for i, (k, v) in enumerate(zip(keys, unpack(buf, p0)))]
 
     def decode(name, buf, start, end, order, problems, path, siblings):
         p0 = start + 4
         n, rest = divmod(end - p0, size)
-        unpack = unpackers.get((order, n))
-        if unpack is None:
-            unpack = unpackers[(order, n)] = struct.Struct(f"{order}{n}{fmt}").unpack_from
-        kids = [Field(names[i] if i < len(names) else f"[{i}]", "int", v, p0 + i * size, p0 + i * size + size)
-                for i, v in enumerate(unpack(buf, p0))]
+        plan = plans.get((order, n))
+        if plan is None:
+            if len(plans) >= 64:  # counts a hostile capture makes up: stay bounded
+                plans.clear()
+            keys = tuple(names[i] if i < len(names) else f"[{i}]" for i in range(n))
+            plan = plans[(order, n)] = (struct.Struct(f"{order}{n}{fmt}").unpack_from, keys,
+                                        len(set(keys)) == n)
+        unpack, keys, unique = plan
         if rest:
             problems.append(f"{path}: {end - p0} bytes is not a whole number of {size}-byte counters")
-        return Field(name, "struct", None, start, end, children=kids)
+        mode = nla.decode_mode()
+        if mode == nla.TREE or not unique:
+            return Field(name, "struct", None, start, end, children=kids(buf, p0, unpack, keys, problems))
+        js = dict(zip(keys, unpack(buf, p0))) if mode == nla.JSON else nla.NOJSON
+        return nla.Lazy(name, "struct", start, end, (kids, (buf, p0, unpack, keys)), js)
+    decode.siblings = False
     return decode
 
 

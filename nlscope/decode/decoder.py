@@ -11,7 +11,7 @@ from typing import Any
 
 from ..capture.frame import Frame, protocol_name
 from .model import Field, Message
-from .nla import Attr, AttrSet, walk_attrs
+from .nla import JSON, TREE, Attr, AttrSet, Lazy, decode_mode, decoding, walk_attrs
 from .registry import DecodeCtx, MessageType, Protocol, Registry, plugin_failure
 
 NLMSG_HDRLEN = 16
@@ -222,8 +222,10 @@ class Decoder:
         name, kind, _ = resolve_type(self.registry.get(msg.frame.protocol), msg.type, ctx)
         return name, kind
 
-    def decode(self, msg: Message) -> Message:
-        """Decode the payload (once): tree, summary, the payload's problems."""
+    def decode(self, msg: Message, json: bool = False) -> Message:
+        """Decode the payload (once): tree, summary, the payload's problems. With
+        `json`, what lies below the top-level attributes is built as its JSON and
+        made into Fields only when read (nla.JSON): the same tree, for an export."""
         if msg.decoded or msg._decoding:
             return msg
         msg._decoding = True
@@ -235,7 +237,8 @@ class Decoder:
                 msg._summary = "malformed: " + "; ".join(msg._problems)
                 return msg
             try:
-                self._decode(msg)
+                with decoding(JSON if json else TREE):
+                    self._decode(msg)
             except (Exception, SystemExit) as e:  # a dissector bug must not stop the rest of the capture
                 msg._problems.append(f"dissector error: {type(e).__name__}: {e}")
                 msg._summary = msg._summary or f"{msg.type_name or msg.type} (dissector error)"
@@ -309,15 +312,9 @@ class Decoder:
     # -- internals -----------------------------------------------------------------
     def _header_fields(self, msg: Message) -> Field:
         s = msg.start
-        ln_end = s + 4
-        kids = [
-            Field("nlmsg_len", "int", msg.nlmsg_len, s, ln_end),
-            Field("nlmsg_type", "enum", msg.type, s + 4, s + 6, msg.type_name),
-            Field("nlmsg_flags", "flags", msg.flags, s + 6, s + 8, msg.flag_names),
-            Field("nlmsg_seq", "int", msg.seq, s + 8, s + 12),
-            Field("nlmsg_pid", "int", msg.pid, s + 12, s + 16),
-        ]
-        return Field("nlmsghdr", "struct", None, s, s + 16, children=kids)
+        if decode_mode() == JSON:  # the export writes the header from the message
+            return Lazy("nlmsghdr", "struct", s, s + 16, (_header_kids, (msg,)))
+        return Field("nlmsghdr", "struct", None, s, s + 16, children=_header_kids(msg, []))
 
     def _ctx(self, msg_buf: bytes, start: int, end: int, order: str, protocol: int,
              mtype: int, flags: int, problems: list[str], state: dict | None = None) -> DecodeCtx:
@@ -483,6 +480,17 @@ def _summary(spec: MessageType | None, msg: Message, payload: list[Field], name:
     except Exception as e:  # a summary bug on odd input: keep the decoded payload
         msg._problems.append(f"summary error: {type(e).__name__}: {e}")
         return f"{name} (summary error)"
+
+
+def _header_kids(msg: Message, problems: list[str]) -> list[Field]:
+    s = msg.start
+    return [
+        Field("nlmsg_len", "int", msg.nlmsg_len, s, s + 4),
+        Field("nlmsg_type", "enum", msg.type, s + 4, s + 6, msg.type_name),
+        Field("nlmsg_flags", "flags", msg.flags, s + 6, s + 8, msg.flag_names),
+        Field("nlmsg_seq", "int", msg.seq, s + 8, s + 12),
+        Field("nlmsg_pid", "int", msg.pid, s + 12, s + 16),
+    ]
 
 
 def _body_end(msg: Message) -> int:

@@ -115,6 +115,18 @@ def find(fields, name: str) -> Field | None:
     return None
 
 
+def _name_flags():
+    """decoder.name_flags (decoder imports this module: looked up once, when first used)."""
+    global _NAME_FLAGS
+    if _NAME_FLAGS is None:
+        from .decoder import name_flags
+        _NAME_FLAGS = name_flags
+    return _NAME_FLAGS
+
+
+_NAME_FLAGS = None
+
+
 class _Repeated(list):
     """A list made of repeated attributes (json serialises it as a plain list)."""
 
@@ -215,8 +227,7 @@ class Message:
     def flag_names(self) -> list[str]:
         if self.flags is None:
             return []
-        from .decoder import name_flags
-        return name_flags(self.flags, self.kind)
+        return _name_flags()(self.flags, self.kind)
 
     # -- from the payload (decoded on demand) ---------------------------------------
     def _decode(self) -> None:
@@ -264,6 +275,8 @@ class Message:
     def to_json(self, txn: Any = _UNSET) -> dict[str, Any]:
         """The message as the JSON export writes it (README, JSON schema); "txn" is its
         transaction's (or that of `txn`, when given), null for none."""
+        if self._tree is None and self.decoder is not None and not self._decoding:
+            self.decoder.decode(self, json=True)  # nests straight to JSON, no Field tree below
         fr = self.frame
         out: dict[str, Any] = {
             "number": self.number,

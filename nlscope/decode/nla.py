@@ -18,7 +18,7 @@ from typing import Any, Union
 
 import construct as cs
 
-from .model import Field
+from .model import Field, _Repeated, fields_to_json
 
 NLA_F_NESTED = 0x8000
 NLA_F_NET_BYTEORDER = 0x4000
@@ -65,13 +65,30 @@ class Attr:
 class AttrSet:
     name: str
     attrs: dict[int, Attr] = field(default_factory=dict)
+    # (len(attrs) when compiled, plan, needs siblings): see _plan_of
+    plan: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def get(self, t: int) -> Attr | None:
         return self.attrs.get(t)
 
+    def __getstate__(self) -> tuple:  # the plan is made again where it is used
+        return self.name, self.attrs
+
+    def __setstate__(self, state: tuple) -> None:
+        self.name, self.attrs = state
+        self.plan = None
+
+
+_FLAG_CACHE: dict[tuple[int, int], tuple[Mapping[int, str], tuple[str, ...]]] = {}
+
 
 def flag_names(value: int, names: Mapping[int, str] | None) -> list[str]:
-    """Names of the set bits; bits without a name as hex."""
+    """Names of the set bits; bits without a name as hex. The same few values of the
+    same tables come again and again: remembered (bounded) per table and value."""
+    key = (id(names), value)
+    hit = _FLAG_CACHE.get(key)
+    if hit is not None and hit[0] is names:
+        return list(hit[1])
     out: list[str] = []
     rest = value
     for bit, name in (names or {}).items():
@@ -80,6 +97,9 @@ def flag_names(value: int, names: Mapping[int, str] | None) -> list[str]:
             rest &= ~bit
     if rest:
         out.append(f"0x{rest:x}")
+    if len(_FLAG_CACHE) >= 8192:
+        _FLAG_CACHE.clear()
+    _FLAG_CACHE[key] = (names, tuple(out))
     return out
 
 
@@ -150,6 +170,7 @@ class FixedHeader:
                     self.slots.append(_Slot(sub.name, off, size, None, False))
             off += size
         self._plans: dict[str, list[tuple[struct.Struct, int, list[int]]]] = {}
+        self._emit: list[tuple[int, _Slot, Any]] | None = None
 
     def _plan(self, order: str) -> list[tuple[struct.Struct, int, list[int]]]:
         """Runs of integer fields of one byte order, each unpacked by one struct.Struct
@@ -178,30 +199,58 @@ class FixedHeader:
         self._plans[order] = plan
         return plan
 
+    def _emitters(self) -> list[tuple[int, _Slot, Any]]:
+        """How each member becomes a Field, decided once from the display hints."""
+        em = []
+        for sl in self.slots:
+            kind = self.kinds.get(sl.name)
+            if sl.sub is not None:
+                em.append((_H_SUB, sl, sl.sub))
+            elif sl.fmt is None:
+                em.append((_H_BYTES, sl, kind or "binary"))
+            elif kind in ("ipaddr", "ipv4"):
+                em.append((_H_ADDR, sl, None))
+            elif sl.name in self.fmts:
+                em.append((_H_FMT, sl, self.fmts[sl.name]))
+            elif self.enums.get(sl.name) is not None:
+                em.append((_H_ENUM, sl, self.enums[sl.name]))
+            elif self.flags.get(sl.name) is not None:
+                em.append((_H_FLAGS, sl, self.flags[sl.name]))
+            else:
+                em.append((_H_INT, sl, None))
+        return em
+
     def parse(self, buf: bytes, start: int, order: str) -> list[Field]:
         """Fields of the struct at buf[start:]; the caller checks there are self.size bytes."""
-        out: list[Field] = []
-        vals: list[Any] = [None] * len(self.slots)
-        for st, base, idxs in self._plan(order):
+        em = self._emit
+        if em is None:
+            em = self._emit = self._emitters()
+        vals: list[Any] = [None] * len(em)
+        for st, base, idxs in self._plans.get(order) or self._plan(order):
             for i, v in zip(idxs, st.unpack_from(buf, start + base)):
                 vals[i] = v
-        for sl, v in zip(self.slots, vals):
-            a, b = start + sl.offset, start + sl.offset + sl.size
-            if sl.sub is not None:
-                out.append(Field(sl.name, "struct", None, a, b, children=sl.sub.parse(buf, a, order)))
-                continue
-            kind = self.kinds.get(sl.name)
-            if sl.fmt is None:
-                raw = bytes(buf[a:b])
-                out.append(_bytes_field(sl.name, kind or "binary", raw, a, b))
-                continue
-            if kind in ("ipaddr", "ipv4"):
-                out.append(Field(sl.name, "addr", ip_text(buf[a:b]), a, b))
-            elif sl.name in self.fmts:
-                out.append(Field(sl.name, "enum", v, a, b, self.fmts[sl.name](v)))
+        out: list[Field] = []
+        for (code, sl, x), v in zip(em, vals):
+            a = start + sl.offset
+            b = a + sl.size
+            if code == _H_INT:
+                out.append(Field(sl.name, "int", v, a, b))
+            elif code == _H_ENUM:
+                out.append(Field(sl.name, "enum", v, a, b, x.get(v)))
+            elif code == _H_FLAGS:
+                out.append(Field(sl.name, "flags", v, a, b, flag_names(v, x)))
+            elif code == _H_FMT:
+                out.append(Field(sl.name, "enum", v, a, b, x(v)))
+            elif code == _H_SUB:
+                out.append(Field(sl.name, "struct", None, a, b, children=x.parse(buf, a, order)))
+            elif code == _H_BYTES:
+                out.append(_bytes_field(sl.name, x, bytes(buf[a:b]), a, b))
             else:
-                out.append(int_field(sl.name, v, a, b, self.enums.get(sl.name), self.flags.get(sl.name)))
+                out.append(Field(sl.name, "addr", ip_text(buf[a:b]), a, b))
         return out
+
+
+_H_INT, _H_ENUM, _H_FLAGS, _H_FMT, _H_SUB, _H_BYTES, _H_ADDR = range(7)
 
 
 def _bytes_field(name: str, kind: str, raw: bytes, a: int, b: int) -> Field:
@@ -214,7 +263,128 @@ def _bytes_field(name: str, kind: str, raw: bytes, a: int, b: int) -> Field:
     return Field(name, "bytes", raw, a, b)
 
 
+# -- how much to build ---------------------------------------------------------------
+# One decode, two products. TREE builds every Field (-V, the TUI, filters). JSON (the
+# export) builds Fields for the top level only, which summaries read; everything below
+# a nest goes from the bytes straight to plain dicts/lists, and that nest's Fields are
+# made only if someone reads its children (then its JSON comes from them: they may
+# have been changed in place). LAZY is for those late expansions: their problems were
+# already reported, so nothing below is decoded until read.
+TREE, JSON, LAZY = 0, 1, 2
+_mode = TREE
+
+# Nests deeper than this are kept as bytes with a problem (real families nest < 10):
+# Python's recursion must never turn a hostile message into a dissector error.
+MAX_DEPTH = 32
+
+
+class decoding:
+    """`with decoding(JSON): ...`: the mode for one decode, restored after."""
+
+    __slots__ = ("mode", "saved")
+
+    def __init__(self, mode: int):
+        self.mode = mode
+
+    def __enter__(self) -> None:
+        global _mode
+        self.saved, _mode = _mode, self.mode
+
+    def __exit__(self, *exc) -> None:
+        global _mode
+        _mode = self.saved
+
+
+_NOJSON: Any = object()
+NOJSON = _NOJSON  # for custom decoders that make Lazy fields
+
+
+def decode_mode() -> int:
+    return _mode
+
+
+class Lazy(Field):
+    """A nest, list or struct whose children are made from the bytes when first read
+    (`expand(*args, problems)`); its JSON, when given, was built from the same bytes
+    by the same tables. Reading the children drops that JSON: whoever reads them may
+    change them (family fixups do)."""
+
+    __slots__ = ("_kids", "_json", "_expand")
+
+    def __init__(self, name: str, kind: str, start: int, end: int, expand: tuple, json: Any = _NOJSON):
+        self.name, self.kind, self.value, self.meta = name, kind, None, None
+        self.start, self.end = start, end
+        self._kids: list[Field] | None = None
+        self._json = json
+        self._expand = expand
+
+    @property
+    def children(self) -> list[Field]:
+        kids = self._kids
+        if kids is None:
+            fn, args = self._expand
+            # problems: already reported. Made for an export (it had its JSON), its
+            # nests keep theirs; else nothing below is decoded until read.
+            with decoding(JSON if self._json is not _NOJSON else LAZY):
+                kids = self._kids = fn(*args, [])
+            self._json = _NOJSON
+        return kids
+
+    @children.setter
+    def children(self, kids: list[Field]) -> None:
+        self._kids, self._json = kids, _NOJSON
+
+    def to_json(self) -> Any:
+        if self._json is not _NOJSON:
+            return self._json
+        kids = self.children
+        return [c.to_json() for c in kids] if self.kind == "list" else fields_to_json(kids)
+
+
+def _too_deep(path: str, here: str, problems: list[str]) -> bool:
+    if path.count(".") < MAX_DEPTH:
+        return False
+    if len(here) > 160:  # the path of a hostile nest is long: its two ends say where
+        here = f"{here[:70]} ... {here[-70:]}"
+    problems.append(f"{here}: nested more than {MAX_DEPTH} levels deep, kept as bytes")
+    return True
+
+
 # -- attributes ------------------------------------------------------------------------
+
+def nla_spans(buf: bytes, start: int, end: int, order: str, problems: list[str], path: str):
+    """(start, end, raw type) of each NLA in buf[start:end], the one walk of their
+    framing. Bytes that are not a whole attribute come last with raw type TRAILING or
+    MALFORMED (< 0), their problem noted; an attribute running past its parent is cut
+    there, noted just before it is handed out (so problems keep the walk's order)."""
+    hdr = _UNPACK[order + "u16"].unpack_from
+    pos = start
+    while pos < end:
+        if end - pos < 4:
+            problems.append(f"{path or 'attributes'}: {end - pos} trailing bytes, too short "
+                            f"for an attribute header at offset {pos}")
+            yield pos, end, TRAILING
+            return
+        nla_len = hdr(buf, pos)[0]
+        raw_type = hdr(buf, pos + 2)[0]
+        if nla_len < 4:
+            problems.append(f"{path or 'attributes'}: attribute type {raw_type & NLA_TYPE_MASK} "
+                            f"at offset {pos} has nla_len {nla_len} < 4")
+            yield pos, end, MALFORMED
+            return
+        a_end = pos + nla_len
+        if a_end > end:
+            problems.append(f"{path or 'attributes'}: attribute type {raw_type & NLA_TYPE_MASK} "
+                            f"at offset {pos} has nla_len {nla_len}, past its parent by {a_end - end} bytes")
+            yield pos, end, raw_type
+            return
+        yield pos, a_end, raw_type
+        pos += (nla_len + 3) & ~3
+
+
+TRAILING, MALFORMED = -1, -2
+_RAW_NAMES = {TRAILING: "TRAILING", MALFORMED: "MALFORMED"}
+
 
 def walk_attrs(buf: bytes, start: int, end: int, aset: AttrSet | None, order: str,
                problems: list[str], path: str = "") -> list[Field]:
@@ -222,32 +392,47 @@ def walk_attrs(buf: bytes, start: int, end: int, aset: AttrSet | None, order: st
     appended (with the attribute path) and the bytes that could not be walked become
     a 'bytes' field so nothing vanishes."""
     out: list[Field] = []
-    hdr = _UNPACK[order + "u16"]
-    pos = start
-    while pos < end:
-        if end - pos < 4:
-            problems.append(f"{path or 'attributes'}: {end - pos} trailing bytes, too short "
-                            f"for an attribute header at offset {pos}")
-            out.append(Field("TRAILING", "bytes", bytes(buf[pos:end]), pos, end))
-            break
-        nla_len = hdr.unpack_from(buf, pos)[0]
-        raw_type = hdr.unpack_from(buf, pos + 2)[0]
-        if nla_len < 4:
-            problems.append(f"{path or 'attributes'}: attribute type {raw_type & NLA_TYPE_MASK} "
-                            f"at offset {pos} has nla_len {nla_len} < 4")
-            out.append(Field("MALFORMED", "bytes", bytes(buf[pos:end]), pos, end))
-            break
-        a_end = pos + nla_len
-        cut = a_end > end
-        if cut:
-            problems.append(f"{path or 'attributes'}: attribute type {raw_type & NLA_TYPE_MASK} "
-                            f"at offset {pos} has nla_len {nla_len}, past its parent by {a_end - end} bytes")
-            a_end = end
+    get = _plan_of(aset)[0].get if aset is not None else _NO_PLAN.get
+    for pos, a_end, raw_type in nla_spans(buf, start, end, order, problems, path):
+        if raw_type < 0:
+            out.append(Field(_RAW_NAMES[raw_type], "bytes", bytes(buf[pos:a_end]), pos, a_end))
+            continue
+        p = get(raw_type & NLA_TYPE_MASK)
+        if p is not None:  # the compiled plan's kinds, as decode_attr makes them
+            code = p[0]
+            if code <= _P_FMT and a_end - pos - 4 >= p[2]:
+                v = p[3][">" if raw_type & NLA_F_NET_BYTEORDER else order](buf, pos + 4)[0]
+                if code == _P_INT:
+                    out.append(Field(p[1], "int", v, pos, a_end))
+                elif code == _P_ENUM:
+                    out.append(Field(p[1], "enum", v, pos, a_end, p[4].get(v)))
+                elif code == _P_FLAGS:
+                    out.append(Field(p[1], "flags", v, pos, a_end, flag_names(v, p[4])))
+                else:
+                    out.append(Field(p[1], "enum", v, pos, a_end, p[4](v)))
+                continue
+            if code == _P_STR:
+                out.append(Field(p[1], "str", bytes(buf[pos + 4:a_end]).split(b"\0", 1)[0]
+                                 .decode("utf-8", "replace"), pos, a_end))
+                continue
         out.append(decode_attr(buf, pos, a_end, raw_type, aset, order, problems, path, out))
-        if cut:
-            break
-        pos += (nla_len + 3) & ~3
     return out
+
+
+_NO_PLAN: dict[int, tuple] = {}
+
+
+def _walk_later(buf, start, end, aset, order, path, problems):
+    return walk_attrs(buf, start, end, aset, order, problems, path)
+
+
+def _nest(name: str, buf: bytes, p0: int, pos: int, a_end: int, sub: AttrSet | None, order: str,
+          problems: list[str], here: str) -> Field:
+    path = here + "."
+    if _mode == TREE:
+        return Field(name, "nest", None, pos, a_end, children=walk_attrs(buf, p0, a_end, sub, order, problems, path))
+    js = attrs_json(buf, p0, a_end, sub, order, problems, path) if _mode == JSON else _NOJSON
+    return Lazy(name, "nest", pos, a_end, (_walk_later, (buf, p0, a_end, sub, order, path)), js)
 
 
 def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet | None,
@@ -268,7 +453,7 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
     n = len(data)
     if spec is None:
         name = f"UNKNOWN({t})"
-        if raw_type & NLA_F_NESTED and n:
+        if raw_type & NLA_F_NESTED and n and path.count(".") < MAX_DEPTH:
             sub_problems: list[str] = []
             kids = walk_attrs(buf, p0, a_end, None, order, sub_problems, f"{path}{name}.")
             if not sub_problems:
@@ -310,20 +495,21 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
             return Field(name, "addr", ip_text(bytes(data)), pos, a_end)
         if kind == "mac":
             return Field(name, "mac", mac_text(bytes(data)), pos, a_end)
+        if kind in _CONTAINERS and _too_deep(path, here, problems):
+            return Field(name, "bytes", bytes(data), pos, a_end)
         if kind == "nested":
             sub = spec.nested(siblings) if callable(spec.nested) else spec.nested
-            kids = walk_attrs(buf, p0, a_end, sub, order, problems, here + ".")
-            return Field(name, "nest", None, pos, a_end, children=kids)
+            return _nest(name, buf, p0, pos, a_end, sub, order, problems, here)
         if kind == "nested-array":
             sub = spec.nested(siblings) if callable(spec.nested) else spec.nested
-            items = walk_attrs(buf, p0, a_end, None, order, problems, here + ".")
             kids = []
-            for it in items:  # each element is an attribute whose type is its index
-                if it.name.startswith("UNKNOWN("):
-                    idx = it.name[8:-1]
-                    inner = walk_attrs(buf, it.start + 4, it.end, sub, order, problems, f"{here}[{idx}].")
-                    it = Field(idx, "nest", None, it.start, it.end, children=inner)
-                kids.append(it)
+            # each element is an attribute whose type is its index
+            for a, b, it in nla_spans(buf, p0, a_end, order, problems, here + "."):
+                if it < 0:
+                    kids.append(Field(_RAW_NAMES[it], "bytes", bytes(buf[a:b]), a, b))
+                else:
+                    idx = str(it & NLA_TYPE_MASK)
+                    kids.append(_nest(idx, buf, a + 4, a, b, sub, order, problems, f"{here}[{idx}]"))
             return Field(name, "list", None, pos, a_end, children=kids)
         if kind == "bitfield32":
             if n < 8:
@@ -351,9 +537,107 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
         return Field(name, "bytes", bytes(data), pos, a_end)
 
 
+_CONTAINERS = frozenset(["nested", "nested-array", "custom"])
+
+
 def _int_attr(spec: Attr, v: int, a: int, b: int) -> Field:
     if spec.fmt is not None:
         return Field(spec.name, "enum", v, a, b, spec.fmt(v))
     if spec.enum is None and spec.flags is None:
         return Field(spec.name, "int", v, a, b)
     return int_field(spec.name, v, a, b, spec.enum, spec.flags)
+
+
+# -- the JSON product: compiled plans ----------------------------------------------------
+# What decode_attr does per attribute, decided once per AttrSet: the common kinds
+# (integers, named integers, strings, static nests) go from the bytes to their JSON
+# value with one struct call and no Field; every other kind goes through decode_attr
+# and its Field's to_json, so there is one meaning of each kind.
+_P_INT, _P_ENUM, _P_FLAGS, _P_FMT, _P_STR, _P_NEST, _P_FIELD = range(7)
+
+
+def _compile(aset: AttrSet) -> tuple[dict[int, tuple], bool]:
+    plan: dict[int, tuple] = {}
+    siblings = False
+    for t, a in aset.attrs.items():
+        k = a.kind
+        if k in _INT_SIZE:
+            unpack = {o: _UNPACK[o + k].unpack_from for o in "<>"}
+            if a.fmt is not None:
+                plan[t] = (_P_FMT, a.name, _INT_SIZE[k], unpack, a.fmt)
+            elif a.enum is not None:
+                plan[t] = (_P_ENUM, a.name, _INT_SIZE[k], unpack, a.enum)
+            elif a.flags is not None:
+                plan[t] = (_P_FLAGS, a.name, _INT_SIZE[k], unpack, a.flags)
+            else:
+                plan[t] = (_P_INT, a.name, _INT_SIZE[k], unpack, None)
+        elif k == "string":
+            plan[t] = (_P_STR, a.name, 0, None, None)
+        elif k == "nested" and not callable(a.nested):
+            plan[t] = (_P_NEST, a.name, 0, None, a.nested)
+        else:
+            # a table chosen by a sibling, or a custom decoder that may read them
+            siblings |= (k in ("nested", "nested-array") and callable(a.nested)) or (
+                k == "custom" and getattr(a.decode, "siblings", True))
+            plan[t] = (_P_FIELD, a.name, 0, None, None)
+    return plan, siblings
+
+
+def _plan_of(aset: AttrSet) -> tuple[dict[int, tuple], bool]:
+    """The set's compiled plan, made again when attributes were added since."""
+    hit = aset.plan
+    if hit is None or hit[0] != len(aset.attrs):
+        hit = aset.plan = (len(aset.attrs), *_compile(aset))
+    return hit[1], hit[2]
+
+
+def attrs_json(buf: bytes, start: int, end: int, aset: AttrSet | None, order: str,
+               problems: list[str], path: str = "") -> dict[str, Any]:
+    """The NLAs in buf[start:end] as the export writes them (fields_to_json of what
+    walk_attrs gives), with the same problems in the same order, built directly."""
+    if aset is None:
+        return fields_to_json(walk_attrs(buf, start, end, None, order, problems, path))
+    plan, siblings = _plan_of(aset)
+    if siblings:  # walk this level as Fields (its nests still go straight to JSON)
+        return fields_to_json(walk_attrs(buf, start, end, aset, order, problems, path))
+    out: dict[str, Any] = {}
+    get = plan.get
+    for pos, a_end, raw_type in nla_spans(buf, start, end, order, problems, path):
+        if raw_type < 0:
+            name, v = _RAW_NAMES[raw_type], bytes(buf[pos:a_end]).hex()
+        else:
+            p = get(raw_type & NLA_TYPE_MASK)
+            code = p[0] if p is not None else _P_FIELD
+            if code <= _P_FMT and a_end - pos - 4 >= p[2]:
+                v = p[3][">" if raw_type & NLA_F_NET_BYTEORDER else order](buf, pos + 4)[0]
+                if code == _P_ENUM:
+                    v = {"name": p[4].get(v), "value": v}
+                elif code == _P_FLAGS:
+                    v = {"value": v, "names": flag_names(v, p[4])}
+                elif code == _P_FMT:
+                    v = {"name": p[4](v), "value": v}
+                name = p[1]
+            elif code == _P_STR:
+                name, v = p[1], bytes(buf[pos + 4:a_end]).split(b"\0", 1)[0].decode("utf-8", "replace")
+            elif code == _P_NEST:
+                name = p[1]
+                here = path + name
+                try:
+                    if _too_deep(path, here, problems):
+                        v = bytes(buf[pos + 4:a_end]).hex()
+                    else:
+                        v = attrs_json(buf, pos + 4, a_end, p[4], order, problems, here + ".")
+                except Exception as e:  # as decode_attr: a table bug costs this attribute
+                    problems.append(f"{here}: cannot decode ({type(e).__name__}: {e})")
+                    v = bytes(buf[pos + 4:a_end]).hex()
+            else:
+                f = decode_attr(buf, pos, a_end, raw_type, aset, order, problems, path, [])
+                name, v = f.name, f.to_json()
+        prev = out.get(name, _NOJSON)
+        if prev is _NOJSON:
+            out[name] = v
+        elif type(prev) is _Repeated:
+            prev.append(v)
+        else:
+            out[name] = _Repeated([prev, v])
+    return out

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from ..decode.model import _UNSET, Message
 from .sinks import Sink, sink
 
@@ -20,7 +22,13 @@ def message_to_json(msg: Message, txn: Any = _UNSET) -> dict[str, Any]:
 
 
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON text, UTF-8 kept. orjson writes the same text as the stdlib at a
+    fraction of the cost; what it refuses (an integer wider than 64 bits, a lone
+    surrogate) goes to the stdlib, which takes anything the records hold."""
+    try:
+        return orjson.dumps(obj).decode()
+    except TypeError:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 @sink("jsonl")
@@ -45,7 +53,7 @@ class JsonSink(Sink):
 
     def write(self, msg: Message, txn: Any) -> None:
         self.out.write(",\n" if self._n else "[\n")
-        self.out.write(json.dumps(msg.to_json(txn), ensure_ascii=False))
+        self.out.write(dumps(msg.to_json(txn)))
         self._n += 1
 
     def close(self) -> None:
