@@ -15,13 +15,16 @@ How, and why so:
   from those same fields (halen bytes of the address, zero-padded), so a frame's bytes
   equal what tcpdump writes (tests/vm/test_capture.py compares them all).
 * Buffering, chosen by measurement (bench/capture_bench.py, 80k-frame burst in the VM):
-  a TPACKET_V3 ring (PACKET_RX_RING, 64 MiB by default, -B) read in place through
+  a TPACKET_V3 ring (PACKET_RX_RING, 128 MiB by default, -B) read in place through
   mmap. Per CPU second it handles ~1.8x the frames of recvmsg_into on a socket with a
   64 MiB SO_RCVBUFFORCE (19.5k vs 10.8k frames/CPU-s under TCG), and it holds far more
   frames per byte (a small frame takes ~128 bytes of ring, but ~1 KiB of skb truesize
-  in a socket queue), so bursts do not drop. tcpdump does ~10x better per CPU second:
-  Python's per-frame cost; the ring is what keeps bursts lossless despite it. The
-  recvmsg path stays as mode="recv" (the benchmark's comparison).
+  in a socket queue). Blocks are small (256 KiB) and many: a block is handed over when
+  full or RETIRE_MS after its first frame, so a slow trickle leaves each nearly empty,
+  and 64 blocks of 1 MiB held only ~1.3 s of a TCG burst for a reader kept off the CPU.
+  A writer takes whole blocks (batches(): no Frame per frame, one pcapng write per
+  block); Frames are made only for decoding consumers. The recvmsg path stays as
+  mode="recv" (the benchmark's comparison).
 * Timestamps: the ring's tp_sec/tp_nsec (recv mode: SO_TIMESTAMPNS), the kernel's
   receive time in ns.
 * Drops: PACKET_STATISTICS (tp_packets, tp_drops; reading resets them, so we
@@ -69,7 +72,8 @@ IFF_UP = 0x1
 GENL_ID_CTRL, CTRL_CMD_NEWFAMILY, CTRL_CMD_GETFAMILY = 0x10, 1, 3
 CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
 
-DEFAULT_BUFFER = 64 << 20
+DEFAULT_BUFFER = 128 << 20
+RETIRE_MS = 100  # the longest a frame waits in a block that is not full
 SNAPLEN = 262144
 
 # nlmon taps only these protocols (net/netlink/af_netlink.c, netlink_filter_tap).
@@ -322,12 +326,15 @@ _COOKED = struct.Struct(">HHH8sH")        # the LINKTYPE_NETLINK header libpcap 
 
 
 def _ring_geometry(size: int) -> tuple[int, int]:
-    """(block size, block count) for a ring of about `size` bytes. Blocks of 1 MiB hold
-    any netlink datagram whole (up to the 256 KiB snapshot length); tiny rings (the
-    drop tests) use four smaller blocks."""
+    """(block size, block count) for a ring of about `size` bytes. A block is handed
+    over when full or RETIRE_MS after its first frame, so under a slow trickle every
+    block holds little: many blocks of 256 KiB (a datagram longer than about that is
+    cut, and counted) rather than few big ones keep a slow reader from dropping
+    (64 blocks of 1 MiB held only ~1.3 s of a TCG burst). Tiny rings (the drop tests)
+    use four smaller blocks."""
     page = mmap.PAGESIZE
     if size >= 4 << 20:
-        block = 1 << 20
+        block = 256 << 10
     else:
         block = max(page, (size // 4) // page * page)
     return block, max(2, size // block)
@@ -470,8 +477,8 @@ class NlmonCapture:
             block, nr = _ring_geometry(size)
             # tpacket_req3: block_size, block_nr, frame_size, frame_nr, retire_blk_tov (ms),
             # sizeof_priv, feature_req_word. A block is handed over when full or after
-            # 20 ms, so a quiet capture still shows frames at once.
-            req = struct.pack("=IIIIIII", block, nr, 2048, block * nr // 2048, 20, 0, 0)
+            # RETIRE_MS, so a quiet capture still shows frames soon.
+            req = struct.pack("=IIIIIII", block, nr, 2048, block * nr // 2048, RETIRE_MS, 0, 0)
             try:
                 sock.setsockopt(SOL_PACKET, PACKET_RX_RING, req)
                 break
@@ -603,6 +610,38 @@ class NlmonCapture:
         return poller
 
     def _ring_frames(self) -> Iterator[Frame]:
+        stats = self.stats
+        for block in self._ring_blocks():
+            for ts, proto, raw, orig in block:
+                stats.captured += 1
+                yield Frame(number=0, ts_ns=ts, protocol=proto, raw=raw, nl_offset=16,
+                            orig_len=orig, linktype=LINKTYPE_NETLINK)
+
+    def batches(self, limit: int | None = None) -> Iterator[list[tuple[int, int, bytes, int]]]:
+        """The frames block by block, as lists of (ts_ns, protocol, raw, orig_len), raw
+        with its LINKTYPE_NETLINK header, at most `limit` in all: for a writer that
+        takes them in bulk (no Frame objects). Stop and close as when iterating."""
+        self.open()
+        stats = self.stats
+        try:
+            if self.mode != "ring":
+                for fr in self._recv_frames():
+                    yield [(fr.ts_ns, fr.protocol, fr.raw, fr.orig_len)]
+                    if limit and stats.captured >= limit:
+                        return
+                return
+            for block in self._ring_blocks():
+                if limit and stats.captured + len(block) >= limit:
+                    block = block[:limit - stats.captured]
+                    stats.captured += len(block)
+                    yield block
+                    return
+                stats.captured += len(block)
+                yield block
+        finally:
+            self.close()
+
+    def _ring_blocks(self) -> Iterator[list[tuple[int, int, bytes, int]]]:
         ring = self._ring
         assert ring is not None
         bsize, bnr = self._block_size, self._block_nr
@@ -622,9 +661,9 @@ class NlmonCapture:
             status = blk_unpack(ring, base)[2]
             if not status & TP_STATUS_USER:
                 if self._stopping:
-                    # The block being filled is handed over within its 20 ms timeout.
+                    # The block being filled is handed over within its timeout.
                     if not draining_until:
-                        draining_until = time.monotonic() + 0.5
+                        draining_until = time.monotonic() + 2 * RETIRE_MS / 1000 + 0.3
                     elif time.monotonic() > draining_until:
                         break
                     time.sleep(0.005)
@@ -633,6 +672,8 @@ class NlmonCapture:
                 continue
             _v, _p, _st, num, off = blk_unpack(ring, base)
             off += base
+            out = []
+            append = out.append
             for _ in range(num):
                 nxt, sec, nsec, cap, wire, _s, mac, _n = pkt_unpack(ring, off)
                 _fam, proto, _ifi, hatype, pkttype, halen, addr = sll_unpack(ring, off + _SLL_AT)
@@ -643,13 +684,11 @@ class NlmonCapture:
                     stats.truncated += 1
                 # Only halen bytes of sll_addr are meaningful; the rest is stale ring
                 # memory, which libpcap does not copy either.
-                raw = (cooked(pkttype, hatype, halen, addr[:halen], proto)
-                       + ring[off + mac:off + mac + cap])
-                stats.captured += 1
-                yield Frame(number=0, ts_ns=sec * 1_000_000_000 + nsec, protocol=proto,
-                            raw=raw, nl_offset=16, orig_len=16 + wire,
-                            linktype=LINKTYPE_NETLINK)
+                append((sec * 1_000_000_000 + nsec, proto,
+                        cooked(pkttype, hatype, halen, addr[:halen], proto)
+                        + ring[off + mac:off + mac + cap], 16 + wire))
                 off += nxt
+            yield out  # the consumer counts what it takes (stats.captured)
             struct.pack_into("=I", ring, base + 8, TP_STATUS_KERNEL)
             blk = (blk + 1) % bnr
             now = time.monotonic()

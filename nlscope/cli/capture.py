@@ -126,20 +126,34 @@ class PcapngSink(Sink):
         self._w = PcapngWriter(self._f, comments=self.comments, ifname=self.ifname)
         self._file_started = time.monotonic()
 
-    def write(self, frame: Frame) -> None:
-        assert self._w is not None and self._f is not None
+    def _rotate_if_due(self) -> None:
+        assert self._f is not None
         if self.ring and self.frames:
             size_kb = self.ring.get("filesize")
             secs = self.ring.get("duration")
             if ((size_kb and self._f.tell() >= size_kb * 1000)
                     or (secs and time.monotonic() - self._file_started >= secs)):
                 self._open_next()
+
+    def write(self, frame: Frame) -> None:
+        self._rotate_if_due()
+        assert self._w is not None
         self._w.write(frame)
         self.frames += 1
         if self.stream is not None:
             now = time.monotonic()
             if now - self._last_flush >= FLUSH_EVERY:
                 self.flush()
+
+    def write_records(self, records: list[tuple[int, int, bytes, int]]) -> None:
+        """A block of a live capture at once (NlmonCapture.batches); a new ring file
+        starts between blocks."""
+        self._rotate_if_due()
+        assert self._w is not None
+        self._w.write_records(records)
+        self.frames += len(records)
+        if self.stream is not None and time.monotonic() - self._last_flush >= FLUSH_EVERY:
+            self.flush()
 
     def flush(self) -> None:
         if self._f is not None:
@@ -277,6 +291,27 @@ def pump(frames: Iterable[Frame], sink: Sink, limit: int | None,
     return n
 
 
+def pump_batches(batches: Iterable[list], sink: PcapngSink,
+                 done: Callable[[], bool] | None = None,
+                 stop: Callable[[], None] | None = None) -> int:
+    """pump() for a pcapng sink fed block by block: nothing per frame but its bytes."""
+    n = 0
+    for batch in batches:
+        if not batch:
+            continue
+        try:
+            sink.write_records(batch)
+        except BrokenPipeError:
+            _quiet_stdout()
+            if stop:
+                stop()
+            break
+        n += len(batch)
+        if done and done():
+            break
+    return n
+
+
 def _quiet_stdout() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -303,13 +338,41 @@ def autostop_check(autostop: dict[str, float], sink: Sink) -> Callable[[], bool]
 
 # -- the command -------------------------------------------------------------------------
 
+def _source(args, on_drops, on_idle):
+    """The capture source the options ask for: nlmon (default) or eBPF (--ebpf)."""
+    buffer_size = int(args.buffer_mib * (1 << 20)) if args.buffer_mib else None
+    if not args.ebpf:
+        from ..capture.nlmon import DEFAULT_BUFFER, NLMON_LIMITS, NlmonCapture
+        if args.proto or args.pid or args.comm:
+            raise CaptureUsageError("--proto, --pid and --comm filter the eBPF source: "
+                                    "add --ebpf")
+        cap = NlmonCapture(args.iface, netns=args.netns,
+                           buffer_size=buffer_size or DEFAULT_BUFFER,
+                           mode=args.capture_mode, on_warning=_warn, on_drops=on_drops,
+                           on_idle=on_idle)
+        where = f"capturing on '{args.iface}'" + (f" in netns {args.netns}" if args.netns else "")
+        return cap, where, NLMON_LIMITS
+    from ..capture.ebpf import DEFAULT_BUFFER, EbpfCapture, netns_inode, protocol_number
+    protocols = {protocol_number(p) for spec in args.proto or [] for p in spec.split(",")}
+    netns = netns_inode(args.netns) if args.netns else None
+    cap = EbpfCapture(protocols=protocols or None, netns=netns, pid=args.pid, comm=args.comm,
+                      buffer_size=buffer_size or DEFAULT_BUFFER, on_warning=_warn,
+                      on_drops=on_drops, on_idle=on_idle)
+    what = [f"protocols {','.join(map(str, sorted(protocols)))}" if protocols else "every protocol",
+            f"netns {args.netns}" if args.netns else "every netns"]
+    if args.pid:
+        what.append(f"pid {args.pid}")
+    if args.comm:
+        what.append(f"comm {args.comm}")
+    return cap, f"capturing with eBPF ({', '.join(what)})", None
+
+
 def cmd_capture(args) -> int:
-    from ..capture.nlmon import NLMON_LIMITS, NlmonCapture
     autostop = parse_conditions(args.autostop, "-a", {"duration", "filesize", "files", "packets"})
     check_sink_args(args)
 
     def on_drops(new: int, total: int) -> None:
-        _warn(f"the kernel dropped {new} frames on {args.iface} (socket buffer full), "
+        _warn(f"the kernel dropped {new} frames on {cap.iface} (capture buffer full), "
               f"{total} so far")
 
     sink: Sink | None = None
@@ -321,24 +384,27 @@ def cmd_capture(args) -> int:
             except BrokenPipeError:
                 cap.stop()
 
-    cap = NlmonCapture(args.iface, netns=args.netns, buffer_size=int(args.buffer_mib * (1 << 20)),
-                       mode=args.capture_mode, on_warning=_warn, on_drops=on_drops,
-                       on_idle=on_idle)
+    cap, where, limits = _source(args, on_drops, on_idle)
     timer: threading.Timer | None = None
     with StopSignals(cap.stop) as sigs:
         cap.open()
         try:
-            sink = make_sink(args, cap.section_comments, args.iface)
-            _note(f"capturing on '{args.iface}'" + (f" in netns {args.netns}" if args.netns else "")
-                  + (f", writing {args.write}" if args.write and args.write != "-" else ""))
-            _note(NLMON_LIMITS)
+            sink = make_sink(args, cap.section_comments, cap.iface)
+            _note(where + (f", writing {args.write}" if args.write and args.write != "-" else ""))
+            if limits:
+                _note(limits)
             if "duration" in autostop:
                 timer = threading.Timer(autostop["duration"], cap.stop)
                 timer.daemon = True
                 timer.start()
             limit = args.count or (int(autostop["packets"]) if "packets" in autostop else None)
+            done = autostop_check(autostop, sink)
             try:
-                pump(cap, sink, limit, autostop_check(autostop, sink), stop=cap.stop)
+                if isinstance(sink, PcapngSink) and hasattr(cap, "batches") and done is None:
+                    # Straight to the file, block by block (keeps up under load).
+                    pump_batches(cap.batches(limit), sink, stop=cap.stop)
+                else:
+                    pump(cap, sink, limit, done, stop=cap.stop)
             finally:
                 try:
                     sink.close()
@@ -381,14 +447,25 @@ def add_parser(subparsers, common) -> None:
                    help="ring buffer (with -w FILE): filesize:KB, duration:SECS, files:N "
                         "(keep the last N files)")
     p.add_argument("--netns", metavar="NAME",
-                   help="capture inside the named network namespace (/run/netns/NAME)")
+                   help="capture inside the named network namespace (/run/netns/NAME); "
+                        "with --ebpf: only that namespace's messages")
     p.add_argument("--format", choices=["text", "jsonl", "pcapng"], default=None,
                    help="without -w: text lines (default) or jsonl; with -w: pcapng")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-message output")
     p.add_argument("--dissector", action="append", metavar="FILE",
                    help="load a dissector plugin from a Python file (repeatable)")
-    p.add_argument("-B", dest="buffer_mib", type=float, default=64, metavar="MiB",
-                   help="kernel capture buffer in MiB (default 64)")
+    p.add_argument("-B", dest="buffer_mib", type=float, default=None, metavar="MiB",
+                   help="kernel capture buffer in MiB (default 128)")
+    p.add_argument("--ebpf", action="store_true",
+                   help="capture with eBPF instead of nlmon: every protocol of every "
+                        "network namespace, with pid, comm, socket and direction")
+    p.add_argument("--proto", action="append", metavar="P[,P...]",
+                   help="with --ebpf: only these netlink protocols (number or name: "
+                        "route, audit, kobject_uevent, 31...)")
+    p.add_argument("--pid", type=int, metavar="PID",
+                   help="with --ebpf: only the messages PID sends or receives")
+    p.add_argument("--comm", metavar="NAME",
+                   help="with --ebpf: only the messages of processes named NAME")
     # Hidden: "recv" reads with recvmsg instead of the TPACKET_V3 ring (for the benchmark).
     p.add_argument("--capture-mode", choices=["ring", "recv"], default="ring",
                    help=argparse.SUPPRESS)
