@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from nlscope.capture.ebpf import parse_socket_comment
 from nlscope.capture.frame import Frame
 from nlscope.capture.pcapio import CaptureReader, PcapngWriter, cooked_header, parse_process_comment
 from nlscope.capture.trace import StraceParser, split_args, unescape
@@ -210,7 +211,10 @@ def test_pcapng_keeps_process_and_direction(tmp_path):
             w.write(fr)
     back = list(CaptureReader(path))
     assert [(b.pid, b.comm, b.direction, b.protocol, b.raw, b.comment) for b in back] == \
-           [(f.pid, f.comm, f.direction, f.protocol, f.raw, None) for f in frames]
+           [(f.pid, f.comm, f.direction, f.protocol, f.raw, f.comment) for f in frames]
+    # the socket (strace -yy's port id of a bound socket; no netns) for the pairing
+    socks = {parse_socket_comment(b.comment) for b in back if b.direction == "in"}
+    assert len(socks) == 1 and next(iter(socks))[0] == 0 and next(iter(socks))[1] > 0
     assert parse_process_comment("pid=12 comm=a b") == (12, "a b")
     assert parse_process_comment("pid=12") == (12, None)
     assert parse_process_comment("hello") is None
@@ -231,7 +235,8 @@ def test_tshark_reads_trace_pcapng(tmp_path):
     assert r.returncode == 0, r.stderr
     rows = [ln.split("\t") for ln in r.stdout.splitlines()]
     assert len(rows) == len(frames)
-    assert all(row[0] == f"pid={fr.pid} comm=python3" for row, fr in zip(rows, frames))
+    assert all(row[0].split(",")[-1] == f"pid={fr.pid} comm=python3"
+               for row, fr in zip(rows, frames))
     # EPB direction flags: tshark's p2p_dir 0 = sent (outbound), 1 = received
     assert [row[1] for row in rows] == [{"out": "0", "in": "1"}[f.direction] for f in frames]
 

@@ -53,6 +53,8 @@ SOURCE = Path(__file__).with_name("bpf") / "netlink_tap.bpf.c"
 OBJECT = SOURCE.with_suffix(".o")
 CHUNK = 8192
 MAX_CHUNKS = 32                      # 256 KiB, nlmon's snapshot length
+MAX_PARTIAL = 256                    # messages being joined at once (one per CPU at most,
+                                     # unless a full ring cut some short)
 DEFAULT_BUFFER = 128 << 20
 # struct event up to its data (netlink_tap.bpf.c): ts, id, len, off, pid, netns,
 # portid, proto, dir, pad, comm
@@ -71,7 +73,8 @@ def socket_comment(netns: int, portid: int) -> str:
 
 
 def parse_socket_comment(text: str | None) -> tuple[int, int] | None:
-    """(netns inode, port id) from a frame comment written by socket_comment()."""
+    """(netns inode, port id) from a frame comment written by socket_comment(). The
+    strace source knows no netns: 0 there. A frame's socket is (pid, netns, port id)."""
     if not text or not text.startswith(_SOCKET_COMMENT + " "):
         return None
     fields = dict(p.partition("=")[::2] for p in text.split()[1:])
@@ -154,8 +157,11 @@ def _libbpf():
 
 def _oserror(what: str) -> EbpfUnavailable:
     e = ctypes.get_errno()
-    hint = (" (run as root: loading BPF needs CAP_BPF and CAP_PERFMON)"
-            if e in (errno.EPERM, errno.EACCES) else "")
+    hint = ""
+    if e == errno.EPERM:
+        hint = " (loading BPF needs root: CAP_BPF and CAP_PERFMON)"
+    elif e == errno.EACCES:
+        hint = " (the verifier refused it: NLSCOPE_BPF_DEBUG=1 shows why)"
     return EbpfUnavailable(f"{what}: {os.strerror(e) if e else 'failed'}{hint}")
 
 
@@ -281,8 +287,7 @@ class EbpfCapture:
             lib.bpf_map__set_max_entries(lib.bpf_object__find_map_by_name(obj, b"events"),
                                          self._ring_bytes())
             if lib.bpf_object__load(obj) != 0:
-                raise _oserror("the kernel did not load the BPF program "
-                               "(NLSCOPE_BPF_DEBUG=1 shows libbpf's log)")
+                raise _oserror("the kernel did not load the BPF program")
             for name in ("events", "counters", "config", "traced"):
                 self._fds[name] = lib.bpf_map__fd(lib.bpf_object__find_map_by_name(obj, name.encode()))
             mask = 0
@@ -361,6 +366,9 @@ class EbpfCapture:
             return 0
         if off == 0:
             self._parts[ev] = (hdr, bytearray(chunk))
+            if len(self._parts) > MAX_PARTIAL:
+                # A message cut by a full ring (counted there) never completes.
+                del self._parts[next(iter(self._parts))]
             return 0
         part = self._parts.get(ev)
         if part is None or len(part[1]) != off:
@@ -491,8 +499,8 @@ class EbpfTrace:
         r, w = os.pipe()
         try:
             self._proc = subprocess.Popen(
-                ["/bin/sh", "-c", 'read _ <&3; exec 3<&-; exec "$@"', "sh", *self.argv],
-                stdout=self.stdout, pass_fds=(r,), preexec_fn=lambda: os.dup2(r, 3))
+                ["/bin/sh", "-c", f'read _ <&{r}; exec {r}<&-; exec "$@"', "sh", *self.argv],
+                stdout=self.stdout, pass_fds=(r,))
         except OSError as e:
             os.close(r)
             os.close(w)

@@ -56,6 +56,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from .ebpf import socket_comment
 from .frame import PROTOCOL_NAMES, Frame
 from .pcapio import CaptureError, cooked_header
 
@@ -422,8 +423,13 @@ class StraceParser:
               data: bytes, wire_len: int) -> None:
         self.stats.calls += 1
         raw = cooked_header(proto) + data
+        # -yy names a bound socket's port id (NETLINK:[ROUTE:1234]); the netns it does
+        # not know (0). A socket not bound yet (its first send) has no port id to give.
+        _, sep, port = call.annotation.partition(":")
+        comment = socket_comment(0, int(port)) if sep and port.isdigit() else None
         fr = Frame(number=0, ts_ns=ts, protocol=proto, raw=raw, nl_offset=16,
-                   orig_len=16 + wire_len, direction=direction, pid=tgid, comm=call.comm)
+                   orig_len=16 + wire_len, direction=direction, pid=tgid, comm=call.comm,
+                   comment=comment)
         self._order += 1
         heapq.heappush(self._heap, (ts, self._order, fr))
 

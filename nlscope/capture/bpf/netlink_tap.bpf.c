@@ -157,14 +157,14 @@ static __always_inline void emit(struct sock *sk, struct sk_buff *skb, __u8 dir)
     count(2);
     for (int i = 0; i < MAX_CHUNKS; i++) {
         __u32 off = i * CHUNK;
-        __u32 n = 0;
-        if (off < len) {
-            n = len - off;
-            if (n > CHUNK)
-                n = CHUNK;
-        } else if (i > 0) {
+        if (i > 0 && off >= len)
             break;
-        }
+        __u32 n = off < len ? len - off : 0;
+        if (n > CHUNK)
+            n = CHUNK;
+        /* The verifier wants the size bounded in the very register passed: hide the
+         * clamp from clang so that it keeps the mask (else it passes an older copy). */
+        asm volatile("" : "+r"(n));
         n &= 2 * CHUNK - 1;
         e->off = off;
         if (n && bpf_probe_read_kernel(e->data, n, data + off) < 0)
