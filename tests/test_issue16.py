@@ -93,9 +93,11 @@ from nlscope.capture.pcapio import CaptureReader  # noqa: E402
 
 
 def frame(n, ts, proto, *msgs, pid=None, comm=None, direction=None, sock=None):
+    """A frame; `sock`: the socket's port id as trace and eBPF record it (a comment)."""
+    from nlscope.capture.ebpf import socket_comment
     raw = mk.cooked(proto) + b"".join(msgs)
     return Frame(n, mk.T0 + ts, proto, raw, orig_len=len(raw), pid=pid, comm=comm, direction=direction,
-                 sock=sock)
+                 comment=socket_comment(4026531840, sock) if sock is not None else None)
 
 
 def pairs_of(reg, frames):
@@ -203,7 +205,7 @@ def test_trace_pairs_answers_with_port_id_0_within_the_process(reg):
 
 def test_ebpf_socket_pairs_exactly_within_one_process(reg):
     """Two sockets of one process, same seq, answers with port id 0 in the other order:
-    the socket (Frame.sock) decides, not the order."""
+    the socket (the frame's `nlsock` comment) decides, not the order."""
     req = nlmsg(0x11, REQ | ACK, 9, 0, b"hello\0\0\0")
     err_a = mk.error(-22, req, 0)
     ack_b = mk.error(0, req, 0)
@@ -212,7 +214,7 @@ def test_ebpf_socket_pairs_exactly_within_one_process(reg):
               frame(3, 20, 2, ack_b, pid=100, direction="in", sock=502),
               frame(4, 30, 2, err_a, pid=100, direction="in", sock=501)]
     ts = list(transactions(Decoder(reg).messages(frames), registry=reg))
-    got = {t.sock: ([m.number for m in t.messages], t.status, t.portid) for t in ts}
+    got = {t.sock[1]: ([m.number for m in t.messages], t.status, t.portid) for t in ts}
     assert got == {501: ([1, 4], "error", 501), 502: ([2, 3], "ok", 502)}
 
 

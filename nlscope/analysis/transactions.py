@@ -8,7 +8,8 @@ the open request whose learned port id matches, else to one that has not learned
 port id yet, preferring the one the answer fits (an NLMSG_ERROR repeats the request's
 header; a rtnetlink reply is in the request's group of four types), else the oldest.
 With a trace source (Frame.pid/direction known) the process and direction must match;
-when the source knows the socket (Frame.sock) the socket must match, and an answer the
+when the source knows the socket (trace, eBPF: an `nlsock netns= portid=` frame comment)
+the socket must match, and an answer the
 kernel delivered to that process or socket is its answer even when it says port id 0.
 Families that answer with port id 0 (nfnetlink_hook dumps) are declared here.
 
@@ -31,6 +32,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from ..capture.ebpf import parse_socket_comment
 from ..decode.model import Field, Message
 
 NLMSG_ERROR, NLMSG_DONE = 2, 3
@@ -89,9 +91,9 @@ class Transaction:
         self.family = msg.family
         self.request: Message | None = msg if kind == "request" else None
         self.seq = msg.seq
-        self.sock = msg.frame.sock  # the socket, when the source knows it
+        self.sock = frame_socket(msg.frame)  # (netns, port id), when the source knows it
         # learned from the first answer if 0 (a known socket is the port id)
-        self.portid: int | None = msg.pid or self.sock or None
+        self.portid: int | None = msg.pid or (self.sock[1] if self.sock else None) or None
         self.pid = msg.frame.pid
         self.comm = msg.frame.comm
         self.zero_portid = False  # its family answers with nlmsg_pid 0 (ZERO_PORTID_DUMPS)
@@ -398,6 +400,12 @@ def _types_fit(protocol: int, req_type: int, reply_type: int) -> bool:
     return req_type == reply_type
 
 
+def frame_socket(frame) -> tuple[int, int] | None:
+    """(netns, port id) of the socket a trace or eBPF frame went through (its comment)."""
+    c = frame.comment
+    return parse_socket_comment(c) if c is not None else None
+
+
 def _frame_key(msg: Message) -> tuple[int, int]:
     return msg.frame.number, msg.frame.ts_ns
 
@@ -595,7 +603,7 @@ class Tracker:
             return []
         fr = msg.frame
         pid = fr.pid if same_process else None
-        sock = fr.sock if same_process else None
+        sock = frame_socket(fr) if same_process else None
         # An answer saying port id 0 still answers: one the kernel delivered to this
         # process (trace) or socket (eBPF), a dump reply of a family that says 0.
         delivered = fr.direction == "in" and (pid is not None or sock is not None)

@@ -61,9 +61,6 @@ class Frame:
     comm: str | None = None
     # Where `raw` starts in the capture file (or stream): the index re-reads it there.
     offset: int = -1
-    # The netlink socket's port id, when the source knows the socket (trace, eBPF):
-    # answers are paired by it exactly, whatever nlmsg_pid says.
-    sock: int | None = None
 
     @property
     def payload(self) -> memoryview:
