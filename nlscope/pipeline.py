@@ -51,6 +51,7 @@ class Pipeline:
         closers = [s.closed for s in self.sinks if hasattr(s, "closed")]
         if closers:  # sinks that count transactions as they close (stats)
             self.tracker.on_close = lambda t: [c(t) for c in closers]
+        self.first_number = 1  # the first message's number (a worker's part starts later)
         self.seen = 0  # messages read (before the filter)
         self.shown = 0  # messages (or transactions) that passed it
         self.first_ns: int | None = None
@@ -74,7 +75,7 @@ class Pipeline:
 
     # -- pull ------------------------------------------------------------------------
     def messages(self, frames: Iterable[Frame]) -> Iterator[Message]:
-        it = self.decoder.messages(frames)
+        it = self.decoder.messages(frames, self.first_number)
         if self.count:
             it = itertools.islice(it, self.count)
         for m in it:

@@ -258,6 +258,23 @@ class CaptureReader:
     def tell(self) -> int:
         return self._pos
 
+    def checkpoint(self) -> dict:
+        """Where the next record starts and what reading it needs (the section's byte
+        order and interfaces): `resume` on another reader of the same file goes on from
+        there (workers that each read a part of the file)."""
+        cp = {k: getattr(self, k) for k in ("format", "_pos", "_e", "_frac_ns", "_rec", "_pcap_iface")
+              if hasattr(self, k)}
+        cp["_ifaces"] = list(self._ifaces)
+        return cp
+
+    def resume(self, cp: dict) -> None:
+        """Go on from a checkpoint of another reader of this file (seekable only)."""
+        for k, v in cp.items():
+            setattr(self, k, v)
+        self._ifaces = list(cp["_ifaces"])
+        self._buf, self._base = b"", self._pos
+        self._f.seek(self._pos)
+
     def close(self) -> None:
         self._f.close()
 

@@ -1,0 +1,210 @@
+"""All cores for a capture file: the first pass (headers only, as `tshark -2`) pairs
+every message and cuts the file into chunks at frame boundaries; worker processes
+then decode the chunks at the same time, each writing its part of the output, and
+the parts are written out in order. The output is the same, byte for byte, as one
+process's.
+
+What a worker needs to start in the middle of the file is kept at each chunk's
+start by the first pass: the reader's place (byte offset, the section's byte order
+and interfaces), the decoder's learned state (genl family ids...) and a copy of the
+Tracker (the transactions open there), so that the worker pairs its messages exactly
+as one pass would; what each transaction becomes comes from the first pass's
+FinalStore. Workers are forked after the first pass: they share these by
+copy-on-write, nothing is sent to them but a chunk number, and nothing they do waits
+on another worker (the parts are merged by the parent as they are finished).
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+import multiprocessing
+import os
+import shutil
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from .analysis.lookahead import FinalStore
+from .analysis.transactions import Tracker
+from .capture.frame import Frame
+from .capture.pcapio import CaptureReader
+from .decode.decoder import Decoder
+
+# Sinks whose outputs for consecutive parts of a capture join into the output of the
+# whole: (what one part's output starts with, what separates two parts, what the
+# whole ends with, the whole output when nothing was written).
+JOINABLE = {
+    "jsonl": ("", "", "", ""),
+    "json": ("[\n", ",\n", "\n]\n", "[\n]\n"),
+}
+
+
+def jobs_default() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@dataclass
+class Chunk:
+    number: int
+    checkpoint: dict  # the reader's place before the chunk's first frame
+    first_frame: int  # its first frame's number
+    first_message: int
+    state: Any  # the decoder's learned state there
+    tracker: Tracker  # a copy of the first pass's Tracker there (transactions open)
+    first_ns: int = 0  # its first message's time
+    messages: int = 0
+    end_offset: int = 0  # where the chunk ends in the file (progress)
+
+
+class _Frames:
+    """A reader's frames, numbered from `first`, with the checkpoint taken before each
+    (the one of the frame last handed out is `current`)."""
+
+    def __init__(self, reader: CaptureReader, first: int = 1, limit: int | None = None):
+        self.reader = reader
+        self.section_comments = reader.section_comments  # Decoder.messages notes them
+        self.number = first
+        self.limit = limit
+        self.current: dict | None = None
+
+    def __iter__(self) -> Iterator[Frame]:
+        rd = self.reader
+        left = self.limit
+        while left is None or left > 0:
+            cp = rd.checkpoint()
+            fr = rd.next_frame()
+            if fr is None:
+                return
+            fr.number = self.number
+            self.number += 1
+            self.current = cp
+            if left is not None:
+                left -= 1
+            yield fr
+
+
+def first_pass(path: str, registry: Any, chunk_messages: int, count: int | None = None,
+               on_warning: Callable[[str], None] | None = None
+               ) -> tuple[FinalStore, list[Chunk], CaptureReader]:
+    """Pair every message (headers only) and cut the capture into chunks of about
+    `chunk_messages` messages, ending at frame boundaries."""
+    store = FinalStore()
+    tracker = Tracker(registry=registry, keep_messages=False)
+    tracker.on_close = store.record
+    dec = Decoder(registry)
+    reader = CaptureReader(path, on_warning=on_warning)
+    frames = _Frames(reader)
+    chunks: list[Chunk] = []
+    last_frame = None
+    msgs = dec.messages(frames)
+    if count:
+        msgs = itertools.islice(msgs, count)
+    # Shared, not copied, with the Tracker: what does not change (the decoder, the
+    # registry, every message's state: the decoder never changes a state it gave).
+    keep = {id(registry): registry, id(dec): dec}
+    for m in msgs:
+        if m.frame is not last_frame:
+            last_frame = m.frame
+            if not chunks or chunks[-1].messages >= chunk_messages:
+                if chunks:
+                    chunks[-1].end_offset = frames.current["_pos"]
+                tracker.on_close = None
+                snap = copy.deepcopy(tracker, dict(keep))
+                tracker.on_close = store.record
+                chunks.append(Chunk(len(chunks), frames.current, m.frame.number, m.number,
+                                    dec.state, snap, m.frame.ts_ns))
+        chunks[-1].messages += 1
+        tracker.feed(m)
+    tracker.flush()
+    if chunks:
+        chunks[-1].end_offset = reader.tell()
+    reader.close()
+    return store, chunks, reader
+
+
+# The parent's first pass and job, inherited by the forked workers.
+_JOB: dict[str, Any] = {}
+
+
+def _work(k: int) -> tuple[str, int, int]:
+    """Worker: decode chunk k into a file of its own; (that file, messages read,
+    messages written)."""
+    from .pipeline import Pipeline
+    job = _JOB
+    ch: Chunk = job["chunks"][k]
+    reader = CaptureReader(job["path"])
+    reader.resume(ch.checkpoint)
+    dec = Decoder(job["registry"])
+    dec.state = ch.state
+    fd, name = tempfile.mkstemp(prefix=f"nlscope-part{k}-", dir=job["tmpdir"])
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        sink = job["make_sink"](out)
+        pipe = Pipeline(dec, flt=job["filter"], sinks=[sink], count=ch.messages, final=True)
+        pipe.tracker = ch.tracker
+        pipe.lookahead = job["store"]
+        pipe.first_number = ch.first_message
+        pipe.first_ns = sink.first_ns = job["first_ns"]  # times relative to the capture's start
+        pipe.run(_Frames(reader, ch.first_frame))
+    reader.close()
+    return name, pipe.seen, pipe.shown
+
+
+def run_parallel(path: str, registry: Any, *, fmt: str, make_sink: Callable[[IO[str]], Any],
+                 out: IO[str], flt: Any = None, count: int | None = None, jobs: int = 2,
+                 chunk_messages: int = 20_000, on_warning: Callable[[str], None] | None = None,
+                 on_progress: Callable[[int], None] | None = None) -> tuple[int, CaptureReader]:
+    """Write `path`'s messages through sinks made by `make_sink` (a JOINABLE format) to
+    `out`, decoded by `jobs` worker processes; returns (messages read, the first
+    pass's reader: its warnings, frames skipped)."""
+    head, sep, tail, empty = JOINABLE[fmt]
+    store, chunks, reader = first_pass(path, registry, chunk_messages, count, on_warning)
+    seen = sum(c.messages for c in chunks)
+    with tempfile.TemporaryDirectory(prefix="nlscope-") as tmpdir:
+        _JOB.update(first_ns=chunks[0].first_ns if chunks else None, path=path, registry=registry, chunks=chunks, store=store, filter=flt,
+                    make_sink=make_sink, tmpdir=tmpdir)
+        ctx = multiprocessing.get_context("fork")
+        wrote = 0
+        try:
+            with ctx.Pool(jobs) as pool:
+                # At most two parts per worker done and waiting: disk use stays bounded
+                # however far the first workers run ahead.
+                pending: deque = deque()
+                todo = iter(range(len(chunks)))
+                for k in itertools.islice(todo, 2 * jobs):
+                    pending.append((k, pool.apply_async(_work, (k,))))
+                while pending:
+                    done, result = pending.popleft()
+                    name, _read, shown = result.get()
+                    for k in itertools.islice(todo, 1):
+                        pending.append((k, pool.apply_async(_work, (k,))))
+                    with open(name, encoding="utf-8") as part:
+                        if shown:
+                            text = part.read(len(head))
+                            assert text == head, "a part that does not start as the format does"
+                            out.write(sep if wrote else head)
+                            _copy_part(part, out, len(tail))
+                            wrote += shown
+                    os.unlink(name)
+                    if on_progress is not None:
+                        on_progress(chunks[done].end_offset)
+        finally:
+            _JOB.clear()
+    out.write(tail if wrote else empty)
+    return seen, reader
+
+
+def _copy_part(part: IO[str], out: IO[str], tail: int) -> None:
+    """The rest of a part but its last `tail` characters (the format's ending)."""
+    if not tail:
+        shutil.copyfileobj(part, out, 1 << 20)
+        return
+    keep = ""
+    while True:
+        block = part.read(1 << 20)
+        if not block:
+            break
+        block = keep + block
+        out.write(block[:-tail])
+        keep = block[-tail:]
