@@ -106,7 +106,10 @@ COMMANDS: list[Row] = [
     Row("filter-error", ["read", "-Y", "type == NLMSG_ERROR", "{capture}"],
         ["-r", "{capture}", "-Y", "netlink.hdr_type == 2"], "header"),
     Row("transactions", ["read", "--transactions", "{capture}"], ["-r", "{capture}"], "header"),
-    Row("export-jsonl", ["export", "--format", "jsonl", "{capture}"],
+    Row("export-jsonl", ["export", "--format", "jsonl", "-j", "1", "{capture}"],
+        ["-T", "json", "-r", "{capture}"], "decode"),
+    # all cores: compare its wall time with export-jsonl's (CPU adds up over workers)
+    Row("export-jsonl-j2", ["export", "--format", "jsonl", "-j", "2", "{capture}"],
         ["-T", "json", "-r", "{capture}"], "decode"),
     Row("read-V", ["read", "-V", "{capture}"], ["-V", "-r", "{capture}"], "decode"),
 ]
