@@ -188,3 +188,19 @@ def test_spec_alone_agrees_with_the_hand_written_dissector(specs, name):
         assert not s.problems or (bridge and all("IFLA_AF_SPEC" in p for p in s.problems)), s.problems
     assert not differ, sorted(differ, key=str)[:20]
     assert msgs >= 5 and agree >= 20, (msgs, agree)
+
+
+def test_netdev_takes_the_kernels_spec_by_default(specs):
+    """netdev has command names only in nlscope; its attributes come from the kernel's
+    netdev.yaml found in the spec search path, with no option."""
+    import struct
+
+    from fixtures.make_fixtures import nla, nlmsg
+    from test_genl import decode, newfamily
+    reply = nlmsg(44, 2, 1, 99, struct.pack("<BBH", 1, 1, 0) + nla(1, struct.pack("<I", 2))
+                  + nla(3, struct.pack("<Q", 0b111)) + nla(4, struct.pack("<I", 1)))
+    _, m = decode(newfamily("netdev", 44), reply)
+    assert m.type_name == "netdev DEV_GET" and not m.problems
+    assert find(m.tree, "NETDEV_A_DEV_IFINDEX").value == 2
+    assert find(m.tree, "NETDEV_A_DEV_XDP_FEATURES").meta == ["BASIC", "REDIRECT", "NDO_XMIT"]
+    assert find(m.tree, "NETDEV_A_DEV_XDP_ZC_MAX_SEGS").value == 1
