@@ -6,22 +6,32 @@ netlink protocol (netlink-raw, with `protonum`).
 What is read:
   * definitions: const; enum and flags (entries as names or {name, value}, value-start;
     flags count bits); struct (members u8..u64, s8..s64, pad, binary/string with len,
-    byte-order, display-hint, enum) -> FixedHeader;
+    binary with `struct:` (a struct inside a struct), byte-order, display-hint, enum)
+    -> FixedHeader;
   * attribute-sets (subset-of included): attribute numbering per the spec rules (an
     explicit value, else the previous + 1, the first being 1); types u8..u64, s8..s64,
-    uint, sint, string, binary (struct:, sub-type:, display-hint ipv4/ipv6/mac),
-    flag, nest, indexed-array (nest or scalar sub-type), nest-type-value
-    (type-value levels), bitfield32, pad; byte-order; enum / enum-as-flags;
-  * operations: enum-model unified (one numbering: value, else previous + 1 from 1)
-    or directional (request and reply numbered apart, notifications/events take reply
-    ids), attribute-set per operation (a notification uses its `notify` target's),
+    uint, sint, string, binary (struct:, sub-type: an integer array), flag, nest,
+    indexed-array (nest or scalar sub-type), nest-type-value (type-value levels),
+    sub-message (its format, a fixed header and/or an attribute set, chosen by the
+    value of the `selector` attribute: a sibling or one of an outer level), bitfield32,
+    pad; byte-order; enum / enum-as-flags; display hints hex, mac, ipv4, ipv6,
+    ipv4-or-v6, uuid;
+  * operations: enum-model unified (one numbering: value, else previous + 1 from 1;
+    a reply the spec numbers apart, like devlink's, is named too) or directional
+    (request and reply numbered apart, notifications/events take reply ids),
+    attribute-set per operation (a notification uses its `notify` target's),
     fixed-header (family default and per operation), name-prefix;
-  * mcast-groups (listed in the load report).
+  * sub-messages; mcast-groups (listed in the load report).
 
 Names follow the C rendering (c-code-gen.rst): attributes `$pfx-$attr` upper-cased with
-dashes as underscores, $pfx the set's name-prefix or `$family-a[-$set]`; operations
-shown by their own name (CREATE) after the family name, like the built-in dissectors.
-Unknown attribute types decode as named raw bytes, with a warning in the report.
+dashes as underscores, $pfx the set's name-prefix or `$family-a[-$set]` (netlink-raw
+specs name attributes in full: `ifa-address`); operations shown by their own name
+(CREATE) after the family name, like the built-in dissectors. Unknown attribute types
+decode as named raw bytes, with a warning in the report.
+
+A spec only fills in what the registered dissectors lack (register_spec). Specs are
+found by name in a search path (spec_dirs); families with command names only take
+theirs automatically when it is installed (SpecFiller).
 """
 from __future__ import annotations
 
