@@ -11,6 +11,15 @@ SAMPLES = ROOT / "samples"
 sys.path.insert(0, str(ROOT / "tests"))
 
 
+def committed(path: Path) -> Path:
+    """A file the repository ships (a sample, a fixture, a spec): if it is missing it
+    was renamed or lost, which fails the test that needs it, never skips it."""
+    if not path.is_file():
+        pytest.fail(f"{path.relative_to(ROOT)} is missing, though it is committed "
+                    "(renamed? samples/README.md says how each file is made)", pytrace=False)
+    return path
+
+
 def sample_captures() -> list[Path]:
     return sorted(p for p in SAMPLES.rglob("*.pcap*") if p.is_file())
 

@@ -10,7 +10,7 @@ import subprocess
 from collections import defaultdict
 
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLES, committed
 from tshark import TSHARK
 
 from nlscope.analysis.transactions import correlate
@@ -29,9 +29,7 @@ def reg():
 
 def _sample(name):
     path = SAMPLES / name
-    if not path.is_file():
-        pytest.skip(f"{path} missing")
-    return path
+    return committed(path)
 
 
 def run(reg, messages, *fields, txn=False, **opts):

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import FIXTURES, ROOT, SAMPLES
+from conftest import FIXTURES, ROOT, SAMPLES, committed
 from test_transactions import route_registry
 
 from nlscope.decode.decoder import Decoder
@@ -209,9 +209,7 @@ def test_every_alias_names_a_field():
 
 
 def test_genl_fields_on_a_real_capture():
-    path = SAMPLES / "genl.pcapng"
-    if not path.is_file():
-        pytest.skip(f"{path} missing")
+    path = committed(SAMPLES / "genl.pcapng")
     from nlscope.decode.registry import default_registry
     ps = list(correlate(Decoder(default_registry()).messages(CaptureReader(path))))
     nl80211 = sel(ps, "family == nl80211")
@@ -305,9 +303,7 @@ def test_read_and_export_select_the_same_messages(flt):
 @pytest.mark.parametrize("flt", ["error", "txn.status != ok and role == request", "family == generic and flags.dump",
                                  'summary ~ "dummy"', "latency > 2ms"])
 def test_read_and_export_agree_on_a_real_capture(flt):
-    path = SAMPLES / "mixed.pcapng"
-    if not path.is_file():
-        pytest.skip(f"{path} missing")
+    path = committed(SAMPLES / "mixed.pcapng")
     r = _read_numbers(path, flt)
     assert r == _export_numbers(path, flt)
     assert r, f"{flt} selects nothing in mixed.pcapng"

@@ -10,7 +10,7 @@ import re
 import textwrap
 
 import pytest
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLES, committed
 
 from nlscope.analysis import fields as known
 from nlscope.analysis.filter import FIELDS, FilterError, compile_filter, field_names, resolve_field
@@ -34,8 +34,7 @@ def _error(text, registry=None):
 
 def _messages(reg, name):
     path = SAMPLES / name
-    if not path.is_file():
-        pytest.skip(f"{path} missing")
+    committed(path)
     return list(Decoder(reg).messages(CaptureReader(path)))
 
 

@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLES, committed
 from tshark import TSHARK, is_pairs, tshark_frames
 
 from nlscope.decode.decoder import Decoder
@@ -19,7 +19,7 @@ from nlscope.decode.registry import default_registry
 GENL = SAMPLES / "genl.pcapng"
 CAPTURES = [p for p in (GENL, SAMPLES / "devlink.pcapng", SAMPLES / "mixed.pcapng", SAMPLES / "kmod" / "genl.pcapng")
             if p.exists()]
-needs_genl = pytest.mark.skipif(not GENL.exists(), reason="samples/genl.pcapng not generated yet")
+committed(GENL)
 
 
 @lru_cache(maxsize=8)
@@ -227,7 +227,6 @@ def _ctrl_dump():
     return out
 
 
-@needs_genl
 def test_genl_ctrl_list_output_matches_the_dump():
     block = _log_block("genl ctrl list")
     families = re.findall(r"Name: (\S+)\n\tID: (0x[0-9a-f]+).*?(?=\nName: |\Z)", block, flags=re.S)
@@ -253,7 +252,6 @@ def test_genl_ctrl_list_output_matches_the_dump():
         assert m.summary.startswith(f"nlctrl NEWFAMILY {name} id {int(fid, 16)}")
 
 
-@needs_genl
 def test_iw_dev_output_matches_the_interface_dump():
     block = _log_block("iw dev")
     ifaces = re.findall(r"Interface (\S+)\n\t\tifindex (\d+)\n\t\twdev (0x[0-9a-f]+)\n\t\taddr (\S+)", block)
@@ -268,7 +266,6 @@ def test_iw_dev_output_matches_the_interface_dump():
     assert ifaces and mine == ifaces
 
 
-@needs_genl
 def test_iw_reg_get_output_matches_the_regulatory_dump():
     rules = re.findall(r"\((\d+) - (\d+) @ (\d+)\), \((\S+), (\d+)\)", _log_block("iw reg get"))
     reply = next(m for m in genl_messages(GENL) if m.type_name == "nl80211 GET_REG" and not m.flags & 1)
@@ -285,7 +282,6 @@ def test_iw_reg_get_output_matches_the_regulatory_dump():
     assert reply.summary == f"nl80211 GET_REG country 00 {len(rules)} rules"
 
 
-@needs_genl
 def test_wg_show_dump_matches_the_wireguard_messages():
     dev_line, peer_line = _log_block("wg show wg0 dump").splitlines()[:2]
     priv, pub, port, fwmark = dev_line.split("\t")
@@ -306,7 +302,6 @@ def test_wg_show_dump_matches_the_wireguard_messages():
                              f"peer {ppub} (psk endpoint {endpoint} allowed-ips {allowed})")
 
 
-@needs_genl
 def test_ip_mptcp_output_matches():
     msgs = genl_messages(GENL)
     limits = next(m for m in msgs if m.type_name == "mptcp_pm GET_LIMITS" and not m.flags & 1)

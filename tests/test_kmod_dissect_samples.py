@@ -9,8 +9,7 @@ import collections
 import re
 from functools import lru_cache
 
-import pytest
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLES, committed
 
 from nlscope.decode.decoder import Decoder
 from nlscope.capture.pcapio import CaptureReader
@@ -34,11 +33,9 @@ def decoded(path, spec: bool = False, kmod_proto: int | None = None):
     return tuple(Decoder(reg).messages(CaptureReader(path)))
 
 
-needs_usersock = pytest.mark.skipif(not USERSOCK.exists(), reason="samples/kmod/usersock.pcapng not generated yet")
-needs_genl = pytest.mark.skipif(not GENL.exists(), reason="samples/kmod/genl.pcapng not generated yet")
+committed(USERSOCK), committed(GENL)
 
 
-@needs_usersock
 def test_usersock_capture_is_named_without_options():
     msgs = decoded(USERSOCK)
     assert msgs and all(m.protocol == 2 for m in msgs)
@@ -53,7 +50,6 @@ def test_usersock_capture_is_named_without_options():
     assert [m.type_name for m in decoded(USERSOCK, kmod_proto=2)] == [m.type_name for m in msgs]
 
 
-@needs_usersock
 def test_usersock_summaries():
     msgs = decoded(USERSOCK)
     summaries = [m.summary for m in msgs]
@@ -72,7 +68,6 @@ def test_usersock_summaries():
     assert any("EINVAL to NLGREET" in s and "not NUL-terminated" in s for s in errors)
 
 
-@needs_genl
 def test_rtmgr_genl_capture_is_named_and_summarised():
     msgs = [m for m in decoded(GENL) if m.protocol == 16]
     names = collections.Counter(m.type_name for m in msgs)
@@ -86,7 +81,6 @@ def test_rtmgr_genl_capture_is_named_and_summarised():
     assert not [(m.number, m.problems) for m in msgs if m.problems and m.type_name != "NLMSG_ERROR"]
 
 
-@needs_genl
 def test_rtmgr_yaml_decodes_the_capture_like_the_hand_written_dissector():
     hand = decoded(GENL)
     spec = decoded(GENL, spec=True)
@@ -210,11 +204,9 @@ def check_against_log(capture, log):
     return compared
 
 
-@needs_usersock
 def test_usersock_capture_equals_rtmgrctl_log():
     assert check_against_log(USERSOCK, KMOD / "usersock.log") > 20
 
 
-@needs_genl
 def test_genl_capture_equals_rtmgrctl_log():
     assert check_against_log(GENL, KMOD / "genl.log") > 20

@@ -16,7 +16,6 @@ from nlscope.capture.pcapio import CaptureReader
 from nlscope.decode.registry import Registry
 
 CAPTURE = SAMPLES / "netfilter.pcapng"
-pytestmark = pytest.mark.skipif(not CAPTURE.exists(), reason="samples/netfilter.pcapng not generated yet")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import datetime, timezone
 
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLES, committed
 from tshark import TSHARK
 
 from nlscope.decode.decoder import Decoder
@@ -145,9 +145,7 @@ def compare(path, prefix: str, proto: int) -> tuple[Counter, list, Counter]:
 
 @pytest.mark.parametrize("name,prefix,proto", CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES])
 def test_values_equal_tshark(name, prefix, proto):
-    path = SAMPLES / name
-    if not path.exists():
-        pytest.skip(f"{name} not generated yet")
+    path = committed(SAMPLES / name)
     compared, wrong, unmatched = compare(path, prefix, proto)
     for k, n in sorted(compared.items()):
         print(f"  {k}: {n}")

@@ -13,7 +13,7 @@ import re
 import struct
 
 import pytest
-from conftest import FIXTURES, SAMPLES
+from conftest import FIXTURES, SAMPLES, committed
 from tshark import TSHARK, is_pairs, tshark_frames
 
 from nlscope.decode.decoder import Decoder
@@ -27,9 +27,7 @@ ROUTE_SAMPLES = [SAMPLES / "iproute2.pcapng", SAMPLES / "tc.pcapng", SAMPLES / "
 
 
 def _need(path):
-    if not path.is_file():
-        pytest.skip(f"{path.relative_to(path.parents[1])} is missing: it is made in the VM lab "
-                    "(samples/generate.py); these checks run once it is there")
+    committed(path)
 
 
 @pytest.fixture(scope="module")

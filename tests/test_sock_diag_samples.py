@@ -16,7 +16,6 @@ from nlscope.decode.registry import Registry
 
 CAPTURE = SAMPLES / "sock_diag.pcapng"
 LOG = SAMPLES / "sock_diag.log"
-pytestmark = pytest.mark.skipif(not CAPTURE.exists(), reason="samples/sock_diag.pcapng not generated yet")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import FIXTURES, ROOT, SAMPLES
+from conftest import FIXTURES, ROOT, SAMPLES, committed
 from fixtures import make_txn_fixtures as mk
 from test_transactions import route_registry
 
@@ -134,8 +134,7 @@ def test_samples_match_the_manifest(name):
     """Messages and error frames as samples/generate.py counted them with tshark."""
     path = SAMPLES / f"{name}.pcapng"
     manifest = SAMPLES / "MANIFEST.json"
-    if not path.is_file() or not manifest.is_file():
-        pytest.skip(f"{path} or its MANIFEST.json missing")
+    committed(path), committed(manifest)
     want = json.loads(manifest.read_text())["files"][name]
     st = stats_of(path, default_registry())
     j = st.to_json()
@@ -149,9 +148,7 @@ def test_samples_match_the_manifest(name):
 
 
 def test_sample_iproute2_errors_and_latency():
-    path = SAMPLES / "iproute2.pcapng"
-    if not path.is_file():
-        pytest.skip(f"{path} missing")
+    path = committed(SAMPLES / "iproute2.pcapng")
     j = stats_of(path, default_registry()).to_json()
     errs = {e["errno"]["name"]: e for e in j["errors"]}
     assert errs["ENETUNREACH"]["extack"] == {"Nexthop has invalid gateway": 1}

@@ -15,7 +15,7 @@ import sys
 import weakref
 
 import pytest
-from conftest import FIXTURES, ROOT, SAMPLES
+from conftest import FIXTURES, ROOT, SAMPLES, committed
 from construct import Int8un, Int32sn, Int32un, Int16un, Struct
 from fixtures import make_txn_fixtures as mk
 
@@ -305,9 +305,7 @@ SAMPLE_NAMES = ["iproute2", "tc", "sock_diag", "genl", "netfilter", "xfrm", "mix
 
 def _sample(name):
     path = SAMPLES / f"{name}.pcapng"
-    if not path.is_file():
-        pytest.skip(f"{path} missing (regenerate with samples/generate.py)")
-    return path
+    return committed(path)
 
 
 def log_blocks(path):
@@ -402,9 +400,7 @@ def test_sample_ethtool_extack_offset_names_the_attribute(sample_txns):
 ])
 def test_sample_dump_replies_match_ip_json(what, jsonfile, request_type, count, sample_txns):
     """`ip -j -p link/addr show` printed what the dump's replies held, one per entry."""
-    path = SAMPLES / jsonfile
-    if not path.is_file():
-        pytest.skip(f"{path} missing")
+    path = committed(SAMPLES / jsonfile)
     want = count(json.loads(path.read_text()))
     (mine,) = [m for c, _, _, m in _windows("iproute2", sample_txns("iproute2")) if c.startswith(f"ip -j -p {what} show")]
     dumps = [t for t in mine if t.type_name == request_type and t.dump]
@@ -441,10 +437,8 @@ def test_samples_cli_and_library_agree():
 def test_real_trace_capture_pairs_within_the_process():
     """tests/fixtures/trace/client.strace: a client sending dumps and GETs every way
     the syscalls allow (sendmmsg, recvmmsg, MSG_PEEK...), traced with strace."""
-    trace = pytest.importorskip("nlscope.capture.trace")
-    path = FIXTURES / "trace" / "client.strace"
-    if not path.is_file():
-        pytest.skip(f"{path} missing")
+    from nlscope.capture import trace
+    path = committed(FIXTURES / "trace" / "client.strace")
     with open(path) as f:
         frames = list(trace.StraceParser().parse(f))
     ts = list(transactions(Decoder(default_registry()).messages(frames)))
@@ -503,8 +497,7 @@ def test_kmod_samples_pair_as_the_client_saw(name):
     (not the notifications of its changes, which go to listeners)."""
     path = SAMPLES / "kmod" / f"{name}.pcapng"
     log = SAMPLES / "kmod" / f"{name}.log"
-    if not path.is_file() or not log.is_file():
-        pytest.skip(f"{path} or its log missing (samples/kmod/generate.sh)")
+    committed(path), committed(log)
     ts = [t for t in transactions(Decoder(default_registry()).messages(CaptureReader(path))) if t.kind == "request"]
     by_key = {(t.seq, t.portid): t for t in ts}
     checked = 0

@@ -11,6 +11,7 @@ import time
 
 import pytest
 from conftest import FIXTURES
+from waiting import until
 
 from nlscope.capture.pcapio import CaptureReader
 from nlscope.tui.app import NlscopeApp, make_app, new_decoder
@@ -36,10 +37,7 @@ SIZE = (160, 45)
 
 
 async def ready(app: NlscopeApp, pilot) -> None:
-    for _ in range(500):
-        if app.index.complete and app.source.finished:
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: app.index.complete and app.source.finished, "the index to complete")
     app.tick()
     await pilot.pause()
 
@@ -241,18 +239,10 @@ async def test_search(mode, text, row, after):
         app.screen.query_one("#search-input").value = text
         app.screen.query_one("#search-input").focus()
         await pilot.press("enter")
-        for _ in range(200):
-            if app.busy is None:
-                break
-            await asyncio.sleep(0.01)
-        await pilot.pause()
+        await until(lambda: app.busy is None, "the search to end", pilot=pilot)
         assert app.message_list.cursor == row
         await pilot.press("n")  # the next match (EEXIST: wraps around to itself)
-        for _ in range(200):
-            if app.busy is None:
-                break
-            await asyncio.sleep(0.01)
-        await pilot.pause()
+        await until(lambda: app.busy is None, "the search to end", pilot=pilot)
         assert app.message_list.cursor == after
 
 
@@ -270,10 +260,7 @@ async def test_save_the_filtered_view(tmp_path, fmt):
         await pilot.click(f"#fmt-{fmt}")
         app.screen.query_one("#save-path").value = str(out)
         await pilot.click("#save-ok")
-        for _ in range(300):
-            if app.saved:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: app.saved, "the file to be saved")
         assert app.saved == [str(out)]
     want = [1, 5, 7, 9, 13]  # the requests
     if fmt == "jsonl":
@@ -297,10 +284,7 @@ async def test_save_marked_messages(tmp_path):
         await pilot.click("#scope-marked")
         app.screen.query_one("#save-path").value = str(out)
         await pilot.click("#save-ok")
-        for _ in range(300):
-            if app.saved:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: app.saved, "the file to be saved")
     assert [json.loads(x)["number"] for x in out.read_text().splitlines()] == [2, 4]
 
 
@@ -310,10 +294,7 @@ async def test_statistics_screen():
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot)
         await pilot.press("S")
-        for _ in range(300):
-            if isinstance(app.screen, StatsScreen):
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: isinstance(app.screen, StatsScreen), "the statistics screen")
         st = app.screen.stats  # the library's report, as `nlscope stats` computes it
         cli = subprocess.run([sys.executable, "-m", "nlscope", "stats", "--format", "json", GOLDEN],
                              capture_output=True, text=True, check=True).stdout
@@ -398,12 +379,7 @@ class Gate:
 
 
 async def wait_rows(app, pilot, n: int) -> None:
-    end = time.monotonic() + 30
-    while time.monotonic() < end:
-        app.tick()
-        if app.message_list.row_count >= n and app.index.count >= n:
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: app.message_list.row_count >= n and app.index.count >= n, f"{n} rows", tick=app.tick)
     await asyncio.sleep(0.05)  # the source may still be adding the frame's other messages
     app.tick()
     await pilot.pause()
@@ -435,10 +411,7 @@ async def test_live_rows_arrive_follow_pauses_and_resumes():
         assert lst.follow and lst.cursor == lst.row_count - 1
         gate.release(100)
         await wait_rows(app, pilot, 39)
-        for _ in range(100):
-            if app.source.finished:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: app.source.finished, "the source to finish")
         app.tick()
         assert lst.row_count == 39 and lst.cursor == 38
         assert "drops 0" in str(app.query_one("#status").render())
@@ -481,11 +454,7 @@ async def test_growing_file_is_followed(tmp_path):
         assert app.message_list.row_count == 13
         assert app.message_list.cursor == 12  # follow mode
         src.end_follow()
-        for _ in range(200):
-            if src.finished:
-                break
-            await asyncio.sleep(0.01)
-        assert src.finished
+        await until(lambda: src.finished, "the source to finish")
 
 
 def test_cli_opens_the_tui_on_a_file(monkeypatch):

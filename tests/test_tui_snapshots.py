@@ -6,10 +6,10 @@ After a deliberate change of the look (or of a dissector's Info text):
 """
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 from conftest import FIXTURES, SAMPLES
+from waiting import until
 
 from nlscope.tui.app import make_app
 from nlscope.tui.stats_screen import StatsScreen
@@ -22,23 +22,15 @@ SIZE = (160, 48)
 def settle(*keys: str, wait_for=None):
     async def run(pilot):
         app = pilot.app
-        for _ in range(1000):
-            if app.index.complete and app.source.finished and not app.view.filtering:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: app.index.complete and app.source.finished and not app.view.filtering,
+                    "the index to complete")
         app.tick()
         await pilot.pause()
         for k in keys:
             await pilot.press(k)
         if wait_for is not None:
-            for _ in range(500):
-                if wait_for(app):
-                    break
-                await asyncio.sleep(0.01)
-        for _ in range(200):
-            if not app.view.filtering and app.busy is None:
-                break
-            await asyncio.sleep(0.01)
+            await until(lambda: wait_for(app), "the screen the keys open")
+        await until(lambda: not app.view.filtering and app.busy is None, "the view to settle")
         app.tick()
         await pilot.pause()
     return run

@@ -15,7 +15,6 @@ from nlscope.capture.pcapio import CaptureReader
 from nlscope.decode.registry import Registry
 
 CAPTURE = SAMPLES / "xfrm.pcapng"
-pytestmark = pytest.mark.skipif(not CAPTURE.exists(), reason="samples/xfrm.pcapng not generated yet")
 
 
 @pytest.fixture(scope="module")
