@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from .lab import run_in_vm, vm_unavailable_reason
+from .lab import lab_missing, run_in_vm, vm_unavailable_reason
 
 
 def pytest_configure(config):
@@ -27,7 +27,7 @@ def pytest_configure(config):
 def vm_required() -> None:
     reason = vm_unavailable_reason()
     if reason:
-        pytest.skip(reason)
+        lab_missing(reason)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ import pytest
 from nlscope.capture.nlmon import GENL_COMMENT_KEY
 from nlscope.capture.pcapio import CaptureReader, parse_process_comment
 
-from .lab import REPO, VMResult, kernel_release, run_in_vm, vm_unavailable_reason
+from .lab import REPO, VMResult, kernel_release, lab_missing, run_in_vm, vm_unavailable_reason
 
 pytestmark = pytest.mark.vm
 
@@ -240,14 +240,14 @@ class Run:
 def run(tmp_path_factory) -> Run:
     reason = vm_unavailable_reason()
     if reason:
-        pytest.skip(reason)
+        lab_missing(reason)
     rel = kernel_release()
     kdir = Path("/lib/modules") / rel / "build"
     if not kdir.is_dir():
-        pytest.skip(f"no kernel headers for {rel} (apt: linux-headers-{rel})")
+        lab_missing(f"no kernel headers for {rel} (apt: linux-headers-{rel})")
     for tool in ("make", "gcc", "tcpdump", "strace"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} missing (bash scripts/setup-vm.sh)")
+            lab_missing(f"{tool} missing (bash scripts/setup-vm.sh)")
     out = tmp_path_factory.mktemp("capvm")
     _build_kmod(out / "kmod", kdir)
     vm = run_in_vm(SCENARIO, outdir=out, timeout=1500,

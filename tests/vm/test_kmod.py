@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from .lab import REPO, VMResult, kernel_release, run_in_vm, vm_unavailable_reason
+from .lab import REPO, VMResult, kernel_release, lab_missing, run_in_vm, vm_unavailable_reason
 
 KMOD = REPO / "kmod"
 LINKTYPE_NETLINK = 253
@@ -285,13 +285,13 @@ class Run:
 def run(tmp_path_factory) -> Run:
     reason = vm_unavailable_reason()
     if reason:
-        pytest.skip(reason)
+        lab_missing(reason)
     release = kernel_release()
     kdir = _kernel_build_dir(release)
     if not kdir.is_dir():
-        pytest.skip(f"no kernel headers for {release} (apt: linux-headers-{release})")
+        lab_missing(f"no kernel headers for {release} (apt: linux-headers-{release})")
     if shutil.which("make") is None or shutil.which("gcc") is None:
-        pytest.skip("make/gcc missing (apt: build-essential)")
+        lab_missing("make/gcc missing (apt: build-essential)")
     outdir = tmp_path_factory.mktemp("kmodvm")
     build_log = build_kmod(outdir / "kmod", kdir)
     vm = run_in_vm(
@@ -393,9 +393,9 @@ def _header_trees() -> list[Path]:
 def test_builds_without_warnings_against_each_installed_kernel(kdir, tmp_path):
     """make -C kmod against every installed header tree (Debian 6.1, 6.12, ...)."""
     if kdir is None:
-        pytest.skip("no /lib/modules/*/build (apt: linux-headers-amd64)")
+        lab_missing("no /lib/modules/*/build (apt: linux-headers-amd64)")
     if shutil.which("make") is None or shutil.which("gcc") is None:
-        pytest.skip("make/gcc missing (apt: build-essential)")
+        lab_missing("make/gcc missing (apt: build-essential)")
     log = build_kmod(tmp_path / "kmod", kdir)
     warnings = [ln for ln in log.splitlines() if re.search(r"\bwarning\b", ln, re.I)]
     assert not warnings, "\n".join(warnings)
@@ -419,7 +419,7 @@ def _header_enum(text: str, enum: str) -> dict[str, int]:
 
 
 def test_ynl_spec_matches_the_header():
-    yaml = pytest.importorskip("yaml")
+    import yaml
     spec = yaml.safe_load((KMOD / "rtmgr" / "rtmgr.yaml").read_text())
     header = (KMOD / "include" / "rtmgr.h").read_text()
     assert spec["name"] == re.search(r'RTMGR_GENL_NAME\s+"(\w+)"', header).group(1)

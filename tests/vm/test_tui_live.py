@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from .lab import run_in_vm, vm_unavailable_reason
+from .lab import lab_missing, run_in_vm, vm_unavailable_reason
 
 pytestmark = pytest.mark.vm
 
@@ -170,7 +170,7 @@ echo "driver exit $?"
 def live(tmp_path_factory):
     reason = vm_unavailable_reason()
     if reason:
-        pytest.skip(reason)
+        lab_missing(reason)
     outdir = tmp_path_factory.mktemp("vm-tui")
     (outdir / "driver.py").write_text(DRIVER)
     t = time.monotonic()
