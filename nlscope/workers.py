@@ -16,6 +16,7 @@ on another worker (the parts are merged by the parent as they are finished).
 from __future__ import annotations
 
 import copy
+import io
 import itertools
 import multiprocessing
 import os
@@ -35,10 +36,24 @@ from .decode.decoder import Decoder
 # Sinks whose outputs for consecutive parts of a capture join into the output of the
 # whole: (what one part's output starts with, what separates two parts, what the
 # whole ends with, the whole output when nothing was written).
-JOINABLE = {
+# None: what the sink writes when it is made (a column header) is its head, and parts
+# join as they are.
+JOINABLE: dict[str, tuple[str, str, str, str] | None] = {
     "jsonl": ("", "", "", ""),
     "json": ("[\n", ",\n", "\n]\n", "[\n]\n"),
+    "text": None,
+    "verbose": None,
 }
+
+
+def _joining(fmt: str, make_sink: Callable[[IO[str]], Any]) -> tuple[str, str, str, str]:
+    how = JOINABLE[fmt]
+    if how is None:
+        made = io.StringIO()
+        make_sink(made)
+        head = made.getvalue()
+        how = (head, "", "", head)
+    return how
 
 
 def jobs_default() -> int:
@@ -141,9 +156,10 @@ def _work(k: int) -> tuple[str, int, int]:
     fd, name = tempfile.mkstemp(prefix=f"nlscope-part{k}-", dir=job["tmpdir"])
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         sink = job["make_sink"](out)
-        pipe = Pipeline(dec, flt=job["filter"], sinks=[sink], count=ch.messages, final=True)
-        pipe.tracker = ch.tracker
-        pipe.lookahead = job["store"]
+        pipe = Pipeline(dec, flt=job["filter"], sinks=[sink], count=ch.messages)
+        pipe.tracker = ch.tracker  # as one pass's Tracker there
+        if pipe.final:  # else each message goes with its transaction as known so far
+            pipe.lookahead = job["store"]
         pipe.first_number = ch.first_message
         pipe.first_ns = sink.first_ns = job["first_ns"]  # times relative to the capture's start
         pipe.run(_Frames(reader, ch.first_frame))
@@ -158,7 +174,7 @@ def run_parallel(path: str, registry: Any, *, fmt: str, make_sink: Callable[[IO[
     """Write `path`'s messages through sinks made by `make_sink` (a JOINABLE format) to
     `out`, decoded by `jobs` worker processes; returns (messages read, the first
     pass's reader: its warnings, frames skipped)."""
-    head, sep, tail, empty = JOINABLE[fmt]
+    head, sep, tail, empty = _joining(fmt, make_sink)
     store, chunks, reader = first_pass(path, registry, chunk_messages, count, on_warning)
     seen = sum(c.messages for c in chunks)
     with tempfile.TemporaryDirectory(prefix="nlscope-") as tmpdir:

@@ -151,6 +151,11 @@ def cmd_read(args) -> int:
         raise UsageError("-T fields prints fields; it does not go with -V or --transactions")
     out = sys.stdout
     common = dict(time=args.time, hex=args.hex, quiet=args.quiet, flush=_is_live(args))
+    if not (args.write or args.transactions or args.fields or args.quiet):
+        name = "verbose" if args.verbose else "text"
+        jobs = _jobs(args, name, default=1)
+        if jobs > 1:
+            return _run_parallel(args, registry, flt, name, out, jobs, False, **common)
     sinks: list[Sink] = []
     wfile = None
     try:
@@ -205,7 +210,7 @@ def cmd_export(args) -> int:
     else:
         out = sys.stdout.buffer if binary else sys.stdout
     try:
-        jobs = _export_jobs(args, fmt)
+        jobs = _jobs(args, fmt, default=None)
         if jobs > 1:
             return _run_parallel(args, registry, flt, fmt, out, jobs, show_bar)
         sinks = [] if args.quiet else [_sink(fmt, out, flush=not to_file)]
@@ -219,9 +224,10 @@ def cmd_export(args) -> int:
 PARALLEL_MIN_BYTES = 8 << 20
 
 
-def _export_jobs(args, fmt: str) -> int:
-    """How many worker processes decode: -j, else the machine's cores for a file big
-    enough; one for a stream, a live source or a format that is not written in parts."""
+def _jobs(args, fmt: str, default: int | None) -> int:
+    """How many worker processes decode: -j, else `default` (None: the machine's cores
+    for a file big enough); one for a stream, a live source or a format that is not
+    written in parts."""
     from ..workers import JOINABLE, jobs_default
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("-j needs at least 1 worker")
@@ -229,6 +235,8 @@ def _export_jobs(args, fmt: str) -> int:
         return 1
     if args.jobs is not None:
         return args.jobs
+    if default is not None:
+        return default
     try:
         big = os.path.getsize(args.file) >= PARALLEL_MIN_BYTES and os.path.isfile(args.file)
     except OSError:
@@ -236,16 +244,16 @@ def _export_jobs(args, fmt: str) -> int:
     return jobs_default() if big else 1
 
 
-def _run_parallel(args, registry, flt, fmt: str, out, jobs: int, show_bar: bool) -> int:
+def _run_parallel(args, registry, flt, fmt: str, out, jobs: int, show_bar: bool, **opts) -> int:
     from ..workers import run_parallel
     with CaptureReader(args.file) as probe:  # unusable input: one line, before any work
         if not probe.seekable:
-            return _run(args, registry, [_sink(fmt, out)], flt)
+            return _run(args, registry, [_sink(fmt, out, **opts)], flt)
         size = probe.size
     with _progress(None, show_bar) as prog:
         task = prog.add_task("exporting", total=size) if prog is not None else None
         seen, reader = run_parallel(
-            args.file, registry, fmt=fmt, make_sink=lambda o: _sink(fmt, o), out=out, flt=flt,
+            args.file, registry, fmt=fmt, make_sink=lambda o: _sink(fmt, o, **opts), out=out, flt=flt,
             count=args.count, jobs=jobs, on_warning=_warn,
             on_progress=(lambda at: prog.update(task, completed=at)) if prog is not None else None)
     return _finish(reader, seen)
@@ -290,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-F", dest="write_format", choices=["pcapng", "pcap"], default="pcapng",
                    help="format for -w (default pcapng)")
     r.add_argument("-Y", dest="filter", metavar="FILTER", help="display filter (README: Display filters)")
+    r.add_argument("-j", "--jobs", type=int, metavar="N",
+                   help="decode with N worker processes (summary lines or -V of a file; default 1): "
+                        "for -V and filters on decoded fields; the output is the same as with one")
     r.add_argument("-T", dest="fields_format", choices=["fields"],
                    help="-T fields: tab-separated values of the -e fields, one line per message")
     r.add_argument("-e", dest="fields", action="append", metavar="FIELD",
