@@ -153,7 +153,10 @@ def cmd_read(args) -> int:
     common = dict(time=args.time, hex=args.hex, quiet=args.quiet, flush=_is_live(args))
     if not (args.write or args.transactions or args.fields or args.quiet):
         name = "verbose" if args.verbose else "text"
-        jobs = _jobs(args, name, default=1)
+        # The machine's cores where decoding is most of the work (-V, a filter on
+        # decoded fields); summary lines alone: one process, the least CPU in all.
+        heavy = args.verbose or bool(flt is not None and flt.needs_decode)
+        jobs = _jobs(args, name, default=None if heavy else 1)
         if jobs > 1:
             return _run_parallel(args, registry, flt, name, out, jobs, False, **common)
     sinks: list[Sink] = []
@@ -299,8 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="format for -w (default pcapng)")
     r.add_argument("-Y", dest="filter", metavar="FILTER", help="display filter (README: Display filters)")
     r.add_argument("-j", "--jobs", type=int, metavar="N",
-                   help="decode with N worker processes (summary lines or -V of a file; default 1): "
-                        "for -V and filters on decoded fields; the output is the same as with one")
+                   help="decode with N worker processes (a file; default: the machine's cores for -V "
+                        "or a filter on decoded fields on files of 8 MB and more, else 1); the "
+                        "output is the same as with one")
     r.add_argument("-T", dest="fields_format", choices=["fields"],
                    help="-T fields: tab-separated values of the -e fields, one line per message")
     r.add_argument("-e", dest="fields", action="append", metavar="FIELD",
