@@ -8,13 +8,11 @@ import os
 import sys
 
 from .. import __version__
-from ..analysis.filter import Filter, FilterError, compile_filter
 from ..capture.pcapio import CaptureError, CaptureReader
-from ..decode.decoder import Decoder
-from ..decode.registry import PluginError, default_registry
-from ..output.fields import apply_option
-from ..output.sinks import Sink, SinkError, SinkOptions, get_sink
-from ..pipeline import Pipeline
+
+# The decoding stack (filter, decoder, registry, sinks: construct, importlib.metadata)
+# is imported by the functions that use it: `capture`/`trace -w` never need it, and
+# under the lab's TCG each second of imports on a host is a minute (issue 15).
 
 
 
@@ -33,6 +31,7 @@ def _warn(text: str) -> None:
 def _registry(args):
     """Built-in dissectors, then what the options add: --dissector files, --spec YNL
     specs, --kmod-proto numbers for the project's kernel modules."""
+    from ..decode.registry import default_registry
     from ..decode.ynl import load_spec, set_spec_dirs
     reg = default_registry(files=getattr(args, "dissector", None) or [])
     set_spec_dirs(reg, getattr(args, "spec_dir", None) or [])
@@ -58,6 +57,7 @@ def _protocol_number(text: str) -> int:
 def _filter(args, registry) -> Filter | None:
     """The compiled -Y display filter (attribute names checked against what `registry`
     decodes); a bad one is a usage error pointing at its column."""
+    from ..analysis.filter import FilterError, compile_filter
     text = getattr(args, "filter", None)
     if not text:
         return None
@@ -100,6 +100,7 @@ def _is_live(args) -> bool:
 
 
 def _sink_class(name: str) -> type[Sink]:
+    from ..output.sinks import SinkError, get_sink
     try:
         return get_sink(name)
     except SinkError as e:
@@ -107,6 +108,7 @@ def _sink_class(name: str) -> type[Sink]:
 
 
 def _sink(name: str, out, **kw) -> Sink:
+    from ..output.sinks import SinkError, SinkOptions
     try:
         return _sink_class(name)(out, SinkOptions(**kw))
     except SinkError as e:
@@ -116,6 +118,8 @@ def _sink(name: str, out, **kw) -> Sink:
 def _run(args, registry, sinks: list[Sink], flt: Filter | None, final: bool | None = None,
          progress_to: str | None = None) -> int:
     """source -> pipeline -> sinks, with the CLI's error handling."""
+    from ..decode.decoder import Decoder
+    from ..pipeline import Pipeline
     decoder = Decoder(registry)
     reader = _open_source(args)
     pipe = Pipeline(decoder, flt=flt, sinks=sinks, count=args.count, final=final,
@@ -141,6 +145,8 @@ def _tracked(reader: CaptureReader, prog):
 
 
 def cmd_read(args) -> int:
+    from ..output.fields import apply_option
+    from ..output.sinks import SinkError, SinkOptions
     registry = _registry(args)
     flt = _filter(args, registry)
     if args.transactions and args.write:
@@ -334,6 +340,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _plugin_error() -> type[Exception]:
+    from ..decode.registry import PluginError
+    return PluginError
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -346,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except (CaptureError, PluginError, UsageError) as e:
+    except (CaptureError, UsageError, _plugin_error()) as e:  # evaluated on an exception
         print(f"nlscope: error: {e}", file=sys.stderr)
         return 2
     except OSError as e:
