@@ -4,10 +4,12 @@ A Python start costs ~30 s in the VM (TCG, the root filesystem over 9p), so the
 scenario starts every nlscope process at once, each in its own network namespace
 (nlmon only sees its own namespace's traffic), and sequences only what must be:
 
-  trace  (init ns) nlscope trace -- sh: `ip -n t6 addr show` and rtmgrctl on protocol
+  trace  (init ns) nlscope trace --via strace -- sh (the fallback; eBPF tracing is
+         tests/vm/test_ebpf.py's): `ip -n t6 addr show` and rtmgrctl on protocol
          31 (rtmgr.ko), while nlscope captures nlmon0 in t6 (pre-existing, down: brought
          up, and left in place at the end). Done before "side" starts, since strace -yy
-         itself talks sock_diag in the init namespace.
+         itself talks sock_diag in the init namespace. Captures but "side" (the default
+         128 MiB ring, measured) take -B 32: seven rings at once in a 2 GiB VM.
   side   (init ns) nlscope capture (creates nlmon0, removes it) and tcpdump side by
          side: real tools (ip link/addr/route, ss, rtmgrctl on 31 that nlmon misses),
          then a burst: ip -batch adding BURST routes, a dump, deleting them.
@@ -87,8 +89,8 @@ ip -n t6 link add nlmon0 type nlmon   # pre-existing and down: brought up, left 
 say setup
 
 # ---- start every slow thing at once -------------------------------------------------
-"$NL" capture --netns t6 -w "$W/t6.pcapng" 2> "$W/t6.err" & P6=$!
-"$NL" trace -w "$W/trace.pcapng" -- sh -c '
+"$NL" capture -B 32 --netns t6 -w "$W/t6.pcapng" 2> "$W/t6.err" & P6=$!
+"$NL" trace --via strace -w "$W/trace.pcapng" -- sh -c '
     while [ ! -e "$W/go-trace" ]; do sleep 0.2; done
     ip -n t6 addr show > "$W/trace-ip.txt"
     "$C" --proto 31 greet "hello kernel" > "$W/greet.txt"
@@ -96,13 +98,13 @@ say setup
     "$C" --proto 31 dump > "$W/dump.txt"
     "$C" --proto 31 delete 10.99.0.0/16 > "$W/delete.txt"
     exit 7' > "$W/trace.out" 2> "$W/trace.err" & PT=$!
-"$NL" capture --netns t1 -w "$W/sigint.pcapng" 2> "$W/sigint.err" & P1=$!
+"$NL" capture -B 32 --netns t1 -w "$W/sigint.pcapng" 2> "$W/sigint.err" & P1=$!
 "$NL" capture --netns t2 -B 0.25 --format jsonl > "$W/drops.jsonl" 2> "$W/drops.err" & P2=$!
 mkfifo "$W/pipe"
 PYTHONUNBUFFERED=1 "$NL" read - < "$W/pipe" > "$W/pipe.txt" 2> "$W/piperead.err" & PR=$!
-"$NL" capture --netns t3 -w - > "$W/pipe" 2> "$W/pipecap.err" & P3=$!
+"$NL" capture -B 32 --netns t3 -w - > "$W/pipe" 2> "$W/pipecap.err" & P3=$!
 ip netns exec t5 "$NL" read -i nlmon0 -c 4 > "$W/readlive.txt" 2> "$W/readlive.err" & PL=$!
-"$NL" capture --netns t7 -a duration:40 > "$W/text.txt" 2> "$W/text.err" & PX=$!
+"$NL" capture -B 32 --netns t7 -a duration:40 > "$W/text.txt" 2> "$W/text.err" & PX=$!
 (
     ip netns exec t4 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
         "$NL" capture -c 1 > /dev/null 2> "$W/unpriv1.err"
@@ -250,7 +252,7 @@ def run(tmp_path_factory) -> Run:
             lab_missing(f"{tool} missing (bash scripts/setup-vm.sh)")
     out = tmp_path_factory.mktemp("capvm")
     _build_kmod(out / "kmod", kdir)
-    vm = run_in_vm(SCENARIO, outdir=out, timeout=1500,
+    vm = run_in_vm(SCENARIO, outdir=out, timeout=3000,
                    env={"KMOD": str(out / "kmod"), "BURST": str(BURST),
                         "DROP_BURST": str(DROP_BURST)})
     (out / "vm-stdout.txt").write_text(vm.stdout)
