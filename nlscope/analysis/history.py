@@ -297,7 +297,7 @@ def _action(msg: Message) -> str:
     return "set"
 
 
-def _decoded(ix: Any, i: int) -> Message:
+def decoded_message(ix: Any, i: int) -> Message:
     """Message i decoded apart from the UI's cache (this runs in a worker thread)."""
     fi = ix.m_frame[i]
     m = ix.frame_messages(fi)[i - ix.fr_first[fi]]
@@ -307,7 +307,7 @@ def _decoded(ix: Any, i: int) -> Message:
 def key_for(ix: Any, txns: Any, i: int, names: Any = None) -> tuple[ObjectKind, tuple] | None:
     """The object message i is about: its own key; for an ACK/error or a request that
     names nothing, its transaction's request, else the first notification it caused."""
-    got = object_key(_decoded(ix, i), names)
+    got = object_key(decoded_message(ix, i), names)
     if got is not None or txns is None:
         return got
     t = txns.of(i)
@@ -319,7 +319,7 @@ def key_for(ix: Any, txns: Any, i: int, names: Any = None) -> tuple[ObjectKind, 
         cands.append(txns.t_first[cause])
     for j in cands:
         if j != i:
-            got = object_key(_decoded(ix, j), names)
+            got = object_key(decoded_message(ix, j), names)
             if got is not None:
                 return got
     return None
@@ -344,7 +344,7 @@ def history(ix: Any, txns: Any, kind: ObjectKind, key: tuple, names: Any = None,
                 progress(i / max(count, 1))
         if m_type[i] not in kind.types or fr_proto[m_frame[i]] != kind.protocol:
             continue
-        m = _decoded(ix, i)
+        m = decoded_message(ix, i)
         got = object_key(m, names)
         if got is not None and got[1] == key:
             hits.append(i)
@@ -373,7 +373,7 @@ def _judge(ix: Any, hits: list[int]) -> list[Entry]:
     state: dict[str, str] | None = None
     out: list[Entry] = []
     for i in hits:
-        m = _decoded(ix, i)
+        m = decoded_message(ix, i)
         e, state = _judge_one(m, i, state, out[-1] if out else None)
         e.type_name, e.summary, e.ts_ns = m.type_name or "?", m.summary, m.frame.ts_ns
         out.append(e)

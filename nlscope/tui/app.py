@@ -30,6 +30,8 @@ from .detail import DetailTree
 from .dialogs import GotoScreen, SaveRequest, SaveScreen, SearchRequest, SearchScreen
 from .filter_bar import FilterBar, FilterInput
 from .filters import FilterProblem, compile_filter
+from .flow import open_flow
+from .history import open_history
 from .help import HelpScreen, binding_rows
 from .hexview import HexView
 from ..decode.index import CaptureIndex
@@ -98,6 +100,8 @@ class NlscopeApp(App[None]):
         Binding("plus", "resize(1)", "Message list taller"),
         Binding("minus", "resize(-1)", "Message list shorter"),
         Binding("L", "legend", "Show / hide the colour legend"),
+        Binding("F", "flow", "Flow graph: sockets, kernel, multicast around the message"),
+        Binding("H", "history", "History of the message's object (link, route, rule...)"),
     ]
 
     def __init__(self, source: Source, deterministic: bool = False, filter_text: str = ""):
@@ -585,6 +589,12 @@ class NlscopeApp(App[None]):
 
     def action_legend(self) -> None:
         self._panes["legend"].toggle_class("hidden")
+
+    def action_flow(self) -> None:
+        open_flow(self)
+
+    def action_history(self) -> None:
+        open_history(self)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_groups()))
