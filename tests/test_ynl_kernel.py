@@ -33,10 +33,23 @@ EXERCISED = {"rt_link": "iproute2", "rt_addr": "iproute2", "rt_route": "iproute2
 
 # Where a 6.12 spec and the kernel's code disagree, the hand-written dissector follows the
 # code (the nla_get_*/nla_put_* calls); these are the spec's errors, found by this test.
+# Structs the spec makes shorter than what the 6.12 kernel sends are listed too.
 ERRATA: dict[str, dict[str, str]] = {
     "rt_link": {
         "IFLA_BR_VLAN_PROTOCOL": "spec: u16; kernel: nla_put_be16(IFLA_BR_VLAN_PROTOCOL, vlan_proto)",
         "prio": "struct ifla_bridge_id.prio is __u8[2] in network order; spec: a host-order u16",
+        "CONF": "IFLA_INET6_CONF: the spec's ipv6-devconf has fewer members than DEVCONF_MAX (6.12)",
+        "ICMP6_STATS": "IFLA_INET6_ICMP6STATS: ICMP6_MIB_MAX counters; the spec lists fewer",
+        "STATS": "IFLA_INET6_STATS: IPSTATS_MIB_MAX counters; the spec lists fewer",
+    },
+    "rt_route": {
+        "RTA_CACHEINFO": "struct rta_cacheinfo has 8 __u32 (32 bytes); the spec lists 5",
+    },
+    "tc": {
+        "PARMS": "tc-ratespec: the spec has overhead, cell-align, mpu as u8 (struct tc_ratespec: "
+                 "__u16, short, __u16), so tc-htb-opt is 38 bytes, not 44",
+        "PCNT": "struct tc_u32_pcnt ends in a flexible array of hit counters",
+        "SEL": "struct tc_u32_sel ends in a flexible array of keys",
     },
     "nftables": {
         "NFTA_SET_ID": "spec: u32; kernel: ntohl(nla_get_be32(nla[NFTA_SET_ID]))",
@@ -67,6 +80,14 @@ def _leaves(fields, out=None):
         else:
             out.setdefault((f.start, f.end), f)
     return out
+
+
+def _structs(fields):
+    """Attributes decoded as a struct (their payload starts 4 bytes in)."""
+    for f in fields:
+        if f.kind == "struct" and f.children and f.children[0].start == f.start + 4:
+            yield f
+        yield from _structs(f.children or [])
 
 
 def _same(a, b) -> bool:
@@ -182,6 +203,12 @@ def test_spec_alone_agrees_with_the_hand_written_dissector(specs, name):
                 agree += 1
             elif lh[k].name not in ERRATA.get(name, {}):
                 differ.add((h.type_name, lh[k].name, lh[k].value, ls[k].name, ls[k].value))
+        # the kernel sends a struct whole (sizeof: tail padding to 8 bytes at most): a
+        # spec struct shorter than that lacks members or has a wrong layout
+        for f in _structs(s.tree[1:]):
+            size, sent = max(c.end for c in f.children) - f.start - 4, f.end - f.start - 4
+            if (size + 7) & ~7 < sent and f.name not in ERRATA.get(name, {}):
+                differ.add((h.type_name, f.name, "struct of", size, "bytes, attribute of", sent))
         # rt-link describes IFLA_AF_SPEC per address family; AF_BRIDGE links nest
         # bridge attributes there instead, which only the hand-written dissector knows
         bridge = h.tree[1].name == "ifinfomsg" and h.tree[1].children[0].value == 7
