@@ -131,11 +131,11 @@ def summary(cmd: str, fields: list[Field]) -> str:
     mark = a.get("WGDEVICE_A_FWMARK")
     peers = a.get("WGDEVICE_A_PEERS")
     plist = list(peers.children or ()) if peers is not None else []
-    parts = [name.value if name is not None else (f"ifindex {idx.value}" if idx is not None else None),
+    parts = [sf.text(name) or (f"ifindex {sf.num(idx)}" if sf.num(idx) is not None else None),
              "private-key" if "WGDEVICE_A_PRIVATE_KEY" in a and cmd == "SET_DEVICE" else None,
              f"public-key {key_text(a['WGDEVICE_A_PUBLIC_KEY'])}" if "WGDEVICE_A_PUBLIC_KEY" in a else None,
-             f"listen-port {port.value}" if port is not None else None,
-             f"fwmark 0x{mark.value:x}" if mark is not None and mark.value else None]
+             f"listen-port {sf.num(port)}" if sf.num(port) is not None else None,
+             f"fwmark {sf.hexnum(mark)}" if sf.num(mark) else None]
     if len(plist) == 1:
         parts.append(peer_text(plist[0]))
     elif plist:

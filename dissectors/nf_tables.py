@@ -598,7 +598,7 @@ def setelem_summary(msg, fields: list[Field]) -> str:
             t = _data_text(key) if key is not None else "*"
             if data is not None:
                 t += " : " + _data_text(data)
-            if fl is not None and fl.value & 1:
+            if sf.num(fl, 0) & 1:
                 t += " (end)"
             items.append(t)
         parts.append("{ " + ", ".join(items) + " }" if items else "{}")
