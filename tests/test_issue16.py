@@ -514,3 +514,31 @@ def test_ipset_private_errors_named(reg):
     assert ps[1][1] is t and (t.status, t.errno, t.errno_name) == ("error", 4103, "IPSET_ERR_EXIST")
     assert ps[1][0].summary.startswith("error -4103 IPSET_ERR_EXIST to IPSET_CMD_ADD")
     assert "IPSET_ERR_EXIST (-4103)" in t.describe()
+
+
+def test_get_requests_reusing_seq_and_own_port_id_are_requests(reg):
+    """ovs-vswitchd asks nlctrl for each family with seq 1 and its own port id: every
+    GETFAMILY is a request with its own reply, none a 'copied' notification."""
+    frames = []
+    for i, fam in enumerate([b"ovs_datapath", b"ovs_vport", b"ovs_flow"]):
+        req = nlmsg(0x10, REQ, 1, 203, struct.pack("<BBH", 3, 1, 0) + nla(2, fam + b"\0"))
+        rep = nlmsg(0x10, 0, 1, 203, struct.pack("<BBH", 1, 2, 0) + nla(2, fam + b"\0") + nla(1, u16(36 + i)))
+        frames += [frame(2 * i + 1, 10 * i, 16, req), frame(2 * i + 2, 10 * i + 5, 16, rep)]
+    ps = pairs_of(reg, frames)
+    assert [t.role_of(m) for m, t in ps] == ["request", "reply"] * 3
+    assert all(t.status == "ok" for _, t in ps)
+
+
+def test_getqdisc_of_a_builtin_qdisc_is_unanswered_and_says_why(reg):
+    """RTM_GETQDISC with ECHO for br0's noop qdisc (ovs-vswitchd, 6.12): tc_get_qdisc()
+    sends nothing for a TCQ_F_BUILTIN qdisc and no ACK was asked."""
+    tcmsg = struct.pack("<BxxxiIII", 0, 6, 0, 0xFFFFFFFF, 0)
+    get = nlmsg(38, REQ | 0x8, 17, 2255654272, tcmsg)
+    later = nlmsg(37, REQ, 18, 2255654272, tcmsg)
+    err = mk.error(-2, later, 2255654272)
+    ps = pairs_of(reg, [frame(1, 0, 0, get), frame(2, 10, 0, later), frame(3, 20, 0, err)])
+    t = ps[0][1]
+    assert t.status == "unanswered"
+    assert t.describe() == "get -> the kernel answers nothing for a built-in qdisc unanswered"
+    assert t.to_json()["note"] == "the kernel answers nothing for a built-in qdisc"
+    assert "note" not in ps[1][1].to_json()

@@ -68,6 +68,12 @@ NOTIFYING_TYPES = {"RT_CREATE", "RT_UPDATE", "RT_DELETE"}
 ZERO_PORTID_DUMPS = {
     (12, 0x0C00): "replies carry port id 0 (nfnetlink_hook)",  # NFNL_SUBSYS_HOOK, NFNL_MSG_HOOK_GET
 }
+# Requests the kernel may leave without any answer by design, and why (said when it did).
+# tc_get_qdisc() ignores qdisc_get_notify(), which sends nothing for a built-in qdisc
+# (noop, noqueue: TCQ_F_BUILTIN), and returns 0: without NLM_F_ACK nothing comes back.
+SILENT_REQUESTS = {
+    (0, 38): "the kernel answers nothing for a built-in qdisc",  # RTM_GETQDISC
+}
 
 _HDR = {o: struct.Struct(o + "IHHII") for o in "<>"}
 
@@ -156,8 +162,13 @@ class Transaction:
 
     @property
     def said_note(self) -> str | None:
-        """The note, when what it says happened (replies came)."""
-        return self.note if self.replies else None
+        """The note, when what it says happened: replies with port id 0 came, or a
+        request the kernel may leave unanswered got nothing."""
+        if self.note is None:
+            return None
+        if self.zero_portid:
+            return self.note if self.replies else None
+        return self.note if self.status == UNANSWERED else None
 
     @property
     def size(self) -> int:
@@ -552,6 +563,8 @@ class Tracker:
             note = ZERO_PORTID_DUMPS.get((msg.protocol, msg.type))
             if note is not None:
                 t.zero_portid, t.note = True, note
+        elif not t.want_ack:
+            t.note = SILENT_REQUESTS.get((msg.protocol, msg.type))
         for key in self._socket_keys(t):
             self._by_socket.setdefault(key, []).append(t)
         lst = self._open.setdefault((msg.protocol, msg.seq), [])
@@ -873,7 +886,11 @@ class Tracker:
         tcf_fill_node() is given the request's nlmsg_flags, NLM_F_REQUEST included). It
         carries the requester's port id where the request said 0, with the same seq and
         type as a request still open or just closed; where the request said its own port
-        id (ovs-vswitchd), it repeats the request's header: seq, type, flags, port id."""
+        id (ovs-vswitchd), it repeats the request's header: seq, type, flags, port id.
+        The kernel notifies changes only: a GET is always a request (ovs-vswitchd asks
+        nlctrl for every family with seq 1 and its own port id)."""
+        if msg.kind == "get":
+            return False
         for t in self._open.get((msg.protocol, msg.seq), ()):
             req = t.request
             if req is None or req.type != msg.type:
