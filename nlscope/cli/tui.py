@@ -13,6 +13,7 @@ import shutil
 import sys
 
 from ..capture.pcapio import CaptureError, CaptureReader
+from .main import _protocol_number, _registry
 
 
 class TuiError(Exception):
@@ -33,6 +34,11 @@ def add_parser(subparsers, common) -> None:
                    help="keep reading FILE as it grows (a capture still being written)")
     p.add_argument("--dissector", action="append", metavar="FILE",
                    help="load a dissector plugin from a Python file (repeatable)")
+    p.add_argument("--spec", action="append", metavar="FILE.yaml",
+                   help="decode a family from its YNL spec (kernel YAML format; repeatable)")
+    p.add_argument("--kmod-proto", action="append", type=_protocol_number, metavar="N",
+                   help="decode protocol N as the nlgreet/rtmgr modules' raw protocol "
+                        "(their proto= parameter; 31 is always on; repeatable)")
     p.set_defaults(func=cmd_tui)
 
 
@@ -60,9 +66,10 @@ def _live_source(iface: str, decoder):
 
 
 def build_app(args):
-    from ..tui.app import make_app, new_decoder
+    from ..decode.decoder import Decoder
+    from ..tui.app import make_app
     from ..tui.source import StreamSource
-    decoder = new_decoder(args.dissector)
+    decoder = Decoder(_registry(args))  # the same dissectors, specs and kmod protocols as read
     if args.interface:
         if args.file:
             raise TuiError("give FILE or -i IFACE, not both")
@@ -79,8 +86,7 @@ def build_app(args):
         raise CaptureError(f"{args.file}: no such file")
     if not args.follow or os.path.getsize(args.file) >= 4:
         CaptureReader(args.file).close()  # one clear line for a file that is not a capture
-    return make_app(args.file, follow=args.follow, dissectors=args.dissector,
-                    filter_text=args.filter)
+    return make_app(args.file, follow=args.follow, decoder=decoder, filter_text=args.filter)
 
 
 def _reattach_tty() -> None:
