@@ -43,10 +43,12 @@ async def ready(app: NlscopeApp, pilot) -> None:
 
 
 def body(widget) -> str:
-    """The text a Static-backed pane shows."""
-    static = widget.query_one("Static")
-    r = static.render()
-    return getattr(r, "plain", str(r))
+    """The text a Static-backed pane shows (all its Statics, in order)."""
+    out = []
+    for static in widget.query("Static"):
+        r = static.render()
+        out.append(getattr(r, "plain", str(r)))
+    return "\n".join(out)
 
 
 @aio

@@ -1,7 +1,9 @@
-"""SVG snapshots of the main screens (pytest-textual-snapshot). Deterministic: the
-index is complete before the shot, no clock is shown, the cursor does not blink.
+"""SVG snapshots of the main screens (pytest-textual-snapshot), at 80x24 (the smallest
+terminal it must be usable in) and 120x40. Deterministic: the index is complete before
+the shot, no clock is shown, the cursor does not blink.
 
-After a deliberate change of the look (or of a dissector's Info text):
+After a deliberate change of the look (or of a dissector's Info text), regenerate and
+look at the pictures before committing them:
     .venv/bin/python -m pytest tests/test_tui_snapshots.py --snapshot-update
 """
 from __future__ import annotations
@@ -12,11 +14,12 @@ from conftest import FIXTURES, SAMPLES
 from waiting import until
 
 from nlscope.tui.app import make_app
+from nlscope.tui.dialogs import GotoScreen, SaveScreen, SearchScreen
 from nlscope.tui.stats_screen import StatsScreen
 
 GOLDEN = str(FIXTURES / "golden.pcapng")
 MIXED = SAMPLES / "mixed.pcapng"
-SIZE = (160, 48)
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
 def settle(*keys: str, wait_for=None):
@@ -36,44 +39,58 @@ def settle(*keys: str, wait_for=None):
     return run
 
 
-def test_main_screen(snap_compare):
-    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=SIZE,
+@pytest.mark.parametrize("size", SIZES)
+def test_main_screen(snap_compare, size):
+    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=size,
                         run_before=settle("j", "j", "j", "j", "j"))
 
 
-def test_detail_node_highlights_bytes(snap_compare):
+@pytest.mark.parametrize("size", SIZES)
+def test_detail_node_highlights_bytes(snap_compare, size):
     # message 6 (error with extack), tree focused, cursor on a nested attribute
     keys = ["j"] * 5 + ["tab"] + ["down"] * 14
-    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=SIZE,
+    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=size,
                         run_before=settle(*keys))
 
 
-def test_transaction_rows(snap_compare):
-    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=SIZE,
+@pytest.mark.parametrize("size", SIZES)
+def test_transaction_rows(snap_compare, size):
+    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=size,
                         run_before=settle("t", "j"))
 
 
-def test_filter_error_shown_while_typing(snap_compare):
-    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=SIZE,
+@pytest.mark.parametrize("size", SIZES)
+def test_filter_error_shown_while_typing(snap_compare, size):
+    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=size,
                         run_before=settle("slash", *"type", "space", "=", "=", "space", "("))
 
 
-def test_filtered_view(snap_compare):
+@pytest.mark.parametrize("size", SIZES)
+def test_filtered_view(snap_compare, size):
     assert snap_compare(make_app(GOLDEN, deterministic=True, filter_text="txn.status == error"),
-                        terminal_size=SIZE, run_before=settle())
+                        terminal_size=size, run_before=settle())
 
 
-def test_statistics_screen(snap_compare):
-    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=SIZE,
+@pytest.mark.parametrize("size", SIZES)
+def test_statistics_screen(snap_compare, size):
+    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=size,
                         run_before=settle("S", wait_for=lambda a: isinstance(a.screen, StatsScreen)))
 
 
-def test_help_screen(snap_compare):
-    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=SIZE,
+@pytest.mark.parametrize("size", SIZES)
+def test_help_screen(snap_compare, size):
+    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=size,
                         run_before=settle("question_mark"))
 
 
-@pytest.mark.skipif(not MIXED.exists(), reason="samples/mixed.pcapng not generated")
-def test_mixed_sample(snap_compare):
-    assert snap_compare(make_app(str(MIXED), deterministic=True), terminal_size=SIZE,
+@pytest.mark.parametrize("key,screen", [("colon", GotoScreen), ("s", SearchScreen),
+                                        ("w", SaveScreen)], ids=["goto", "search", "save"])
+def test_dialog_at_80x24(snap_compare, key, screen):
+    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=(80, 24),
+                        run_before=settle(key, wait_for=lambda a: isinstance(a.screen, screen)))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_mixed_sample(snap_compare, size):
+    assert snap_compare(make_app(str(MIXED), deterministic=True), terminal_size=size,
                         run_before=settle("G"))

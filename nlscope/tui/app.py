@@ -16,7 +16,7 @@ from collections import deque
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.dom import NoScreen
 from textual.message_pump import MessagePump
@@ -27,13 +27,15 @@ from ..output.sinks import SinkOptions, get_sink
 from ..capture.pcapio import open_writer
 from ..decode.registry import default_registry
 from .detail import DetailTree
-from .dialogs import GotoScreen, SaveRequest, SaveScreen, SearchRequest, SearchScreen
+from .dialogs import (GotoScreen, MessageScreen, SaveRequest, SaveScreen, SearchRequest,
+                      SearchScreen)
 from .filter_bar import FilterBar, FilterInput
 from .filters import FilterProblem, compile_filter
 from .flow import open_flow
 from .history import open_history
 from .help import HelpScreen, binding_rows
 from .hexview import HexView
+from .layout import Panes
 from ..decode.index import CaptureIndex
 from .message_list import MessageList
 from .source import FileSource, Source
@@ -47,6 +49,9 @@ from .view import Marks, MessageView, make_matcher, search_rows
 
 class NlscopeApp(App[None]):
     TITLE = "nlscope"
+    # The list from the first moment: keys typed while the app starts are list keys
+    # (the default, the first focusable widget, is the filter bar).
+    AUTO_FOCUS = "#list-pane"
     CSS = """
     Screen {
         layout: vertical;
@@ -55,11 +60,9 @@ class NlscopeApp(App[None]):
         height: 1fr;
     }
     #list-pane {
-        height: 45%;
         border-bottom: hkey $primary 50%;
     }
     #middle {
-        height: 1fr;
         border-bottom: hkey $primary 50%;
     }
     #detail {
@@ -67,9 +70,6 @@ class NlscopeApp(App[None]):
     }
     #txn {
         width: 2fr;
-    }
-    #hex {
-        height: 12;
     }
     .hidden {
         display: none;
@@ -120,9 +120,12 @@ class NlscopeApp(App[None]):
         self.last_search: SearchRequest | None = None
         self.busy: str | None = None
         self.note: str | None = None
-        self.list_pct = 45
         self._state_version = -1
         self._detail_for: int | None = None
+        # In transaction mode, the member the panes show while its transaction's row is
+        # selected (], [, r, e move within the row); None: the row's first message.
+        self._member: int | None = None
+        self._error_shown: str | None = None
         self._errors = 0
         self._unanswered = 0
         self._counted = 0
@@ -200,7 +203,7 @@ class NlscopeApp(App[None]):
     # -- layout ----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield FilterBar(self.source.decoder.registry, id="filter")
-        with Vertical(id="panes"):
+        with Panes(id="panes"):
             yield MessageList(self.view, self.marks, id="list-pane")
             with Horizontal(id="middle"):
                 yield DetailTree(id="detail")
@@ -230,8 +233,7 @@ class NlscopeApp(App[None]):
             for inp in self.query("Input"):
                 inp.cursor_blink = False
         lst = self.message_list
-        lst.follow = self.source.live
-        lst.focus()
+        lst.follow = self.source.live  # focused already (AUTO_FOCUS)
         self.run_index()
         self.set_interval(0.1, self.tick)
         if self.initial_filter:
@@ -255,10 +257,17 @@ class NlscopeApp(App[None]):
             self.library_txns.clear()
             self._detail_for = None
         self._count_status()
+        self._show_source_error()
         self.message_list.sync()
         if self._detail_for is None and self.message_list.selected_message is not None:
             self.show_selected(self.message_list.selected_message)
         self.update_status()
+
+    def _show_source_error(self) -> None:
+        err = self.source.error
+        if err and err != self._error_shown:
+            self._error_shown = err
+            self.push_screen(MessageScreen(f"{self.source.label}: the capture failed", err))
 
     def _count_status(self) -> None:
         """Errors and unanswered requests, counted incrementally from the index."""
@@ -300,7 +309,15 @@ class NlscopeApp(App[None]):
     # -- selection ------------------------------------------------------------------------
     @on(MessageList.Selected)
     def _selected(self, event: MessageList.Selected) -> None:
-        self.show_selected(event.index)
+        i, member = event.index, self._member
+        if (member is not None and i is not None and self.view.by_txn
+                and self.txns.of(member) == self.txns.of(i)):
+            i = member  # the row of the member just jumped to: keep showing the member
+        else:
+            self._member = None
+        if i is not None and i == self._detail_for:
+            return  # shown already: the tree keeps its cursor
+        self.show_selected(i)
 
     def show_selected(self, i: int | None) -> None:
         try:
@@ -320,6 +337,22 @@ class NlscopeApp(App[None]):
             except Exception:  # the library's view is a bonus; the index's stands
                 lib_txn = None
         self._panes["txn"].show(self.index, self.txns, i, lib_txn)
+
+    @on(DetailTree.OffsetOutside)
+    def _offset_outside(self, event: DetailTree.OffsetOutside) -> None:
+        i = self._detail_for
+        t = self.txns.of(i) if i is not None else -1
+        req = self.txns.info(t).request if t >= 0 else None
+        if req is None:
+            self.note = "the request this error answers is not in the capture"
+            self.bell()
+            return
+        self.goto_message(req)
+        self.show_selected(req)
+        tree = self._panes["tree"]
+        msg = self.index.message(req)
+        if tree.select_offset(msg.start + event.offset):
+            tree.focus()
 
     @on(DetailTree.SpanSelected)
     def _span(self, event: DetailTree.SpanSelected) -> None:
@@ -359,6 +392,7 @@ class NlscopeApp(App[None]):
             self.bell()
             return False
         keep = self.message_list.selected_message
+        self.note = None  # whatever it said was about the view being replaced
         self.view.start_filter(text.strip(), pred)
         self._keep_after_filter = keep
         if pred is not None:
@@ -392,7 +426,7 @@ class NlscopeApp(App[None]):
             self.message_list.set_cursor(self.view.nearest_row(keep), force=True)
 
     def _txn_jump(self, pick) -> None:
-        i = self.message_list.selected_message
+        i = self._detail_for if self._detail_for is not None else self.message_list.selected_message
         if i is None:
             return
         t = self.txns.of(i)
@@ -424,7 +458,8 @@ class NlscopeApp(App[None]):
         """Put the cursor on message index i (in transaction mode, its transaction's row);
         a message the filter hides is shown anyway in the detail panes."""
         lst = self.message_list
-        if lst.select_message(i):
+        self._member = i if self.view.by_txn else None
+        if lst.select_message(i, center=True):
             if self.view.by_txn:
                 self.show_selected(i)
             return True
@@ -507,7 +542,7 @@ class NlscopeApp(App[None]):
             self.bell()
         else:
             self.note = None
-            self.message_list.set_cursor(row)
+            self.message_list.set_cursor(row, center=True)
         self.update_status()
 
     # -- follow ------------------------------------------------------------------------------
@@ -584,8 +619,7 @@ class NlscopeApp(App[None]):
             self.screen.maximize(w, container=False)
 
     def action_resize(self, step: int) -> None:
-        self.list_pct = max(15, min(85, self.list_pct + 5 * step))
-        self.message_list.styles.height = f"{self.list_pct}%"
+        self.query_one(Panes).resize_list(step)
 
     def action_legend(self) -> None:
         self._panes["legend"].toggle_class("hidden")
@@ -655,13 +689,14 @@ def _fresh(ix: CaptureIndex, i: int):
 
 
 def make_app(path: str | None = None, *, source: Source | None = None, follow: bool = False,
-             dissectors: list[str] | None = None, deterministic: bool = False,
-             filter_text: str = "") -> NlscopeApp:
-    """The TUI over a capture file (`path`) or any Source (live, stream, frames)."""
+             dissectors: list[str] | None = None, decoder: Decoder | None = None,
+             deterministic: bool = False, filter_text: str = "") -> NlscopeApp:
+    """The TUI over a capture file (`path`) or any Source (live, stream, frames);
+    `decoder`: one with more than the built-in dissectors (the CLI's --spec, --kmod-proto)."""
     if source is None:
         if path is None:
             raise ValueError("make_app needs a path or a source")
-        source = FileSource(path, new_decoder(dissectors), follow=follow)
+        source = FileSource(path, decoder or new_decoder(dissectors), follow=follow)
     return NlscopeApp(source, deterministic=deterministic, filter_text=filter_text)
 
 

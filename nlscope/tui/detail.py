@@ -2,6 +2,8 @@
 packet details. Selecting a node tells the hex pane which bytes to highlight."""
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message as TMessage
@@ -14,6 +16,7 @@ from ..escape import escape
 from .rows import ERROR_STYLE, family_color
 
 Span = tuple[int, int]
+OPEN_STATES = 4096
 
 
 def node_label(f: Field, ifname: str | None = None) -> Text:
@@ -66,15 +69,30 @@ class DetailTree(Tree[Span], can_focus=True):
             super().__init__()
             self.span = span
 
+    class OffsetOutside(TMessage):
+        """An extack offset points past what the error quotes (a capped error): the
+        attribute is in the request, `offset` bytes from its nlmsghdr."""
+
+        def __init__(self, offset: int):
+            super().__init__()
+            self.offset = offset
+
     def __init__(self, **kw):
         super().__init__("no message", **kw)
         self.show_root = True
         self.guide_depth = 2
         self.message_number: int | None = None
         self._names: IfNames | None = None
+        # Expanded or collapsed, per path of field names, as the user left it (Wireshark
+        # keeps it per subtree too); bounded: names can come from the capture.
+        self._open: OrderedDict[tuple[str, ...], bool] = OrderedDict()
+        self._paths: dict[TreeNode[Span], tuple[str, ...]] = {}
+        self._offs: dict[TreeNode[Span], int] = {}  # extack OFFS node -> byte it points at
 
     def show_message(self, msg: Message | None, names: IfNames | None = None) -> None:
         self.clear()
+        self._paths.clear()
+        self._offs.clear()
         self._names = names
         if msg is None:
             self.root.set_label("no message")
@@ -94,8 +112,9 @@ class DetailTree(Tree[Span], can_focus=True):
             self.root.add_leaf(Text(escape(f"Process: {fr.pid} ({fr.comm})")), data=None)
         if fr.comment:
             self.root.add_leaf(Text(escape(f"Comment: {fr.comment}"), "italic"), data=None)
+        self._original = next((f for f in msg.tree if f.name == "original"), None)
         for f in msg.tree:
-            self._add(self.root, f, 0)
+            self._add(self.root, f, ())
         for p in msg.problems:
             self.root.add_leaf(Text(escape(f"[Malformed: {p}]"), ERROR_STYLE), data=(msg.start, msg.end))
         info = Text("Info: ", "bold")
@@ -104,18 +123,75 @@ class DetailTree(Tree[Span], can_focus=True):
         self.root.expand()
         self.move_cursor(self.root)
 
-    def _add(self, parent: TreeNode[Span], f: Field, depth: int) -> None:
+    def _add(self, parent: TreeNode[Span], f: Field, path: tuple[str, ...]) -> None:
+        path = (*path, f.name)
         if f.children:
-            node = parent.add(node_label(f), data=(f.start, f.end), expand=True)
+            node = parent.add(node_label(f), data=(f.start, f.end),
+                              expand=self._open.get(path, True))
+            self._paths[node] = path
             for c in f.children:
-                self._add(node, c, depth + 1)
+                self._add(node, c, path)
         else:
             note = self._names.field_name(f, self.message_number - 1) if self._names else None
-            parent.add_leaf(node_label(f, note), data=(f.start, f.end))
+            node = parent.add_leaf(node_label(f, note), data=(f.start, f.end))
+            if f.name == "NLMSGERR_ATTR_OFFS" and isinstance(f.value, int) and self._original:
+                self._offs[node] = self._original.start + f.value
+
+    def _remember(self, node: TreeNode[Span], expanded: bool) -> None:
+        path = self._paths.get(node)
+        if path is None:  # the root, or a node of a tree already replaced
+            return
+        self._open[path] = expanded
+        self._open.move_to_end(path)
+        while len(self._open) > OPEN_STATES:
+            self._open.popitem(last=False)
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
+        self._remember(event.node, True)
+
+    def on_tree_node_collapsed(self, event: Tree.NodeCollapsed) -> None:
+        self._remember(event.node, False)
+
+    def _offs_target(self, node: TreeNode[Span]) -> TreeNode[Span] | None:
+        """The node of the field an extack offset points at: the outermost one that
+        starts at that byte inside the quoted request."""
+        at = self._offs.get(node)
+        if at is None:
+            return None
+        quoted = next((n for n, p in self._paths.items() if p == ("original",)), None)
+        return _first_at(quoted, at) if quoted is not None else None
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         event.stop()
-        self.post_message(self.SpanSelected(event.node.data))
+        target = self._offs_target(event.node)  # an extack offset: what it points at
+        self.post_message(self.SpanSelected(target.data if target else event.node.data))
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        """Enter on an extack offset: to the attribute it points at (in the request
+        when the error quotes only the request's header)."""
+        if event.node not in self._offs:
+            return
+        event.stop()
+        target = self._offs_target(event.node)
+        if target is not None:
+            self._go(target)
+        elif self._original is not None:
+            self.post_message(self.OffsetOutside(self._offs[event.node] - self._original.start))
+
+    def select_offset(self, at: int) -> bool:
+        """Put the cursor on the outermost node starting at byte `at` (frame offset)."""
+        target = _first_at(self.root, at, skip_root=True)
+        if target is not None:
+            self._go(target)
+        return target is not None
+
+    def _go(self, node: TreeNode[Span]) -> None:
+        p = node.parent
+        while p is not None:
+            p.expand()
+            p = p.parent
+        # a node's line is known once the tree has been laid out again
+        self.call_after_refresh(self.move_cursor, node)
 
     def action_expand_all(self) -> None:
         self.root.expand_all()
@@ -131,3 +207,14 @@ class DetailTree(Tree[Span], can_focus=True):
     def action_collapse_node(self) -> None:
         if self.cursor_node is not None:
             self.cursor_node.collapse()
+
+
+def _first_at(top: TreeNode[Span], at: int, skip_root: bool = False) -> TreeNode[Span] | None:
+    """The first node, depth first from `top`, whose span starts at byte `at`."""
+    stack = list(reversed(top.children)) if skip_root else [top]
+    while stack:
+        n = stack.pop()
+        if n.data is not None and n.data[0] == at:
+            return n
+        stack.extend(reversed(n.children))
+    return None

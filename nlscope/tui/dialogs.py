@@ -12,7 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.content import Content
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet
+
+from ..escape import escape
 
 DIALOG_CSS = """
     {name} {{
@@ -21,18 +24,21 @@ DIALOG_CSS = """
     }}
     {name} > Vertical {{
         width: 72;
+        max-width: 100%;
         height: auto;
+        max-height: 100%;
         border: thick $primary 70%;
+        border-subtitle-color: $text-muted;
         background: $surface;
-        padding: 1 2;
+        padding: 0 1;
     }}
     {name} Label {{
+        width: 100%;
         margin-bottom: 1;
     }}
     {name} RadioSet {{
         layout: horizontal;
         width: 100%;
-        margin-bottom: 1;
     }}
     {name} Horizontal {{
         height: auto;
@@ -49,6 +55,10 @@ class DialogInput(Input):
     handled (Input's own Enter posts a Submitted message, handled after later keys)."""
     BINDINGS = [Binding("enter", "screen.submit", "Submit", show=False)]
 
+    def on_mount(self) -> None:
+        if getattr(self.app, "deterministic", False):  # snapshots: no blinking cursor
+            self.cursor_blink = False
+
 
 class GotoScreen(ModalScreen[int | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="GotoScreen")
@@ -56,7 +66,8 @@ class GotoScreen(ModalScreen[int | None]):
     AUTO_FOCUS = "#goto-input"
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with Vertical() as box:
+            box.border_subtitle = "Enter goes · Esc cancels"
             yield Label("Go to message number")
             yield DialogInput(placeholder="No.", id="goto-input", type="integer")
 
@@ -85,10 +96,12 @@ class SearchScreen(ModalScreen[SearchRequest | None]):
 
     def compose(self) -> ComposeResult:
         mode = self.last.mode if self.last else "text"
-        with Vertical():
+        with Vertical() as box:
+            box.border_subtitle = "Tab next field · ←→ mode · Enter searches · Esc cancels"
             yield Label("Search  (text: Info and tree; hex: bytes like 0a 09 00 fe; "
                         "field: NAME=VALUE or a value)")
-            with RadioSet(id="search-mode"):
+            with RadioSet(id="search-mode") as rs:
+                rs.border_title = "mode"
                 for m in self.MODES:
                     yield RadioButton(m, value=m == mode, id=f"mode-{m}")
             yield DialogInput(value=self.last.text if self.last else "", placeholder="find…",
@@ -124,12 +137,15 @@ class SaveScreen(ModalScreen[SaveRequest | None]):
         self.default_path = default_path
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with Vertical() as box:
+            box.border_subtitle = "Tab next field · ←→ choose · Enter saves · Esc cancels"
             yield Label("Save messages  (shown: what the filter shows)")
-            with RadioSet(id="save-format"):
+            with RadioSet(id="save-format") as rs:
+                rs.border_title = "format"
                 for f in self.FORMATS:
                     yield RadioButton(f, value=f == "jsonl", id=f"fmt-{f}")
-            with RadioSet(id="save-scope"):
+            with RadioSet(id="save-scope") as rs:
+                rs.border_title = "messages"
                 for s in self.SCOPES:
                     yield RadioButton(s, value=s == "shown", id=f"scope-{s}")
             yield DialogInput(value=self.default_path, id="save-path")
@@ -166,3 +182,27 @@ class SaveScreen(ModalScreen[SaveRequest | None]):
     @on(Button.Pressed, "#save-cancel")
     def _cancel(self) -> None:
         self.dismiss(None)
+
+
+class MessageScreen(ModalScreen[None]):
+    """A problem the status bar cannot hold (a live capture that failed: no nlmon in
+    the kernel, no permission), its whole text wrapped in a box."""
+    DEFAULT_CSS = DIALOG_CSS.format(name="MessageScreen") + """
+    MessageScreen #message-title {
+        text-style: bold;
+        color: #ff8787;
+    }
+    """
+    BINDINGS = [Binding("escape,enter,q", "dismiss(None)", "Close")]
+
+    def __init__(self, title: str, text: str):
+        super().__init__()
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_subtitle = "Enter or Esc closes"
+            # capture text: escaped, and a Content, never markup
+            yield Label(Content(escape(self.title_text)), id="message-title")
+            yield Label(Content(escape(self.text)), id="message-text")

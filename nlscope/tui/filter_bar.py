@@ -96,8 +96,10 @@ class FilterBar(Horizontal):
     }
     FilterBar > #filter-status {
         width: auto;
-        max-width: 60%;
+        max-width: 50%;
         padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     FilterBar > #filter-status.-invalid {
         color: #ff8787;
@@ -176,9 +178,18 @@ class FilterBar(Horizontal):
     def history_step(self, step: int) -> None:
         if not self.history:
             return
-        self._hpos = max(0, min(len(self.history), self._hpos + step))
-        self.input.value = self.history[self._hpos] if self._hpos < len(self.history) else ""
-        self.input.cursor_position = len(self.input.value)
+        current = self.input.value.strip()
+        pos = self._hpos
+        while True:  # an entry equal to what the bar shows (the filter in force) is no step
+            pos = max(0, min(len(self.history), pos + step))
+            value = self.history[pos] if pos < len(self.history) else ""
+            if value != current or pos in (0, len(self.history)):
+                break
+        if value == current and pos != len(self.history):
+            return  # nothing older than what is shown
+        self._hpos = pos
+        self.input.value = value
+        self.input.cursor_position = len(value)
 
     def cancel(self) -> None:
         """Back to the filter in force."""

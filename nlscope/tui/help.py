@@ -55,10 +55,12 @@ class HelpScreen(ModalScreen[None]):
     }
     HelpScreen > VerticalScroll {
         width: 90;
-        max-height: 90%;
+        max-width: 100%;
+        max-height: 100%;
         border: thick $primary 70%;
+        border-subtitle-color: $text-muted;
         background: $surface;
-        padding: 1 2;
+        padding: 0 1;
     }
     """
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close help")]
@@ -68,7 +70,8 @@ class HelpScreen(ModalScreen[None]):
         self.groups = groups
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
+        with VerticalScroll() as box:
+            box.border_subtitle = "↑↓ PgUp PgDn scroll · Esc closes"
             yield Static(Text("nlscope — keys  (mouse: click a row or a node, wheel scrolls)\n",
                               "bold"))
             yield Static(help_table(self.groups), id="help-keys")

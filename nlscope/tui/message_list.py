@@ -28,6 +28,7 @@ class MessageList(ScrollView, can_focus=True):
         height: 1fr;
         background: $surface;
         scrollbar-gutter: stable;
+        overflow-x: hidden;
         border: none;
     }
     MessageList:focus {
@@ -112,7 +113,10 @@ class MessageList(ScrollView, can_focus=True):
         self.refresh()
 
     # -- cursor -----------------------------------------------------------------------
-    def set_cursor(self, row: int, from_follow: bool = False, force: bool = False) -> None:
+    def set_cursor(self, row: int, from_follow: bool = False, force: bool = False,
+                   center: bool = False) -> None:
+        """center: a jump (go to, search, marks): the target lands mid-list with its
+        neighbours in view, not on an edge, unless it is on screen already."""
         n = self.row_count
         if n == 0:
             return
@@ -121,24 +125,26 @@ class MessageList(ScrollView, can_focus=True):
             self.set_follow(False)
         changed = row != self.cursor
         self.cursor = row
-        self._scroll_to_cursor()
+        self._scroll_to_cursor(center)
         msg = self.view.message_at(row)
         if changed or force or msg != self._selected:
             self._selected = msg
             self.post_message(self.Selected(self, msg))
         self.refresh()
 
-    def select_message(self, i: int) -> bool:
+    def select_message(self, i: int, center: bool = False) -> bool:
         r = self.view.row_of(i)
         if r is None:
             return False
-        self.set_cursor(r)
+        self.set_cursor(r, center=center)
         return True
 
-    def _scroll_to_cursor(self) -> None:
+    def _scroll_to_cursor(self, center: bool = False) -> None:
         h = max(1, self.scrollable_content_region.height - 1)
         y = int(self.scroll_y)
-        if self.cursor < y:
+        if center and not y <= self.cursor < y + h:
+            self.scroll_to(y=max(0, self.cursor - h // 2), animate=False, immediate=True)
+        elif self.cursor < y:
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
         elif self.cursor >= y + h:
             self.scroll_to(y=self.cursor - h + 1, animate=False, immediate=True)

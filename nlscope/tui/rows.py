@@ -41,41 +41,74 @@ def family_color(name: str) -> str:
 class Column:
     key: str
     title: str
-    width: int  # 0: takes the rest
+    width: int  # 0: Info, which takes the rest
     right: bool = False
-    min_width: int = 0  # the terminal width below which the column is hidden
+    drop: int = 0  # narrow terminals drop columns by this rank, lowest first; 0: never
+    min_width: int = 0  # a column that may narrow (with an ellipsis) before others drop
 
 
+# Dropped first: what the tree and the transaction pane also show (Δ, length, process,
+# flags, seq), then family (the type's colour keeps it), then time. Info is never dropped.
 MESSAGE_COLUMNS = (
     Column("mark", " ", 1),
     Column("no", "No.", 7, True),
-    Column("time", "Time", 12, True),
-    Column("delta", "Δ", 10, True, 130),
-    Column("proc", "Process/portid", 12, False, 110),
-    Column("family", "Family", 9),
-    Column("type", "Type", 22),
-    Column("flags", "Flags", 24, False, 120),
-    Column("seq", "Seq", 10, True),
-    Column("len", "Len", 5, True, 90),
+    Column("time", "Time", 12, True, 7),
+    Column("delta", "Δ", 10, True, 1),
+    Column("proc", "Process/port", 12, False, 3),
+    Column("family", "Family", 9, False, 6),
+    Column("type", "Type", 22, min_width=16),
+    Column("flags", "Flags", 24, False, 4),
+    Column("seq", "Seq", 10, True, 5),
+    Column("len", "Len", 5, True, 2),
     Column("info", "Info", 0),
 )
 TXN_COLUMNS = (
     Column("mark", " ", 1),
     Column("no", "No.", 7, True),
-    Column("time", "Time", 12, True),
-    Column("delta", "Latency", 10, True, 100),
-    Column("proc", "Process/portid", 12, False, 110),
-    Column("family", "Family", 9),
-    Column("type", "Request", 22),
-    Column("flags", "Status", 20, False),
-    Column("seq", "Seq", 10, True),
-    Column("len", "Msgs", 5, True, 90),
+    Column("time", "Time", 12, True, 5),
+    Column("delta", "Latency", 10, True, 6),
+    Column("proc", "Process/port", 12, False, 1),
+    Column("family", "Family", 9, False, 2),
+    Column("type", "Request", 22, min_width=16),
+    Column("flags", "Status", 17),
+    Column("seq", "Seq", 10, True, 3),
+    Column("len", "Msgs", 5, True, 4),
     Column("info", "Info", 0),
 )
 
 
+def info_min(width: int) -> int:
+    """The width Info keeps before a column is dropped: 20 at 80 columns, 40 from 120."""
+    return max(20, min(40, (width - 40) // 2))
+
+
 def visible_columns(columns: tuple[Column, ...], width: int) -> list[Column]:
-    return [c for c in columns if width >= c.min_width]
+    """The columns that fit in `width`, narrowed columns given back what Info can spare."""
+    keep = list(columns)
+    want = info_min(width)
+
+    def fixed(cols):
+        return sum((c.min_width or c.width) + 1 for c in cols if c.width)
+    for c in sorted((c for c in columns if c.drop), key=lambda c: c.drop):
+        if fixed(keep) + want <= width:
+            break
+        keep.remove(c)
+    spare = max(0, width - fixed(keep) - want)
+    out = []
+    for c in keep:
+        if c.min_width:
+            grow = min(spare, c.width - c.min_width)
+            spare -= grow
+            c = Column(c.key, c.title, c.min_width + grow, c.right, c.drop)
+        out.append(c)
+    return out
+
+
+def fit(text: str, width: int) -> str:
+    """text cut to width, an ellipsis showing that it was cut."""
+    if len(text) <= width:
+        return text
+    return text[:width - 1] + "…" if width > 0 else ""
 
 
 def fmt_time(ns: int) -> str:
@@ -180,6 +213,8 @@ def render_row(cols: list[Column], cells: dict[str, str], width: int, base: Styl
                marked: bool) -> Text:
     text = Text(no_wrap=True, overflow="crop", end="")
     fixed = sum(c.width + 1 for c in cols if c.width)
+    keys = {c.key for c in cols}
+    family_style = Style(color=family_color(cells.get("family", "")), bold=True)
     for c in cols:
         if c.key == "mark":
             text.append("●" if marked else " ", Style(color="#ffd700", bold=True))
@@ -187,13 +222,14 @@ def render_row(cols: list[Column], cells: dict[str, str], width: int, base: Styl
             continue
         w = c.width or max(0, width - fixed)
         val = escape(cells.get(c.key, ""))  # capture text: no control character on screen
-        if c.width:
-            val = val[:w].rjust(w) if c.right else val[:w].ljust(w)
-        else:
-            val = val[:w].ljust(w)
+        if c.key == "info" and "type" in keys:
+            val = _without_type(val, escape(cells.get("type", "")))
+        val = fit(val, w)
+        val = val.rjust(w) if c.right else val.ljust(w)
         style = None
-        if c.key == "family" and base is None:
-            style = Style(color=family_color(cells.get("family", "")), bold=True)
+        # the family's colour, on the type when the family column is dropped
+        if base is None and (c.key == "family" or (c.key == "type" and "family" not in keys)):
+            style = family_style
         text.append(val, style)
         if c.width:
             text.append(" ")
@@ -202,6 +238,13 @@ def render_row(cols: list[Column], cells: dict[str, str], width: int, base: Styl
     if marked:
         text.stylize(MARK_STYLE, 2)
     return text
+
+
+def _without_type(info: str, type_name: str) -> str:
+    """Info without the type name it starts with: the Type column shows it."""
+    if type_name and info.startswith(type_name) and info[len(type_name):len(type_name) + 1] in ("", " "):
+        return info[len(type_name):].lstrip(" ")
+    return info
 
 
 def render_header(cols: list[Column], width: int) -> Text:

@@ -7,7 +7,7 @@ import io
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import ScrollableContainer
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -66,12 +66,17 @@ class StatsScreen(ModalScreen[None]):
         align: center middle;
         background: $background 60%;
     }
-    StatsScreen > VerticalScroll {
+    StatsScreen > ScrollableContainer {
         width: 95%;
         height: 90%;
         border: thick $primary 70%;
+        border-subtitle-color: $text-muted;
         background: $surface;
-        padding: 1 2;
+        padding: 0 1;
+    }
+    StatsScreen #stats-body {
+        width: auto;
+        text-wrap: nowrap;
     }
     """
     BINDINGS = [Binding("escape,q,S", "dismiss", "Close statistics")]
@@ -82,7 +87,8 @@ class StatsScreen(ModalScreen[None]):
         self.title_text = title
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
+        with ScrollableContainer() as box:
+            box.border_subtitle = "arrows scroll · Esc closes"
             yield Static(stats_renderable(self.stats, self.title_text), id="stats-body", markup=False)
 
     def action_dismiss(self) -> None:

@@ -16,6 +16,8 @@ class Legend(Static):
     DEFAULT_CSS = """
     Legend {
         height: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
         background: $panel;
         padding: 0 1;
     }
@@ -48,6 +50,8 @@ class StatusBar(Static):
         background: $primary-background;
         color: $text;
         padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from ..decode.decoder import errno_name
 from ..decode.index import CaptureIndex
 from ..escape import escape
 from .rows import ERROR_STYLE, UNANSWERED_STYLE, fmt_latency
@@ -14,35 +15,40 @@ from ..analysis.txindex import TxnIndex, TxnInfo
 HEAD, TAIL = 6, 4
 
 
-def txn_text(ix: CaptureIndex, info: TxnInfo | None, current: int | None, lib_txn=None) -> Text:
-    t = Text(no_wrap=True, overflow="ellipsis")
+def txn_text(ix: CaptureIndex, info: TxnInfo | None, current: int | None,
+             lib_txn=None) -> tuple[Text, Text]:
+    """(the head: status, counts, extack, wrapped to the pane; the message rows, one
+    line each, cut with an ellipsis)."""
+    head = Text()
+    rows = Text(no_wrap=True, overflow="ellipsis")
     if info is None:
-        t.append("no transaction", "dim")
-        return t
-    t.append(f"Transaction {info.id + 1}", "bold")
-    t.append("  ")
+        head.append("no transaction", "dim")
+        return head, rows
+    head.append(f"Transaction {info.id + 1}", "bold")
+    head.append("  ")
     status = lib_txn.status if lib_txn is not None and lib_txn.status != "open" else info.status
     waiting = status in ("unanswered", "incomplete", "open")
     style = ERROR_STYLE if status == "error" else UNANSWERED_STYLE if waiting else "bold #87d787"
     label = status
     if status == "error" and info.error:
-        from ..decode.decoder import errno_name
         label = f"error {info.error} {errno_name(info.error) or ''}".rstrip()
-    t.append(f" {label} ", style)
+    head.append(f" {label} ", style)
     if info.latency_ns is not None:
-        t.append(f"  latency {fmt_latency(info.latency_ns)}")
-    t.append(f"\n{len(info.members)} messages, {info.replies} replies")
+        head.append(f"  latency {fmt_latency(info.latency_ns)}")
+    head.append(f"\n{len(info.members)} messages, {info.replies} replies")
     if lib_txn is not None:
-        t.append(f", expects {lib_txn.expects}\n")
-        t.append(escape(lib_txn.describe()), "italic")
+        # the parts of describe() the lines above do not already show, each once
+        head.append(f", expects {lib_txn.expects}")
+        if lib_txn.events:
+            head.append(f", {len(lib_txn.events)} event{'s' if len(lib_txn.events) > 1 else ''}")
         if lib_txn.extack:
-            t.append("\nextack: ", "bold")
-            t.append(escape(lib_txn.extack), "bold #ffaf5f")
+            head.append("\nextack: " if lib_txn.errno else "\nwarning: ", "bold")
+            head.append(escape(lib_txn.extack), "bold #ffaf5f")
         if lib_txn.error_attr:
-            t.append(escape(f"  at {lib_txn.error_attr}"), "bold #ffaf5f")
+            head.append("\nat ")
+            head.append(escape(lib_txn.error_attr), "bold #ffaf5f")
         if lib_txn.caused_by is not None:
-            t.append(f"\ncaused by message {lib_txn.caused_by}")
-    t.append("\n\n")
+            head.append(f"\ncaused by message {lib_txn.caused_by}")
     mem = info.members
     shown: list[int | None]
     if len(mem) > HEAD + TAIL + 1:
@@ -58,27 +64,25 @@ def txn_text(ix: CaptureIndex, info: TxnInfo | None, current: int | None, lib_tx
     else:
         shown = list(mem)
     t0 = ix.ts(mem[0])
+    nw = len(str(mem[-1] + 1))  # narrow panes (80 columns) keep room for the summary
     for i in shown:
         if i is None:
-            t.append("      …\n", "dim")
+            rows.append(" " * (nw + 2) + "…\n", "dim")
             continue
         m = ix.message(i)
         here = i == current
         arrow = "→" if ix.is_request(i) else "←"
-        line = Text(no_wrap=True)
-        line.append("▶ " if here else "  ", "bold #ffd700")
-        line.append(f"{i + 1:>7} {arrow} ", "bold" if here else "")
-        dt = ix.ts(i) - t0
-        line.append(f"+{fmt_latency(dt) if dt else '0':>9}  ", "dim")
+        rows.append("▶ " if here else "  ", "bold #ffd700")
+        rows.append(f"{i + 1:>{nw}} {arrow} ", "bold" if here else "")
         role = ("request" if i == info.request else "end" if i == info.end else "reply")
-        line.append(f"{role:<8}", "italic")
-        summ = escape(m.summary)
+        rows.append(f"{role:<8}", "italic")
+        dt = ix.ts(i) - t0
+        rows.append(f"{'+' + fmt_latency(dt) if dt else '':>9} ", "dim")
         err = ix.m_type[i] == 2 and ix.m_err[i] != 0
-        line.append(summ, ERROR_STYLE if err else ("bold" if here else ""))
-        t.append_text(line)
-        t.append("\n")
-    t.append("\nr request  e end  [ ] previous/next  t one row per transaction", "dim")
-    return t
+        rows.append(escape(m.summary), ERROR_STYLE if err else ("bold" if here else ""))
+        rows.append("\n")
+    rows.append("\nr request  e end  [ ] previous/next  t one row per transaction", "dim")
+    return head, rows
 
 
 class TransactionPanel(VerticalScroll):
@@ -89,8 +93,12 @@ class TransactionPanel(VerticalScroll):
         padding: 0 1;
         border-left: vkey $primary 40%;
     }
-    TransactionPanel > Static {
-        width: auto;
+    TransactionPanel > #txn-head {
+        margin-bottom: 1;
+    }
+    TransactionPanel > #txn-rows {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 
@@ -100,11 +108,14 @@ class TransactionPanel(VerticalScroll):
         self.current: int | None = None
 
     def compose(self):
-        yield Static(id="txn-body")
+        yield Static(id="txn-head")
+        yield Static(id="txn-rows")
 
     def show(self, ix: CaptureIndex, txns: TxnIndex, i: int | None, lib_txn=None) -> None:
         t = txns.of(i) if i is not None else -1
         self.info = txns.info(t) if t >= 0 else None
         self.current = i
         self.lib_txn = lib_txn
-        self.query_one("#txn-body", Static).update(txn_text(ix, self.info, i, lib_txn))
+        head, rows = txn_text(ix, self.info, i, lib_txn)
+        self.query_one("#txn-head", Static).update(head)
+        self.query_one("#txn-rows", Static).update(rows)
