@@ -3,6 +3,8 @@ headers, directional and raw families, errors; and kmod/rtmgr/rtmgr.yaml decodin
 same bytes as the hand-written RTMGR dissector."""
 from __future__ import annotations
 
+import io
+import os
 import socket
 import struct
 import textwrap
@@ -324,3 +326,269 @@ def test_rtmgr_yaml_decodes_like_the_hand_written_dissector():
         assert _norm(h.tree[1:]) == _norm(y.tree[1:])
         compared += sum(1 for _ in _norm(h.tree[2:]))
     assert compared > 20
+
+
+# -- the whole format: nested structs, hints, sub-messages, per-operation headers ---------
+
+FORMATFAM = textwrap.dedent("""\
+    name: formatfam
+    protocol: genetlink-c
+    definitions:
+      - name: rate
+        type: struct
+        members:
+          - {name: cell-log, type: u8}
+          - {name: pad, type: pad, len: 3}
+          - {name: bps, type: u32}
+      - name: opt
+        type: struct
+        members:
+          - {name: rate, type: binary, struct: rate}
+          - {name: ceil, type: binary, struct: rate}
+          - {name: quantum, type: u32, display-hint: hex}
+      - name: small-hdr
+        type: struct
+        members: [{name: ifindex, type: u32}]
+      - name: big-hdr
+        type: struct
+        members: [{name: ifindex, type: u32}, {name: flags, type: u32}]
+    attribute-sets:
+      - name: formatfam
+        attributes:
+          - {name: opt, type: binary, struct: opt}
+          - {name: id, type: binary, display-hint: uuid}
+          - {name: addr, type: binary, display-hint: ipv4-or-v6}
+          - {name: kind, type: string}
+          - {name: options, type: sub-message, sub-message: opts, selector: kind}
+          - {name: stats, type: nest, nested-attributes: stats}
+          - {name: words, type: binary, sub-type: u16, byte-order: big-endian}
+      - name: stats
+        attributes:
+          - {name: app, type: sub-message, sub-message: opts, selector: kind}
+      - name: red-attrs
+        attributes:
+          - {name: limit, type: u32}
+    sub-messages:
+      - name: opts
+        formats:
+          - {value: red, attribute-set: red-attrs}
+          - {value: pfifo, fixed-header: small-hdr}
+          - {value: netem, fixed-header: small-hdr, attribute-set: red-attrs}
+          - {value: noqueue}
+    operations:
+      list:
+        - name: get
+          attribute-set: formatfam
+          fixed-header: small-hdr
+          do: {request: {attributes: [id]}}
+        - name: set
+          attribute-set: formatfam
+          fixed-header: big-hdr
+          do: {request: {attributes: [id]}}
+    """)
+
+
+@pytest.fixture
+def formatfam(tmp_path):
+    p = tmp_path / "formatfam.yaml"
+    p.write_text(FORMATFAM)
+    return p
+
+
+def test_nested_structs_hints_and_sub_messages(formatfam):
+    reg, (info,) = _reg_with(formatfam)
+    assert not info.warnings
+    rate = lambda c, b: struct.pack("<B3xI", c, b)  # noqa: E731
+    uid = bytes(range(16))
+    attrs = (nla(1, rate(3, 1000) + rate(4, 2000) + struct.pack("<I", 0x600))
+             + nla(2, uid) + nla(3, socket.inet_pton(socket.AF_INET6, "2001:db8::1"))
+             + nla(4, b"netem\0")
+             + nla(5, struct.pack("<I", 9) + nla(1, struct.pack("<I", 77)))
+             + nla(6, nla(1, struct.pack("<I", 2) + nla(1, struct.pack("<I", 5))), nested=True)
+             + nla(7, struct.pack(">HHH", 1, 2, 0x8100)))
+    payload = struct.pack("<BBH", 1, 1, 0) + struct.pack("<I", 3) + attrs
+    _, m = decode(newfamily("formatfam", 62), nlmsg(62, 5, 1, 0, payload), registry=reg)
+    assert not m.problems, m.problems
+    a = {f.name: f for f in m.tree[3].children}
+    opt = a["FORMATFAM_A_OPT"]
+    assert [c.name for c in opt.children] == ["rate", "ceil", "quantum"]
+    assert [(c.name, c.value) for c in opt.children[1].children] == [("cell_log", 4), ("bps", 2000)]
+    assert opt.children[2].meta == "0x600"
+    assert a["FORMATFAM_A_ID"].value == "00010203-0405-0607-0809-0a0b0c0d0e0f"
+    assert a["FORMATFAM_A_ADDR"].value == "2001:db8::1"
+    options = a["FORMATFAM_A_OPTIONS"]  # netem: a struct, then attributes
+    assert [c.name for c in options.children] == ["small-hdr", "FORMATFAM_A_RED_ATTRS_LIMIT"]
+    assert options.children[0].children[0].value == 9 and options.children[1].value == 77
+    app = a["FORMATFAM_A_STATS"].children[0]  # selector one level up
+    assert app.name == "FORMATFAM_A_STATS_APP" and app.children[1].value == 5
+    assert [c.value for c in a["FORMATFAM_A_WORDS"].children] == [1, 2, 0x8100]
+
+
+@pytest.mark.parametrize("kind,body,names", [
+    (b"red\0", nla(1, struct.pack("<I", 8)), ["FORMATFAM_A_RED_ATTRS_LIMIT"]),
+    (b"pfifo\0", struct.pack("<I", 1), ["small-hdr"]),
+    (b"noqueue\0", b"", []),
+])
+def test_sub_message_formats(formatfam, kind, body, names):
+    reg, _ = _reg_with(formatfam)
+    payload = struct.pack("<BBH", 1, 1, 0) + struct.pack("<I", 3) + nla(4, kind) + nla(5, body)
+    _, m = decode(newfamily("formatfam", 62), nlmsg(62, 5, 1, 0, payload), registry=reg)
+    assert not m.problems
+    assert [c.name for c in find(m.tree, "FORMATFAM_A_OPTIONS").children or []] == names
+
+
+def test_sub_message_without_its_selector_or_with_an_unknown_one(formatfam):
+    reg, _ = _reg_with(formatfam)
+    hdr = struct.pack("<BBH", 1, 1, 0) + struct.pack("<I", 3)
+    _, lost, odd = decode(newfamily("formatfam", 62),
+                          nlmsg(62, 5, 1, 0, hdr + nla(5, b"abcd")),
+                          nlmsg(62, 5, 2, 0, hdr + nla(4, b"cake\0") + nla(5, b"abcd")), registry=reg)
+    assert find(lost.tree, "FORMATFAM_A_OPTIONS").value == b"abcd"
+    assert any("selector 'kind'" in p for p in lost.problems)
+    assert find(odd.tree, "FORMATFAM_A_OPTIONS").value == b"abcd" and not odd.problems
+
+
+def test_each_operation_has_its_own_fixed_header(formatfam):
+    reg, _ = _reg_with(formatfam)
+    get = struct.pack("<BBH", 1, 1, 0) + struct.pack("<I", 3) + nla(4, b"x\0")
+    put = struct.pack("<BBH", 2, 1, 0) + struct.pack("<II", 3, 1) + nla(4, b"x\0")
+    _, g, s = decode(newfamily("formatfam", 62), nlmsg(62, 5, 1, 0, get), nlmsg(62, 5, 2, 0, put),
+                     registry=reg)
+    assert (g.tree[2].name, s.tree[2].name) == ("small-hdr", "big-hdr")
+    assert find(s.tree, "flags").value == 1
+    assert not g.problems and not s.problems
+    assert find(g.tree, "FORMATFAM_A_KIND").value == find(s.tree, "FORMATFAM_A_KIND").value == "x"
+
+
+def test_a_struct_that_contains_itself_is_refused(tmp_path):
+    p = tmp_path / "loop.yaml"
+    p.write_text("name: loop\ndefinitions:\n  - {name: s, type: struct, members: "
+                 "[{name: me, type: binary, struct: s}]}\n")
+    with pytest.raises(YnlError, match="contains itself"):
+        read_spec(p)
+
+
+# -- a spec fills in, never replaces ---------------------------------------------------------
+
+def test_a_spec_only_fills_in_a_hand_written_family(tmp_path):
+    """RTMGR is hand-written: a spec naming its attributes otherwise (and one more
+    command and attribute) changes nothing it decodes, and adds what it lacks."""
+    p = tmp_path / "rtmgr2.yaml"
+    p.write_text(textwrap.dedent("""\
+        name: RTMGR
+        attribute-sets:
+          - name: a
+            attributes:
+              - {name: other-name, type: binary}
+              - {name: more, type: u32, value: 9}
+        operations:
+          list:
+            - {name: create, attribute-set: a, do: {request: {attributes: [more]}}}
+            - {name: flush, value: 7, attribute-set: a, do: {request: {attributes: [more]}}}
+        """))
+    reg, _ = _reg_with(p)
+    msgs = [*RTMGR_MESSAGES, genl(30, 1, rtmgr_attrs() + nla(9, struct.pack("<I", 5)), flags=5),
+            genl(30, 7, nla(9, struct.pack("<I", 6)), flags=5)]
+    hand = decode(newfamily("RTMGR", 30), *msgs)
+    mixed = decode(newfamily("RTMGR", 30), *msgs, registry=reg)
+    for h, y in zip(hand[1:7], mixed[1:7]):
+        assert (h.type_name, h.summary, _norm(h.tree)) == (y.type_name, y.summary, _norm(y.tree))
+    assert find(hand[7].tree, "UNKNOWN(9)") is not None
+    assert find(mixed[7].tree, "RTMGR_A_A_MORE").value == 5
+    assert find(mixed[7].tree, "RTMGR_A_DEST").value == find(hand[7].tree, "RTMGR_A_DEST").value
+    assert (hand[8].type_name, mixed[8].type_name) == ("RTMGR cmd 7", "RTMGR FLUSH")
+
+
+# -- where specs are found -------------------------------------------------------------------
+
+def test_spec_search_path(tmp_path, monkeypatch, testfam):
+    from nlscope.decode import ynl
+    tree = tmp_path / "linux-9.9" / "Documentation" / "netlink" / "specs"
+    tree.mkdir(parents=True)
+    (tree / "test_fam.yaml").write_text(TESTFAM.replace("name: testfam", "name: test-fam", 1))
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "testfam.yaml").write_text(TESTFAM)
+    monkeypatch.setenv("NLSCOPE_SPEC_PATH", f"{tmp_path / 'linux-9.9'}:{tmp_path / 'missing'}")
+    assert ynl.spec_dirs() == [str(tree)]
+    assert ynl.spec_dirs([str(flat)]) == [str(flat), str(tree)]  # --spec-dir first
+    assert ynl.find_spec("test-fam", ynl.spec_dirs()) == str(tree / "test_fam.yaml")
+    assert ynl.find_spec("testfam", ynl.spec_dirs()) is None
+    reg = default_registry(entry_points=False)
+    ynl.set_spec_dirs(reg, [flat])
+    assert load_spec(reg, "testfam").name == "testfam"
+    assert load_spec(reg, "test-fam").path == str(tree / "test_fam.yaml")
+    with pytest.raises(YnlError, match="no nosuch.yaml in the spec search path"):
+        load_spec(reg, "nosuch")
+    monkeypatch.setenv("NLSCOPE_SPEC_PATH", "")  # set and empty: no default either
+    assert ynl.spec_dirs() == []
+
+
+def test_default_spec_path_prefers_the_newest_source(tmp_path):
+    from nlscope.decode import ynl
+    for v in ("6.1", "6.12"):
+        (tmp_path / f"linux-source-{v}" / "Documentation" / "netlink" / "specs").mkdir(parents=True)
+    (tmp_path / "linux-source-6.9.tar.xz").write_bytes(b"")
+    (tmp_path / "linux-headers-6.20-common").mkdir()
+    assert [os.path.basename(p) for p in ynl.default_spec_entries(str(tmp_path))] == [
+        "linux-source-6.12", "linux-source-6.9.tar.xz", "linux-source-6.1"]
+
+
+def test_specs_are_unpacked_once_from_a_source_tarball(tmp_path, monkeypatch):
+    import tarfile
+
+    from nlscope.decode import ynl
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    tb = tmp_path / "linux-source-9.9.tar.xz"
+    with tarfile.open(tb, "w:xz") as tf:
+        for name, text in [("linux-source-9.9/COPYING", "x"),
+                           ("linux-source-9.9/Documentation/netlink/specs/testfam.yaml", TESTFAM),
+                           ("linux-source-9.9/Documentation/netlink/specs/.hidden.yaml", "x"),
+                           ("linux-source-9.9/kernel/a.c", "y")]:
+            data = text.encode()
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            tf.addfile(ti, io.BytesIO(data))
+    d = ynl.unpack_specs(str(tb))
+    assert d is not None and d.startswith(str(tmp_path / "cache" / "nlscope" / "specs"))
+    assert sorted(os.listdir(d)) == ["testfam.yaml"]
+    assert ynl.unpack_specs(str(tb)) == d  # cached
+    monkeypatch.setenv("NLSCOPE_SPEC_PATH", str(tb))
+    assert ynl.spec_dirs() == [d]
+    bad = tmp_path / "linux-source-1.0.tar.xz"
+    bad.write_bytes(b"not a tarball")
+    assert ynl.unpack_specs(str(bad)) is None
+
+
+def test_a_family_with_command_names_only_takes_its_spec(tmp_path, monkeypatch):
+    """genl_misc's families have commands only; with a spec of the same name in the
+    search path, their attributes are named by it, read when the first message comes."""
+    d = tmp_path / "specs"
+    d.mkdir()
+    (d / "handshake.yaml").write_text(textwrap.dedent("""\
+        name: handshake
+        attribute-sets:
+          - name: accept
+            attributes: [{name: sockfd, type: u32}, {name: message-type, type: u32}]
+        operations:
+          list:
+            - {name: ready, attribute-set: accept, do: {request: {attributes: [sockfd]}}}
+            - {name: accept, attribute-set: accept, do: {request: {attributes: [sockfd]}}}
+        """))
+    msg = genl(40, 2, nla(1, struct.pack("<I", 4)), flags=5)
+    monkeypatch.setenv("NLSCOPE_SPEC_PATH", "")
+    _, plain = decode(newfamily("handshake", 40), msg)
+    assert plain.type_name == "handshake ACCEPT" and find(plain.tree, "UNKNOWN(1)") is not None
+    monkeypatch.setenv("NLSCOPE_SPEC_PATH", str(d))
+    _, filled = decode(newfamily("handshake", 40), msg)
+    assert filled.type_name == "handshake ACCEPT"  # the hand-written name stays
+    assert find(filled.tree, "HANDSHAKE_A_ACCEPT_SOCKFD").value == 4
+
+
+def test_structs_nested_too_deep_are_refused(tmp_path):
+    p = tmp_path / "deep.yaml"
+    defs = "".join(f"  - {{name: s{i}, type: struct, members: [{{name: m, type: binary, struct: s{i + 1}}}]}}\n"
+                   for i in range(200))
+    p.write_text("name: deep\ndefinitions:\n" + defs + "  - {name: s200, type: struct, members: [{name: x, type: u8}]}\n")
+    with pytest.raises(YnlError, match="deeper than 32"):
+        read_spec(p)
