@@ -307,14 +307,15 @@ def ct_summary(msg, fields: list[Field]) -> str:
         parts.append(proto)
     parts.extend(orig)
     status = _get(attrs, "CTA_STATUS")
-    if status is not None and not sf.num(status, 0x2) & 0x2:
+    bits = sf.num(status, 0x2)  # absent or raw: neither unreplied nor assured
+    if not bits & 0x2:
         parts.append("[UNREPLIED]")
     state = find(attrs, "CTA_PROTOINFO_TCP_STATE") or find(attrs, "CTA_PROTOINFO_SCTP_STATE")
     if state is not None:
         parts.append(_short(state.meta, "TCP_CONNTRACK_").removeprefix("SCTP_CONNTRACK_"))
-    if status is not None and status.value & 0x4:
+    if bits & 0x4:
         parts.append("[ASSURED]")
-    if status is not None and status.value & 0x30:
+    if bits & 0x30:
         _, rep = tuple_text(_get(attrs, "CTA_TUPLE_REPLY"))
         parts.append("reply " + " ".join(rep))
     for name, key in (("CTA_TIMEOUT", "timeout"), ("CTA_MARK", "mark"), ("CTA_ZONE", "zone")):

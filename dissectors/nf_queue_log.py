@@ -12,6 +12,7 @@ import construct as cs
 
 from nlscope.decode.model import Field
 from nlscope.decode.nla import Attr, AttrSet, FixedHeader, mac_text
+from nlscope.decode import summary_fields as sf
 
 from .nf_common import NFGENMSG, NFPROTO, attrs_of, family, nf_message, res_id
 from .nf_conntrack import CT, CT_INFO, EXPECT
@@ -120,13 +121,6 @@ def hwaddr_len(buf: bytes, attrs: list[Field]) -> None:
                 addr.value = mac_text(bytes(buf[addr.start:addr.end]))
 
 
-def _child(f: Field | None, name: str) -> Field | None:
-    for c in (f.children or []) if f is not None else []:
-        if c.name == name:
-            return c
-    return None
-
-
 def _attr(attrs: list[Field], name: str) -> Field | None:
     for f in attrs:
         if f.name == name:
@@ -140,16 +134,16 @@ def queue_summary(msg, fields: list[Field]) -> str:
     parts = [msg.type_name, "queue", str(res_id(fields))]
     hdr = _attr(attrs, "NFQA_PACKET_HDR")
     if hdr is not None:
-        parts += ["id", str(_child(hdr, "packet_id").value), "hook", _child(hdr, "hook").short()]
+        parts += ["id", sf.show(sf.num(sf.child(hdr, "packet_id"))), "hook", sf.short(sf.child(hdr, "hook"))]
     v = _attr(attrs, "NFQA_VERDICT_HDR")
     if v is not None:
-        parts += ["id", str(_child(v, "id").value), _child(v, "verdict").short()]
+        parts += ["id", sf.show(sf.num(sf.child(v, "id"))), sf.short(sf.child(v, "verdict"))]
     pl = _attr(attrs, "NFQA_PAYLOAD")
     if pl is not None:
         parts += ["len", str(len(pl.value))]
     cmd = _attr(attrs, "NFQA_CFG_CMD")
     if cmd is not None:
-        parts.append(_child(cmd, "command").short())
+        parts.append(sf.short(sf.child(cmd, "command")))
     return " ".join(parts)
 
 
@@ -161,13 +155,13 @@ def log_summary(msg, fields: list[Field]) -> str:
         parts.append(f'prefix "{prefix.value}"')
     hdr = _attr(attrs, "NFULA_PACKET_HDR")
     if hdr is not None:
-        parts += ["hook", _child(hdr, "hook").short()]
+        parts += ["hook", sf.short(sf.child(hdr, "hook"))]
     pl = _attr(attrs, "NFULA_PAYLOAD")
     if pl is not None:
         parts += ["len", str(len(pl.value))]
     cmd = _attr(attrs, "NFULA_CFG_CMD")
     if cmd is not None:
-        parts.append(_child(cmd, "command").short())
+        parts.append(sf.short(sf.child(cmd, "command")))
     return " ".join(parts)
 
 

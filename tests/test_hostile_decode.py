@@ -39,3 +39,55 @@ def test_a_failing_summary_costs_the_summary_not_the_tree():
     assert m.problems == ["summary error: ValueError: summary bug"]
     assert m.to_json(txn=None)["payload"] == {"attributes": {"T_NAME": "eth0"}}
     assert [f.name for f in m.tree] == ["nlmsghdr", "attributes"]
+
+
+def _summaries_with_wrong_sizes(path, registry):
+    """Every (family, type) of a sample once, each of its attributes (top level and one
+    nest down) given a 1-byte payload in turn: what the summary then reads is raw."""
+    import sys
+    sys.path.insert(0, str(path.parents[1]))
+    from fuzz.corpus import frame_corpora
+    from fuzz.frames import NlMsg, Nla
+    out = []
+    for c in frame_corpora(registry, limit_per_file=400):
+        seen = set()
+        for s in c.seeds:
+            for k, m in enumerate(s.msgs):
+                if (s.protocol, m.mtype, m.flags & 1) in seen or m.attrs is None:
+                    continue
+                seen.add((s.protocol, m.mtype, m.flags & 1))
+                for lst_i, (lst, i) in enumerate(m.all_attrs()[:40]):
+                    a = lst[i]
+                    lst[i] = Nla(a.type & 0x3FFF, b"\x01")
+                    msgs = [NlMsg(x.mtype, x.flags, x.seq, x.pid, x.fixed, x.attrs, x.tail, x.order) for x in s.msgs]
+                    raw = s.link + b"".join(x.pack() for x in msgs)
+                    lst[i] = a
+                    fr = Frame(1, 0, s.protocol, raw, len(s.link), len(raw))
+                    out.append((c.decoder, fr))
+    return out
+
+
+def test_no_summary_fails_on_an_attribute_of_the_wrong_size(registry):
+    from conftest import ROOT
+    from nlscope.decode.decoder import scan_frame
+    failed = []
+    cases = _summaries_with_wrong_sizes(ROOT / "tests" / "fuzz" / "x", registry)
+    assert len(cases) > 1000
+    for dec, fr in cases:
+        for m in scan_frame(fr, dec):
+            dec.note(m)
+            bad = [p for p in m.problems if p.startswith(("summary error", "dissector error"))]
+            if bad:
+                failed.append(f"{m.type_name}: {bad[0]}")
+    assert failed == []
+
+
+def test_nfqueue_headers_of_the_wrong_size():
+    # NFQNL_MSG_PACKET (NFNL_SUBSYS_QUEUE << 8 | 0) with NFQA_PACKET_HDR and NFQA_VERDICT_HDR
+    # of 3 bytes: the summary read packet_id/hook/id of a struct that was not there.
+    nfgen = bytes([2, 0, 0, 0])
+    body = nfgen + nla(1, b"\x01\x02\x03") + nla(2, b"\x01\x02\x03")
+    m = next(Decoder(default_registry()).messages([frame(12, nlmsg(0x300, 0, 1, 0, body))]))
+    assert m.summary == "NFQNL_MSG_PACKET queue 0 id ? hook ? id ? ?"
+    assert not any(p.startswith(("summary error", "dissector error")) for p in m.problems)
+    assert set(m.to_json(txn=None)["payload"]["attributes"]) == {"NFQA_PACKET_HDR", "NFQA_VERDICT_HDR"}

@@ -75,6 +75,14 @@ def word(f: Field | None, prefix: str = "", default: str = "?") -> str:
     return default
 
 
+def short(f: Field | None, default: str = "?") -> str:
+    """A typed value as a summary shows it (Field.short: an enum's name, flags joined);
+    `default` when missing or raw."""
+    if f is None or f.kind == "bytes" or f.kind in ("nest", "struct", "list"):
+        return default
+    return f.short()
+
+
 def hexnum(f: Field | None, width: int = 0, default: str = "?") -> str:
     """An integer as 0x... (zero-padded to `width` digits); `default` when not one."""
     v = num(f)
