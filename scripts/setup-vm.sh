@@ -10,7 +10,9 @@
 #   * a Debian kernel image + headers (the VM boots it; modules build against it)
 #   * qemu (TCG is enough; KVM is not required)
 #   * the real netlink peers the sample corpus runs: iproute2, iw, wireguard-tools,
-#     nftables, conntrack, ethtool, tcpdump, strace, plus tshark/editcap
+#     nftables, conntrack, ethtool, tcpdump, strace, plus tshark/editcap, and the
+#     daemons of tests/fixtures/issue16 (openvswitch-switch, keepalived, ipvsadm, ipset;
+#     run by hand in the lab, no service is started on this machine)
 #   * stress-ng (CPU hogs for the capture-under-load test), clang and libbpf (eBPF)
 #   * virtme-ng (pip) into VENV
 set -euo pipefail
@@ -32,6 +34,7 @@ APT_PKGS=(
     tcpdump tshark
     iproute2 iputils-ping iw wireguard-tools nftables conntrack ethtool
     strace dwarves build-essential
+    openvswitch-switch keepalived ipvsadm ipset
     stress-ng clang libbpf-dev libbpf1
 )
 
