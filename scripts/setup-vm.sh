@@ -12,7 +12,7 @@
 #   * the real netlink peers the sample corpus runs: iproute2, iw, wireguard-tools,
 #     nftables, conntrack, ethtool, tcpdump, strace, plus tshark/editcap, and the
 #     daemons of tests/fixtures/issue16 (openvswitch-switch, keepalived, ipvsadm, ipset;
-#     run by hand in the lab, no service is started on this machine)
+#     the lab runs them by hand)
 #   * stress-ng (CPU hogs for the capture-under-load test), clang and libbpf (eBPF)
 #   * virtme-ng (pip) into VENV
 set -euo pipefail
