@@ -162,3 +162,42 @@ def test_memory_is_bounded():
     for k in range(100):
         one.note(1, f"n{k}", k)
     assert one.entries == 4 and one.name(1, 0) == "n96"  # oldest names dropped
+
+
+# -- the CLI: read -N ------------------------------------------------------------------
+
+def _read(*args: str) -> list[str]:
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "nlscope", "read", *args], capture_output=True,
+                         text=True, check=True)
+    return out.stdout.splitlines()
+
+
+def test_read_resolve_only_adds_names():
+    """`read -N` (tshark -N) names ifindexes in Info; the plain output is unchanged and
+    is the -N output with the names taken out."""
+    import re
+    path = str(SAMPLES / "tc.pcapng")
+    plain, named = _read(path), _read("-N", path)
+    assert len(plain) == len(named) and plain != named
+    assert not any("(dummy1)" in line for line in plain)
+    assert any(line.endswith("RTM_NEWLINK dev 3 (dummy1) up") for line in named)
+    strip = re.compile(r"\b((?:dev|oif|iif|master|ifindex) \d+) \([^()]*\)")
+    assert [strip.sub(r"\1", line) for line in named] == plain
+
+
+def test_read_resolve_escapes_learned_names(tmp_path):
+    """A name from the capture reaches the terminal escaped."""
+    from nlscope.capture.pcapio import open_writer
+    msgs = [_link(16, 4, b"ev\x1b[2Jil"),
+            struct.pack("<IHHII", 32, 18, 1, 2, 0) + struct.pack("<BBHiII", 0, 0, 0, 4, 0, 0)]
+    path = tmp_path / "esc.pcapng"
+    with open(path, "wb") as f:
+        w = open_writer(f, "pcapng")
+        for k, m in enumerate(msgs):
+            raw = struct.pack(">HHH8sH", 4, 824, 0, b"", 0) + m
+            w.write(Frame(number=k + 1, ts_ns=k * 1000, protocol=0, raw=raw))
+    lines = _read("-N", str(path))
+    assert "\x1b" not in "\n".join(lines)
+    assert lines[-1].endswith("dev 4 (ev\\x1b[2Jil)")

@@ -162,7 +162,7 @@ def cmd_read(args) -> int:
         # The machine's cores where decoding is most of the work (-V, a filter on
         # decoded fields); summary lines alone: one process, the least CPU in all.
         heavy = args.verbose or bool(flt is not None and flt.needs_decode)
-        jobs = _jobs(args, name, default=None if heavy else 1)
+        jobs = 1 if args.resolve else _jobs(args, name, default=None if heavy else 1)
         if jobs > 1:
             return _run_parallel(args, registry, flt, name, out, jobs, False, **common)
     sinks: list[Sink] = []
@@ -185,6 +185,9 @@ def cmd_read(args) -> int:
         elif args.verbose:
             sinks.append(_sink("verbose", out, **common))
         elif not args.quiet and not args.write:
+            if args.resolve:
+                from ..analysis.names import IfNames
+                common["extra"] = {"names": IfNames()}
             sinks.append(_sink("text", out, **common))
         if args.quiet:
             sinks = [s for s in sinks if s.binary]
@@ -303,6 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-x", dest="hex", action="store_true", help="hex dump of each message")
     r.add_argument("-t", dest="time", choices=["r", "a", "e"], default="r",
                    help="time: r relative to first (default), a absolute UTC, e epoch")
+    r.add_argument("-N", "--resolve", action="store_true",
+                   help="name ifindexes in Info from the capture's link messages: 'dev 3 (eth0)'")
     r.add_argument("-w", dest="write", metavar="OUT", help="write the frames read to OUT")
     r.add_argument("-F", dest="write_format", choices=["pcapng", "pcap"], default="pcapng",
                    help="format for -w (default pcapng)")

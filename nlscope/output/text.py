@@ -26,13 +26,14 @@ def format_time(ts_ns: int, first_ns: int, mode: str) -> str:
     return f"{d // 1_000_000_000}.{d % 1_000_000_000:09d}"
 
 
-def summary_line(msg: Message, time_text: str) -> str:
-    """One message's line, escaped."""
+def summary_line(msg: Message, time_text: str, names: Any = None) -> str:
+    """One message's line, escaped; `names` (analysis.names.IfNames): ifindexes in
+    Info named, as far as the capture has told so far."""
     if msg.is_fragment:
         return escape(f"{msg.number:>6} {time_text:>12} {msg.family:<9} {'FRAGMENT':<20} {'':<24} "
                       f"{'':>10} {'':>10} {msg.end - msg.start:>5}  {msg.summary}")
     flags = ",".join(msg.flag_names) or "0"
-    info = msg.summary
+    info = msg.summary if names is None else names.annotate(msg.summary, msg.number - 1)
     if msg.problems and "malformed" not in info:
         info += f"  [malformed: {msg.problems[0]}]"
     return escape(f"{msg.number:>6} {time_text:>12} {msg.family:<9} {msg.type_name:<20} {flags:<24} "
@@ -94,7 +95,10 @@ class TextSink(Sink):
 
     def write(self, msg: Message, txn: Any) -> None:
         o = self.opts
-        line = summary_line(msg, format_time(msg.frame.ts_ns, self.first_ns or 0, o.time))
+        names = o.extra.get("names")
+        if names is not None:
+            names.learn(msg)  # streaming: a name is known once a link message said it
+        line = summary_line(msg, format_time(msg.frame.ts_ns, self.first_ns or 0, o.time), names)
         if o.process:
             line = process_columns(msg) + line
         self.out.write(line + "\n")
