@@ -40,6 +40,7 @@ def _ioam6_summary(cmd: str, fields) -> str:
 
 def register(registry) -> None:
     add_family(registry, GenlFamily("SEG6", SEG6_COMMANDS, attrs=SEG6_ATTRS, summary=_seg6_summary,
-                                    kinds={"SETHMAC": "other", "SET_TUNSRC": "other"}))
+                                    kinds={"SETHMAC": "other", "SET_TUNSRC": "other",
+                                           "DUMPHMAC": "get"}))
     add_family(registry, GenlFamily("IOAM6", IOAM6_COMMANDS, attrs=IOAM6_ATTRS,
                                     summary=_ioam6_summary, kinds={"NS_SET_SCHEMA": "other"}))
