@@ -43,6 +43,7 @@ JOINABLE: dict[str, tuple[str, str, str, str] | None] = {
     "json": ("[\n", ",\n", "\n]\n", "[\n]\n"),
     "text": None,
     "verbose": None,
+    "transactions": None,
 }
 
 

@@ -58,7 +58,7 @@ def test_every_capture_is_cut_in_several_parts(registry):
             assert b.checkpoint["_pos"] == a.end_offset
 
 
-@pytest.mark.parametrize("fmt", ["jsonl", "json", "text", "verbose"])
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "text", "verbose", "transactions"])
 @pytest.mark.parametrize("path", CAPTURES, ids=lambda p: p.name)
 def test_parts_join_into_the_serial_output(path, fmt, registry):
     want = _serial(path, registry, fmt)
@@ -114,7 +114,7 @@ def _cli(*args):
 
 def test_cli_read_jobs():
     path = str(SAMPLES / "mixed.pcapng")
-    for opts in ([], ["-V"], ["-x", "-t", "a"], ["-Y", "attr.IFLA_IFNAME"]):
+    for opts in ([], ["-V"], ["-x", "-t", "a"], ["-Y", "attr.IFLA_IFNAME"], ["--transactions"]):
         one, two = _cli("read", path, "-j", "1", *opts), _cli("read", path, "-j", "2", *opts)
         assert one.returncode == two.returncode == 0 and one.stdout == two.stdout
         assert one.stdout.count("\n") > 20

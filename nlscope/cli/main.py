@@ -165,6 +165,13 @@ def cmd_read(args) -> int:
         jobs = 1 if args.resolve else _jobs(args, name, default=None if heavy else 1)
         if jobs > 1:
             return _run_parallel(args, registry, flt, name, out, jobs, False, **common)
+    elif args.transactions and flt is None and not (args.verbose or args.write or args.resolve):
+        # a line per transaction at its first message, as it ends up: the first pass
+        # knows; a filter or -V would need every member of a transaction
+        jobs = _jobs(args, "transactions", default=1)
+        if jobs > 1:
+            return _run_parallel(args, registry, None, "transactions", out, jobs, False,
+                                 **common, extra={"members": False})
     sinks: list[Sink] = []
     wfile = None
     try:
