@@ -127,13 +127,18 @@ async def _run_tui(path: str, filter_text: str) -> dict[str, float]:
             await asyncio.sleep(0.002)
         out["first_screen_s"] = lst.first_row_painted_at - t0
         out["app_mounted_s"] = app.mounted_at - t0
+        during = []
         while not app.index.complete:
             await asyncio.sleep(0.05)
+            if len(during) < KEYS:  # issue 13 part 3: keys while the index is built
+                during.append(await _key_latencies(app, lst))
+        _summary(out, "key_while_indexing", during)
         out["index_s"] = time.perf_counter() - t0
         out["messages"] = app.index.count
         out["index_arrays_mb"] = app.index.memory_bytes() / 2**20
         out["rss_after_index_mb"] = current_rss_mb()
         out["rss_growth_mb"] = current_rss_mb() - rss0
+        _summary(out, "key_indexed", [await _key_latencies(app, lst) for _ in range(KEYS)])
         app.query_one("#filter-input").value = filter_text
         t3 = time.perf_counter()
         app.apply_filter(filter_text)
@@ -150,6 +155,31 @@ async def _run_tui(path: str, filter_text: str) -> dict[str, float]:
             out["key_latency_during_filter_max_s"] = lat[-1]
         out["peak_rss_mb"] = peak_rss_mb()
     return out
+
+
+KEYS = 40  # cursor moves timed while indexing and once indexed
+
+
+def _summary(out: dict, name: str, lat: list[tuple[float, float]]) -> None:
+    """p50 and max of the list's and the tree's latencies."""
+    for k, label in ((0, "list"), (1, "tree")):
+        xs = sorted(x[k] for x in lat)
+        if xs:
+            out[f"{name}_{label}_p50_s"] = xs[len(xs) // 2]
+            out[f"{name}_{label}_max_s"] = xs[-1]
+
+
+async def _key_latencies(app, lst) -> tuple[float, float]:
+    """One cursor move: (time until the list's cursor moved, time until the detail
+    tree shows the message now selected)."""
+    t = time.perf_counter()
+    list_s = await _key_latency(app, lst)
+    tree = app.query_one("#detail")
+    want = lst.selected_message
+    while (want is not None and tree.message_number != want + 1
+           and time.perf_counter() - t < 10):
+        await asyncio.sleep(0.0005)
+    return list_s, time.perf_counter() - t
 
 
 async def _key_latency(app, lst) -> float:
