@@ -124,7 +124,6 @@ class CaptureIndex:
         self._starts: list[int] = []
         self.listeners: list[Callable[[int, int], None]] = []
         self._cache: OrderedDict[int, list[Message]] = OrderedDict()
-        self._cache_version = 0
         self._lock = threading.RLock()
 
     # -- building ----------------------------------------------------------------
@@ -211,10 +210,9 @@ class CaptureIndex:
     def message(self, i: int) -> Message:
         """Message number i+1, decoded; recent frames are cached."""
         fi = self.m_frame[i]
+        # Each message decodes with the state it was seen with: a cached one stays right
+        # whatever the decoder learns later, so the cache is never dropped for that.
         with self._lock:
-            if self._cache_version != self.state_version:
-                self._cache.clear()
-                self._cache_version = self.state_version
             msgs = self._cache.get(fi)
             if msgs is None:
                 msgs = self.frame_messages(fi)
