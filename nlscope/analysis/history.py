@@ -20,6 +20,7 @@ Counters and timers (VOLATILE) change with every message and are not compared.
 """
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,10 @@ class ObjectKind:
     types: frozenset[int]  # nlmsg_type values of NEW, DEL, GET (and SET) for it
     key: Callable[[Message, Any], tuple | None]  # identity, from the decoded message
     label: Callable[[tuple], str]  # the key, for people
+    # The key's part that is the fixed header's s32 at payload offset 4 (ifinfomsg's
+    # ifi_index, ifaddrmsg's ifa_index, ndmsg's ndm_ifindex): read from the bytes, a
+    # message of another ifindex is passed over undecoded.
+    raw_ifindex: int | None = None
 
 
 # -- reading a decoded message ------------------------------------------------------------
@@ -158,13 +163,13 @@ def _fam(v: Any) -> str:
 
 
 OBJECT_KINDS: tuple[ObjectKind, ...] = (
-    ObjectKind("link", NETLINK_ROUTE, _rt(16, 17, 18, 19), _link_key, lambda k: f"ifindex {k[0]}"),
+    ObjectKind("link", NETLINK_ROUTE, _rt(16, 17, 18, 19), _link_key, lambda k: f"ifindex {k[0]}", 0),
     ObjectKind("address", NETLINK_ROUTE, _rt(20, 21, 22), _addr_key,
-               lambda k: f"{k[2]}/{k[3]} dev {k[1]}"),
+               lambda k: f"{k[2]}/{k[3]} dev {k[1]}", 1),
     ObjectKind("route", NETLINK_ROUTE, _rt(24, 25, 26), _route_key,
                lambda k: f"{_fam(k[0])} {k[2] or 'default'}/{k[3]} table {k[1]} tos {k[4]} metric {k[5]}"),
     ObjectKind("neighbour", NETLINK_ROUTE, _rt(28, 29, 30), _neigh_key,
-               lambda k: f"{k[2]} dev {k[1]}" + (f" vlan {k[3]}" if k[3] is not None else "")),
+               lambda k: f"{k[2]} dev {k[1]}" + (f" vlan {k[3]}" if k[3] is not None else ""), 1),
     # nf_tables: NEW/GET/DEL of tables 0-2, chains 3-5, rules 6-8, sets 9-11
     ObjectKind("nft table", NETLINK_NETFILTER, _nf(NFNL_SUBSYS_NFTABLES, 0, 1, 2),
                _nft("NFTA_TABLE_NAME"), lambda k: f"table {k[1]}"),
@@ -334,6 +339,7 @@ def history(ix: Any, txns: Any, kind: ObjectKind, key: tuple, names: Any = None,
     m_type, m_frame, fr_proto, m_flags = ix.m_type, ix.m_frame, ix.fr_proto, ix.m_flags
     hits: list[int] = []
     others: list[int] = []  # requests of this kind naming another (or no) object
+    want_ifindex = key[kind.raw_ifindex] if kind.raw_ifindex is not None else None
     complete = True
     for i in range(count):
         if not i % SCAN_BATCH:
@@ -344,6 +350,12 @@ def history(ix: Any, txns: Any, kind: ObjectKind, key: tuple, names: Any = None,
                 progress(i / max(count, 1))
         if m_type[i] not in kind.types or fr_proto[m_frame[i]] != kind.protocol:
             continue
+        if want_ifindex is not None:
+            other = _raw_ifindex(ix, i)
+            if other and other != want_ifindex:
+                if m_flags[i] & NLM_F_REQUEST:
+                    others.append(i)
+                continue
         m = decoded_message(ix, i)
         got = object_key(m, names)
         if got is not None and got[1] == key:
@@ -367,6 +379,19 @@ def history(ix: Any, txns: Any, kind: ObjectKind, key: tuple, names: Any = None,
     dropped = max(0, len(hits) - max_entries)
     entries = _judge(ix, hits[dropped:])
     return History(kind, key, entries, dropped, complete)
+
+
+_S32 = {o: struct.Struct(o + "i") for o in "<>"}
+
+
+def _raw_ifindex(ix: Any, i: int) -> int:
+    """The s32 at payload offset 4 of message i, from its bytes (0: too short)."""
+    fi = ix.m_frame[i]
+    m = ix.frame_messages(fi)[i - ix.fr_first[fi]]
+    p = m.start + 16 + 4
+    if p + 4 > min(m.end, len(m.frame.raw)):
+        return 0
+    return _S32[m.order].unpack_from(m.frame.raw, p)[0]
 
 
 def _judge(ix: Any, hits: list[int]) -> list[Entry]:
