@@ -137,3 +137,24 @@ def test_messages_cut_by_a_full_ring_do_not_pile_up():
     for ev in range(ebpf.MAX_PARTIAL * 3):  # first chunks whose rest never comes
         _feed(cap, _record(ev, b"\0" * ebpf.CHUNK, 2 * ebpf.CHUNK, 0))
     assert len(cap._parts) == ebpf.MAX_PARTIAL and cap._ready == []
+
+
+def test_trace_runs_the_command_after_its_pid_is_traced(monkeypatch):
+    """The command waits on a pipe until its pid is in the traced set; the pipe's fd is
+    past 9 in a real run (BPF maps and links), which dash cannot redirect (exit 2)."""
+    import os
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(12)]
+    order: list[str] = []
+    monkeypatch.setattr(ebpf.EbpfCapture, "open", lambda self: self)
+    monkeypatch.setattr(ebpf.EbpfCapture, "close", lambda self: None)
+    monkeypatch.setattr(ebpf.EbpfCapture, "_read_drops", lambda self: None)
+    monkeypatch.setattr(ebpf.EbpfCapture, "drain", lambda self: [])
+    monkeypatch.setattr(ebpf.EbpfCapture, "poll", lambda self, ms: [])
+    monkeypatch.setattr(ebpf.EbpfCapture, "trace_pid", lambda self, pid: order.append("traced"))
+    try:
+        tr = ebpf.EbpfTrace(["sh", "-c", "exit 3"])
+        assert list(tr) == [] and tr.returncode == 3
+        assert order == ["traced"]
+    finally:
+        for fd in held:
+            os.close(fd)

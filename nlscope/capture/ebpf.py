@@ -495,12 +495,13 @@ class EbpfTrace:
 
     def __iter__(self) -> Iterator[Frame]:
         # The command waits on a pipe until its pid is in the traced set, so its first
-        # message is seen; then it execs (same pid).
+        # message is seen; then it execs (same pid). bash, not sh: the pipe's fd is past
+        # 9 here (the BPF maps and links), which dash cannot redirect.
         r, w = os.pipe()
         try:
             self._proc = subprocess.Popen(
-                ["/bin/sh", "-c", f'read _ <&{r}; exec {r}<&-; exec "$@"', "sh", *self.argv],
-                stdout=self.stdout, pass_fds=(r,))
+                ["/bin/bash", "-c", f'read -r _ <&{r}; exec {r}<&-; exec "$@"', "bash",
+                 *self.argv], stdout=self.stdout, pass_fds=(r,))
         except OSError as e:
             os.close(r)
             os.close(w)
