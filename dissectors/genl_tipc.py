@@ -5,7 +5,6 @@ socket nest is the one sock_diag's TIPC replies carry.
 """
 from __future__ import annotations
 
-
 from .genl import GenlFamily, K, add_family, table_set, top
 from .rdma import sockaddr_attr
 from .sock_diag_structs import TIPC_ATTRS, TIPC_NLA_SOCK
