@@ -109,7 +109,7 @@ async def test_history_screen_shows_each_change():
         lib = history(app.index, app.txns, *key_for(app.index, app.txns, i, app.source.names),
                       app.source.names)
         assert [e.index for e in screen.hist.entries] == [e.index for e in lib.entries]
-        assert "History of link ifindex 3" in screen.title_text
+        assert "History of link ifindex 3 (dummy0): " in screen.title_text
         texts = option_texts(screen)
         mtu = next(k for k, t in enumerate(texts) if "~ IFLA_MTU: 1500 → 1400" in t)
         assert texts[0].split()[0] == str(lib.entries[0].index + 1)

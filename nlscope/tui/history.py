@@ -59,8 +59,9 @@ def entry_text(e: Entry, t0: int, width: int = 200) -> Text:
     return Text("\n", end="").join(lines)
 
 
-def title_of(hist: History, count: int) -> str:
-    text = f" History of {hist.label}: {len(hist.entries)} message(s) of {count}"
+def title_of(hist: History, count: int, names=None, at: int | None = None) -> str:
+    label = names.annotate(hist.label, at) if names is not None else hist.label
+    text = f" History of {escape(label)}: {len(hist.entries)} message(s) of {count}"
     if hist.dropped:
         text += f" (the latest; {hist.dropped} earlier not shown)"
     if not hist.complete:
@@ -147,7 +148,7 @@ def open_history(app) -> None:
         if worker.is_cancelled:
             return
         t0 = ix.fr_ts[0] if ix.frames else 0
-        app.call_from_thread(show, HistoryScreen(hist, title_of(hist, ix.count), t0, i, width))
+        app.call_from_thread(show, HistoryScreen(hist, title_of(hist, ix.count, names, i), t0, i, width))
 
     def nothing(note: str) -> None:
         app.busy = None
