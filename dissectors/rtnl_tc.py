@@ -12,6 +12,7 @@ from construct import Int8un, Int16sn, Int32sn, Int32un, Padding, Struct
 
 from nlscope.decode.model import Field
 from nlscope.decode.nla import AttrSet, FixedHeader, walk_attrs
+from nlscope.decode import summary_fields as sf
 
 from .rtnl_common import (AF_NAMES, ETH_WORD, A, View, dump_line, hdr, is_dump_request, kept_raw,
                           message, tc_handle)
@@ -124,8 +125,10 @@ def mask_len(mask: str) -> int:
     return bin(int(ipaddress.ip_address(mask))).count("1")
 
 
-def _rate(v: int) -> str:
-    """Bytes per second as tc prints bits per second."""
+def _rate(v: int | None) -> str:
+    """Bytes per second as tc prints bits per second ('?' when the value was not read)."""
+    if v is None:
+        return "?"
     bits = v * 8
     for unit, div in (("Gbit", 10**9), ("Mbit", 10**6), ("Kbit", 10**3)):
         if bits >= div and bits % div == 0:
@@ -144,8 +147,8 @@ def _options_detail(kind: str | None, opts: Field | None) -> list[str]:
         parms = opts.get("TCA_HTB_PARMS")
         if parms is not None and parms.get("rate") is not None:
             rate64, ceil64 = opts.get("TCA_HTB_RATE64"), opts.get("TCA_HTB_CEIL64")
-            rate = rate64.value if rate64 is not None else parms.get("rate").get("rate").value
-            ceil = ceil64.value if ceil64 is not None else parms.get("ceil").get("rate").value
+            rate = sf.num(rate64) if rate64 is not None else sf.num(sf.child(parms, "rate", "rate"))
+            ceil = sf.num(ceil64) if ceil64 is not None else sf.num(sf.child(parms, "ceil", "rate"))
             out.append(f"rate {_rate(rate)} ceil {_rate(ceil)}")
             if parms.get("prio").value:
                 out.append(f"prio {parms.get('prio').value}")
@@ -153,7 +156,7 @@ def _options_detail(kind: str | None, opts: Field | None) -> list[str]:
         parms = opts.get("TCA_TBF_PARMS")
         if parms is not None and parms.get("rate") is not None:
             rate64 = opts.get("TCA_TBF_RATE64")
-            rate = rate64.value if rate64 is not None else parms.get("rate").get("rate").value
+            rate = sf.num(rate64) if rate64 is not None else sf.num(sf.child(parms, "rate", "rate"))
             out.append(f"rate {_rate(rate)}")
             out.append(f"limit {parms.get('limit').value}b")
     elif kind == "fq_codel":
@@ -166,7 +169,7 @@ def _options_detail(kind: str | None, opts: Field | None) -> list[str]:
         if ecn is not None and ecn.value:
             out.append("ecn")
     elif kind == "cake" and opts.get("TCA_CAKE_BASE_RATE64") is not None:
-        out.append(f"bandwidth {_rate(opts.get('TCA_CAKE_BASE_RATE64').value)}")
+        out.append(f"bandwidth {_rate(sf.num(opts.get('TCA_CAKE_BASE_RATE64')))}")
         mode = opts.get("TCA_CAKE_DIFFSERV_MODE")
         if mode is not None and mode.meta:
             out.append(mode.meta.removeprefix("CAKE_DIFFSERV_").lower())

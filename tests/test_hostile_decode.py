@@ -91,3 +91,14 @@ def test_nfqueue_headers_of_the_wrong_size():
     assert m.summary == "NFQNL_MSG_PACKET queue 0 id ? hook ? id ? ?"
     assert not any(p.startswith(("summary error", "dissector error")) for p in m.problems)
     assert set(m.to_json(txn=None)["payload"]["attributes"]) == {"NFQA_PACKET_HDR", "NFQA_VERDICT_HDR"}
+
+
+def test_tc_rates_of_the_wrong_size():
+    # RTM_NEWQDISC htb whose TCA_HTB_RATE64 has 3 bytes: tc's rate text multiplied bytes.
+    tcmsg = struct.pack("<BxxxiIII", 0, 1, 0x10000, 0xFFFFFFFF, 0)
+    opts = nla(2, b"\x00" * 40) + nla(6, b"\x01\x02\x03")  # TCA_HTB_PARMS (short too), TCA_HTB_RATE64
+    body = tcmsg + nla(1, b"htb\0") + nla(2, opts, nested=True)
+    m = next(Decoder(default_registry()).messages([frame(0, nlmsg(36, 0x2, 1, 0, body))]))
+    assert m.type_name == "RTM_NEWQDISC"
+    assert not any(p.startswith(("summary error", "dissector error")) for p in m.problems), m.problems
+    assert m.summary.startswith("RTM_NEWQDISC")
