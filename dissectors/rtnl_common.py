@@ -112,8 +112,9 @@ def counters(names: list[str], fmt: str = "Q") -> Callable[..., Field]:
         if mode == nla.TREE or not unique:
             return Field(name, "struct", None, start, end, children=kids(buf, p0, unpack, keys, problems))
         js = dict(zip(keys, unpack(buf, p0))) if mode == nla.JSON else nla.NOJSON
-        return nla.Lazy(name, "struct", start, end, (kids, (buf, p0, unpack, keys)), js)
-    decode.siblings = False
+        return nla.Lazy(name, "struct", start, end, (kids, (buf, p0, unpack, keys), decode.names), js)
+    decode.siblings = False  # nla: what it decodes does not depend on other attributes
+    decode.names = frozenset(names)  # nla.reach_of: the names it gives (filters)
     return decode
 
 

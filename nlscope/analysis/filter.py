@@ -53,6 +53,7 @@ from typing import Any
 import re2
 
 from ..decode.model import Field, Message
+from ..decode.nla import may_hold
 from . import fields as _known
 
 __all__ = ["Filter", "FilterError", "compile_filter", "field_names", "resolve_field", "FieldDef", "FIELDS"]
@@ -522,10 +523,12 @@ def _attr_getter(path: list[str]) -> Getter:
             f = stack.pop()
             if f.name in names:
                 yield f
-            elif f.children:
+            elif may_hold(f, names) and f.children:  # nests that cannot match stay undecoded
                 stack.extend(reversed(f.children))
 
     def get(m: Message, t: Any) -> list:
+        if not m.decoded and m.decoder is not None:
+            m.decoder.decode(m, partial=True)  # nests only as the names need them
         found = list(below(_payload(m), parts[0]))
         for names in parts[1:]:
             nxt: list[Field] = []

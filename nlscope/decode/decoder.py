@@ -11,7 +11,7 @@ from typing import Any
 
 from ..capture.frame import Frame, protocol_name
 from .model import Field, Message
-from .nla import JSON, TREE, Attr, AttrSet, Lazy, decode_mode, decoding, walk_attrs
+from .nla import JSON, LAZY, TREE, Attr, AttrSet, Lazy, decode_mode, decoding, walk_attrs
 from .registry import DecodeCtx, MessageType, Protocol, Registry, plugin_failure
 
 NLMSG_HDRLEN = 16
@@ -222,10 +222,13 @@ class Decoder:
         name, kind, _ = resolve_type(self.registry.get(msg.frame.protocol), msg.type, ctx)
         return name, kind
 
-    def decode(self, msg: Message, json: bool = False) -> Message:
+    def decode(self, msg: Message, json: bool = False, partial: bool = False) -> Message:
         """Decode the payload (once): tree, summary, the payload's problems. With
         `json`, what lies below the top-level attributes is built as its JSON and
-        made into Fields only when read (nla.JSON): the same tree, for an export."""
+        made into Fields only when read (nla.JSON): the same tree, for an export.
+        With `partial` (a decoding filter), nests are walked only when read and
+        their problems are not gathered: the message decodes again in full when
+        its problems are asked for (Message._complete)."""
         if msg.decoded or msg._decoding:
             return msg
         msg._decoding = True
@@ -237,8 +240,9 @@ class Decoder:
                 msg._summary = "malformed: " + "; ".join(msg._problems)
                 return msg
             try:
-                with decoding(JSON if json else TREE):
+                with decoding(LAZY if partial else JSON if json else TREE):
                     self._decode(msg)
+                msg._partial = partial
             except (Exception, SystemExit) as e:  # a dissector bug must not stop the rest of the capture
                 msg._problems.append(f"dissector error: {type(e).__name__}: {e}")
                 msg._summary = msg._summary or f"{msg.type_name or msg.type} (dissector error)"
@@ -340,7 +344,8 @@ class Decoder:
             payload = self._payload(spec, ctx)
             # a summary may read msg.tree: it is the payload decoded so far
             msg._tree = [tree[0], *payload]
-            summary = _summary(spec, msg, payload, name)
+            # a partial decode (a filter) leaves the summary to the full one
+            summary = name if decode_mode() == LAZY else _summary(spec, msg, payload, name)
         tree.extend(payload)
         pad_at = min(msg.start + ((msg.nlmsg_len + 3) & ~3), msg.end)
         if msg.nlmsg_len >= NLMSG_HDRLEN and msg.end - pad_at > 0 and not any(msg.frame.raw[pad_at:msg.end]):

@@ -143,7 +143,7 @@ class Message:
 
     __slots__ = ("frame", "index", "start", "end", "nlmsg_len", "type", "flags", "seq",
                  "pid", "order", "number", "decoder", "state", "transaction", "_problems", "_nscan", "_names", "_tree",
-                 "_summary", "_decoding")
+                 "_summary", "_decoding", "_partial")
 
     def __init__(self, frame: Frame, index: int, start: int, end: int, nlmsg_len: int | None,
                  mtype: int | None, flags: int | None, seq: int | None, pid: int | None,
@@ -168,6 +168,7 @@ class Message:
         self._tree: list[Field] | None = None
         self._summary = ""
         self._decoding = False
+        self._partial = False  # decoded for a filter: nests' problems not gathered yet
 
     # -- from the header ---------------------------------------------------------
     @property
@@ -246,18 +247,33 @@ class Message:
     @property
     def summary(self) -> str:
         self._decode()
+        if self._partial:
+            self._complete()
         return self._summary
 
     @summary.setter
     def summary(self, text: str) -> None:
         self._decode()
+        if self._partial:
+            self._complete()
         self._summary = text
 
     @property
     def problems(self) -> list[str]:
         """Every problem: the header's, and (decoding first) the payload's."""
         self._decode()
+        if self._partial:
+            self._complete()
         return self._problems
+
+    def _complete(self, json: bool = False) -> None:
+        """Decode again in full a message a filter decoded partly (Decoder.decode's
+        `partial`): its summary, or the problems inside nests not walked, are wanted."""
+        self._partial = False
+        self._tree = None
+        self._summary = ""
+        del self._problems[self._nscan:]
+        self.decoder.decode(self, json=json)
 
     @property
     def scan_problems(self) -> list[str]:
@@ -275,7 +291,9 @@ class Message:
     def to_json(self, txn: Any = _UNSET) -> dict[str, Any]:
         """The message as the JSON export writes it (README, JSON schema); "txn" is its
         transaction's (or that of `txn`, when given), null for none."""
-        if self._tree is None and self.decoder is not None and not self._decoding:
+        if self._partial:
+            self._complete(json=True)
+        elif self._tree is None and self.decoder is not None and not self._decoding:
             self.decoder.decode(self, json=True)  # nests straight to JSON, no Field tree below
         fr = self.frame
         out: dict[str, Any] = {

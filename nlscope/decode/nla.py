@@ -79,14 +79,20 @@ class AttrSet:
         self.plan = None
 
 
-_FLAG_CACHE: dict[tuple[int, int], tuple[Mapping[int, str], tuple[str, ...]]] = {}
+class _Caches:
+    """Caches of decoded values, kept in a class: analysis.fields walks what the
+    decoders' code reaches for the names a tree can hold, and must not find these."""
+
+    flags: dict[tuple[int, int], tuple[Mapping[int, str], tuple[str, ...]]] = {}
+    reach: dict[int, tuple[AttrSet, int, frozenset[str] | None]] = {}
 
 
 def flag_names(value: int, names: Mapping[int, str] | None) -> list[str]:
     """Names of the set bits; bits without a name as hex. The same few values of the
     same tables come again and again: remembered (bounded) per table and value."""
     key = (id(names), value)
-    hit = _FLAG_CACHE.get(key)
+    cache = _Caches.flags
+    hit = cache.get(key)
     if hit is not None and hit[0] is names:
         return list(hit[1])
     out: list[str] = []
@@ -97,9 +103,9 @@ def flag_names(value: int, names: Mapping[int, str] | None) -> list[str]:
             rest &= ~bit
     if rest:
         out.append(f"0x{rest:x}")
-    if len(_FLAG_CACHE) >= 8192:
-        _FLAG_CACHE.clear()
-    _FLAG_CACHE[key] = (names, tuple(out))
+    if len(cache) >= 8192:
+        cache.clear()
+    cache[key] = (names, tuple(out))
     return out
 
 
@@ -305,7 +311,7 @@ def decode_mode() -> int:
 
 class Lazy(Field):
     """A nest, list or struct whose children are made from the bytes when first read
-    (`expand(*args, problems)`); its JSON, when given, was built from the same bytes
+    (expand = (fn, args[, names it makes]): fn(*args, problems)); its JSON, when given, was built from the same bytes
     by the same tables. Reading the children drops that JSON: whoever reads them may
     change them (family fixups do)."""
 
@@ -322,7 +328,7 @@ class Lazy(Field):
     def children(self) -> list[Field]:
         kids = self._kids
         if kids is None:
-            fn, args = self._expand
+            fn, args = self._expand[:2]
             # problems: already reported. Made for an export (it had its JSON), its
             # nests keep theirs; else nothing below is decoded until read.
             with decoding(JSON if self._json is not _NOJSON else LAZY):
@@ -641,3 +647,62 @@ def attrs_json(buf: bytes, start: int, end: int, aset: AttrSet | None, order: st
         else:
             out[name] = _Repeated([prev, v])
     return out
+
+
+# -- what a nest can hold: decoding filters skip nests that cannot match ----------------
+def reach_of(aset: AttrSet | None) -> frozenset[str] | None:
+    """Every field name that can appear at any depth below a nest of this set, from
+    the tables; None when something chosen at decode time (a sibling's choice, a
+    custom decoder) could put any name there."""
+    if aset is None:
+        return frozenset()
+    cache = _Caches.reach
+    hit = cache.get(id(aset))
+    if hit is None or hit[0] is not aset or hit[1] != len(aset.attrs):
+        if len(cache) >= 4096:
+            cache.clear()
+        names: set[str] = set()
+        hit = cache[id(aset)] = (aset, len(aset.attrs),
+                                  frozenset(names) if _reach(aset, names, set()) else None)
+    return hit[2]
+
+
+def _reach(aset: AttrSet, names: set[str], seen: set[int]) -> bool:
+    if id(aset) in seen:  # a set inside itself adds no name
+        return True
+    seen.add(id(aset))
+    for a in aset.attrs.values():
+        names.add(a.name)
+        if a.kind == "custom" and isinstance(getattr(a.decode, "names", None), frozenset):
+            names.update(a.decode.names)  # a custom decoder that says what it names
+        elif a.kind == "custom" or callable(a.nested):
+            return False
+        if a.kind in ("nested", "nested-array") and a.nested is not None:
+            if not _reach(a.nested, names, seen):
+                return False
+        elif a.kind == "struct" and a.struct is not None:
+            _struct_names(a.struct, names)
+        elif a.kind == "bitfield32":
+            names.update(("value", "selector"))
+    return True
+
+
+def _struct_names(st: FixedHeader, names: set[str]) -> None:
+    for sl in st.slots:
+        names.add(sl.name)
+        if sl.sub is not None:
+            _struct_names(sl.sub, names)
+
+
+def may_hold(f: Field, names) -> bool:
+    """Whether a field not decoded yet (a Lazy nest) may have one of `names` below it;
+    True for every other field (its children are there to look at)."""
+    if not isinstance(f, Lazy) or f._kids is not None:
+        return True
+    fn, args, *known = f._expand
+    if known:  # (expand, args, the names it makes)
+        return not known[0].isdisjoint(names)
+    if fn is _walk_later:
+        reach = reach_of(args[3])
+        return reach is None or not reach.isdisjoint(names)
+    return True
