@@ -174,9 +174,9 @@ def test_expiry_mid_capture(tmp_path):
     after that is an orphan."""
     req = mk.route_req(1, mk.REQ | mk.ACK | mk.CREATE | mk.EXCL)
     later = mk.route_req(2, mk.REQ | mk.ACK | mk.CREATE | mk.EXCL)
-    path = _frames_pcap(tmp_path, [(0, 0, req), (40_000 * mk.MS, 0, later),
-                                   (40_001 * mk.MS, 0, mk.error(0, later, 4242)),
-                                   (40_002 * mk.MS, 0, mk.error(0, req, 4242))])
+    path = _frames_pcap(tmp_path, [(0, 0, req), (140_000 * mk.MS, 0, later),
+                                   (140_001 * mk.MS, 0, mk.error(0, later, 4242)),
+                                   (140_002 * mk.MS, 0, mk.error(0, req, 4242))])
     ts = list(transactions(decoded(path)))
     assert [(t.type_name, t.status, t.closed_by) for t in ts] == [
         ("RTM_NEWROUTE", "unanswered", "expired"),
