@@ -1,10 +1,8 @@
 """Issue 16 on real daemon traffic: a capture from the VM lab (tests/fixtures/issue16/:
-scenario.sh on Debian's 6.12 kernel, Open vSwitch 3.1) of Open vSwitch (ovsdb-server +
-ovs-vswitchd: bridge, ports in two namespaces, a VXLAN port, OpenFlow rules, policing,
-pings making upcalls), with `ovs-dpctl show` saved in the same run. The committed
-capture holds the scenario's Open vSwitch part only: on the loaded host (load ~30, TCG)
-the run was cut after it (the keepalived, ipvsadm and ipset parts are in scenario.sh;
-make.py regenerates the whole, then extend FAMILIES).
+scenario.sh, made by make.py on Debian's 6.12 kernel, Open vSwitch 3.1, keepalived 2.2.7)
+of Open vSwitch (ovsdb-server + ovs-vswitchd: bridge, ports in two namespaces, a VXLAN
+port, OpenFlow rules, policing, pings making upcalls), keepalived (VRRP, virtual routes,
+an IPVS virtual server), ipvsadm and ipset, with the tools' own views from the same run.
 
 Per family: no problem on valid traffic, >= 99.5% of attributes named, every request
 paired (answered, or truly unanswered and said so), headers as tshark reads them, and
@@ -67,7 +65,8 @@ def attr_counts(fields, inside=False) -> tuple[int, int]:
     return named, total
 
 
-FAMILIES = ["ovs_datapath", "ovs_vport", "ovs_flow", "ovs_packet", "ovs_meter", "nlctrl", "route"]
+FAMILIES = ["ovs_datapath", "ovs_vport", "ovs_flow", "ovs_packet", "ovs_meter", "nlctrl", "route", "IPVS",
+            "ipset"]
 
 
 def test_capture_has_every_family(msgs):
@@ -139,3 +138,10 @@ def test_ovs_upcalls_carry_keys_and_packets(msgs):
     for m in misses:
         a = _payload(m)["attributes"]
         assert "OVS_KEY_ATTR_IN_PORT" in a["OVS_PACKET_ATTR_KEY"] and a["OVS_PACKET_ATTR_PACKET"]
+
+
+def test_ipset_errors_named(pairs):
+    """`ipset add` of an element already there, and one outside a bitmap's range."""
+    names = [t.errno_name for m, t in pairs if t is not None and t.first is m and t.errno and t.errno > 4095]
+    assert "IPSET_ERR_EXIST" in names
+    assert any(n and n.startswith("IPSET_ERR_BITMAP_RANGE") for n in names)
