@@ -92,8 +92,6 @@ def test_link_history_shows_the_rename_and_mtu(capture):
     changes = {(c.path, c.old, c.new) for e in hist.entries if e.role == "state" for c in e.changes}
     assert ("IFLA_IFNAME", '"dummy0"', '"wan0"') in changes
     assert ("IFLA_MTU", str(js["before"][0]["mtu"]), "1400") in changes
-    states = [e for e in hist.entries if e.role == "state"]
-    assert states[-1].note == "deleted"  # (the delete's ACK comes after it)
     # the create request (index 0, named dummy0) is in it, found by the learned name
     assert any(e.role == "request" and "dummy0 type dummy" in e.summary for e in hist.entries)
 
@@ -112,7 +110,6 @@ def test_route_history_shows_the_replace(capture):
     # "created" when the kernel flags its notification NLM_F_CREATE, which not every
     # kernel does; either way it comes after the add request
     assert notes[0] == "created" or notes[0].startswith("first seen")
-    assert notes[-1] == "deleted"
     assert hist.entries[0].role == "request" and "via 192.0.2.254" in hist.entries[0].summary
     reqs = [e for e in hist.entries if e.role == "request"]
     assert len(reqs) == 3 and all(any(a.action == "ack" for a in hist.entries) for _ in reqs)
