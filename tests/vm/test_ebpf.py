@@ -36,7 +36,7 @@ import pytest
 from nlscope.capture.ebpf import parse_socket_comment
 from nlscope.capture.pcapio import CaptureReader
 
-from .lab import REPO, VMResult, _installed_kernels, run_in_vm, vm_unavailable_reason
+from .lab import REPO, VMResult, _installed_kernels, lab_missing, run_in_vm, vm_unavailable_reason
 
 pytestmark = pytest.mark.vm
 
@@ -200,13 +200,13 @@ def _kernels() -> list[str]:
 def run(request, tmp_path_factory) -> Run:
     reason = vm_unavailable_reason()
     if reason:
-        pytest.skip(reason)
+        lab_missing(reason)
     rel = request.param
     if rel == "none":
-        pytest.skip("no kernel with headers installed (bash scripts/setup-vm.sh)")
+        lab_missing("no kernel with headers installed (bash scripts/setup-vm.sh)")
     for tool in ("make", "gcc", "tcpdump", "stress-ng", "clang"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} missing (bash scripts/setup.sh --test)")
+            lab_missing(f"{tool} missing (bash scripts/setup.sh --test)")
     from nlscope.capture import ebpf
     ebpf.build()  # the object the VM loads (the same root filesystem)
     out = tmp_path_factory.mktemp("ebpfvm")
@@ -330,9 +330,8 @@ def _pcap_records(path: Path) -> list[bytes]:
     return out
 
 
-def _heavy(run):
-    if run.kernel != NEWEST:
-        pytest.skip("the heavy part runs on the newest kernel only")
+# The heavy checks run on the newest kernel only (collected for it alone: no skip).
+heavy = pytest.mark.parametrize("run", [NEWEST], indirect=True, ids=[NEWEST.split("-")[0]])
 
 
 def _tcpdump_dropped(err: str) -> int:
@@ -346,8 +345,8 @@ def _subsequence(small: list, big: list) -> bool:
     return all(any(x == y for y in it) for x in small)
 
 
+@heavy
 def test_burst_same_messages_as_nlmon(run, capsys):
-    _heavy(run)
     assert run.facts["burst_add_rc"] == "0" and run.facts["burst_del_rc"] == "0"
     # the burst's requests and ACKs (tcpdump's own start-up dumps are not in both)
     burst = {24, 25, 2}  # RTM_NEWROUTE, RTM_DELROUTE, NLMSG_ERROR
@@ -367,8 +366,8 @@ def test_burst_same_messages_as_nlmon(run, capsys):
         assert _subsequence(nlmon, ours)
 
 
+@heavy
 def test_trace_overhead(run, capsys):
-    _heavy(run)
     assert run.facts["bench_trace_rc"] == "0"
     plain = int(run.facts["bench_plain_us"]) / 1e6
     cmd = int(run.text("bench-cmd.txt").split("=")[1]) / 1e6
@@ -384,8 +383,8 @@ def test_trace_overhead(run, capsys):
     assert "lost" not in run.text("bench.err")
 
 
+@heavy
 def test_nlmon_under_cpu_hog_beside_tcpdump(run, capsys):
-    _heavy(run)
     theirs = _pcap_records(run.out / "hog.pcap")
     ours = run.frames("hog.pcapng")
     err = run.text("hog.err")

@@ -12,6 +12,8 @@ from nlscope.capture.pcapio import CaptureReader
 from nlscope.decode.decoder import Decoder
 from nlscope.decode.registry import default_registry
 
+from .lab import lab_missing
+
 pytestmark = pytest.mark.vm
 
 SCRIPT = r"""
@@ -25,7 +27,7 @@ echo $? > $OUT/rc
 def test_rdma_dev_show_live(vm_run):
     res = vm_run(SCRIPT, timeout=1500)
     if res.rc == 3:
-        pytest.skip("this kernel has no rdma_rxe module")
+        lab_missing("this kernel has no rdma_rxe module")
     assert (res.outdir / "rc").read_text().strip() == "0", (res.outdir / "trace.log").read_text()
     msgs = list(Decoder(default_registry(entry_points=False)).messages(CaptureReader(res.outdir / "rdma.pcapng")))
     dev = json.loads((res.outdir / "dev.json").read_text())[0]
