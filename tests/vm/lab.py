@@ -394,3 +394,22 @@ def vm_fixture(
         return run_in_vm(script, outdir=outdir, timeout=timeout, env=env)
 
     return _fixture
+
+
+def make_fixture(here: Path, keep, *, timeout: int, with_stderr: bool = False) -> None:
+    """A fixture directory's make.py: run its scenario.sh in one lab boot, keep its log
+    and the output files for which `keep(path)` is true, print the log's end and exit
+    with the scenario's status. NLSCOPE_LAB_TIMEOUT (s) overrides `timeout` (a busy
+    host makes a TCG boot slow)."""
+    timeout = int(os.environ.get("NLSCOPE_LAB_TIMEOUT", timeout))
+    with tempfile.TemporaryDirectory(prefix=f"{here.name}-") as td:
+        try:
+            res = run_in_vm((here / "scenario.sh").read_text(), outdir=Path(td), timeout=timeout)
+        except VMTimeout as e:
+            sys.exit(f"the lab run did not finish: {e}")
+        (here / "scenario.log").write_text(res.stdout + (res.stderr if with_stderr else ""))
+        for src in sorted(Path(td).iterdir()):
+            if src.is_file() and keep(src):
+                shutil.copy(src, here / src.name)
+        print(res.stdout[-3000:])
+        sys.exit(res.rc)
