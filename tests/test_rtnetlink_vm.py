@@ -242,7 +242,7 @@ def test_the_small_groups(capture):
     m, j = _find(msgs, "RTM_GETMDB")  # the kernel's dump replies keep the GET type
     entries = j["attributes"]["MDBA_MDB"]["MDBA_MDB_ENTRY"]
     (ours,) = [e["MDBA_MDB_ENTRY_INFO"] for e in (entries if isinstance(entries, list) else [entries])
-               if e["MDBA_MDB_ENTRY_INFO"]["br_mdb_entry"]["addr"].startswith("ef010101")]  # 239.1.1.1
+               if e["MDBA_MDB_ENTRY_INFO"]["br_mdb_entry"]["addr"] == "239.1.1.1"]
     assert ours["br_mdb_entry"]["state"]["name"] == "MDB_PERMANENT" and ours["br_mdb_entry"]["vid"] == 10
     assert ours["attributes"]["MDBA_MDB_EATTR_RTPROT"]["name"] == "RTPROT_STATIC"
     assert "grp 239.1.1.1 vid 10 permanent" in m.summary
