@@ -298,10 +298,16 @@ def test_uevent_delivered_to_listener(run):
     frames = [f for f in run.frames("uevent.pcapng") if b"ebpfue0" in f.raw]
     assert {f.protocol for f in frames} == {15}
     # the kernel's add and remove, delivered to udevadm's socket (udevd gets its copies)
-    mine = [f for f in frames if f.comm == "udevadm"]
+    # udevadm's socket: its owner is learned from a delivery after the probes attach
+    # (udevadm was already waiting in recv), so the socket names its frames
+    socks = {_sock(f) for f in frames if f.comm == "udevadm"}
+    assert len(socks) == 1
+    # the device's own events (its queues' come too; udevadm's socket filter, which runs
+    # after the tap point, drops those by subsystem)
+    mine = [f for f in frames if _sock(f) in socks
+            and f.raw[16:].split(b"\0")[0].endswith(b"@/devices/virtual/net/ebpfue0")]
     assert [f.raw[16:].split(b"@")[0] for f in mine] == [b"add", b"remove"]
-    assert all(f.direction == "in" and f.pid for f in mine)
-    assert len({_sock(f) for f in mine}) == 1
+    assert all(f.direction == "in" for f in mine) and mine[-1].pid
 
 
 def test_trace_via_ebpf(run):
@@ -399,4 +405,8 @@ def test_nlmon_under_cpu_hog_beside_tcpdump(run, capsys):
     # Nothing silently lost: every frame tcpdump kept is ours, or counted as dropped.
     assert len(ours) + dropped >= len(theirs)
     if tcpdump_drops == 0:  # and what we kept is tcpdump's, byte for byte, in order
-        assert _subsequence([f.raw for f in ours], theirs)
+        # (but the 8 address bytes of the cooked header: its address length says 0 and
+        # under load tcpdump's copy carries stale bytes there)
+        def bare(raw: bytes) -> bytes:
+            return raw[:6] + raw[14:] if raw[4:6] == b"\0\0" else raw
+        assert _subsequence([bare(f.raw) for f in ours], [bare(r) for r in theirs])
