@@ -413,3 +413,33 @@ def make_fixture(here: Path, keep, *, timeout: int, with_stderr: bool = False) -
                 shutil.copy(src, here / src.name)
         print(res.stdout[-3000:])
         sys.exit(res.rc)
+
+
+def build_kmod(dest: Path, kdir: Path) -> None:
+    """Our kernel modules (kmod/), copied to `dest` and built against `kdir`."""
+    import pytest
+    shutil.copytree(REPO / "kmod", dest, ignore=shutil.ignore_patterns(
+        "*.o", "*.ko", "*.mod", "*.mod.c", ".*.cmd", "*.symvers", "*.order", "rtmgrctl"))
+    r = subprocess.run(["make", "-C", str(dest), f"KDIR={kdir}"], capture_output=True,
+                       text=True, timeout=900)
+    if r.returncode != 0:
+        pytest.fail(f"kmod build failed:\n{(r.stdout + r.stderr)[-3000:]}")
+
+
+def pcap_records(path: Path) -> list[bytes]:
+    """Records of a classic pcap (tcpdump's), read with plain struct: the reference."""
+    import struct
+    data = path.read_bytes()
+    e = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    out, off = [], 24
+    while off + 16 <= len(data):
+        incl = struct.unpack_from(e + "I", data, off + 8)[0]
+        out.append(data[off + 16:off + 16 + incl])
+        off += 16 + incl
+    return out
+
+
+def is_subsequence(ours: list, theirs: list) -> bool:
+    """Every item of `ours` is in `theirs`, in the same order."""
+    it = iter(theirs)
+    return all(any(o == t for t in it) for o in ours)

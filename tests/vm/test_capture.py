@@ -33,7 +33,8 @@ import pytest
 from nlscope.capture.nlmon import GENL_COMMENT_KEY
 from nlscope.capture.pcapio import CaptureReader, parse_process_comment
 
-from .lab import REPO, VMResult, kernel_release, lab_missing, run_in_vm, vm_unavailable_reason
+from .lab import (REPO, VMResult, build_kmod, is_subsequence, kernel_release, lab_missing,
+                  pcap_records, run_in_vm, vm_unavailable_reason)
 
 pytestmark = pytest.mark.vm
 
@@ -206,13 +207,6 @@ say end
 """
 
 
-def _build_kmod(dest: Path, kdir: Path) -> None:
-    shutil.copytree(REPO / "kmod", dest, ignore=shutil.ignore_patterns(
-        "*.o", "*.ko", "*.mod", "*.mod.c", ".*.cmd", "*.symvers", "*.order", "rtmgrctl"))
-    r = subprocess.run(["make", "-C", str(dest), f"KDIR={kdir}"], capture_output=True,
-                       text=True, timeout=900)
-    if r.returncode != 0:
-        pytest.fail(f"kmod build failed:\n{(r.stdout + r.stderr)[-3000:]}")
 
 
 class Run:
@@ -251,7 +245,7 @@ def run(tmp_path_factory) -> Run:
         if shutil.which(tool) is None:
             lab_missing(f"{tool} missing (bash scripts/setup-vm.sh)")
     out = tmp_path_factory.mktemp("capvm")
-    _build_kmod(out / "kmod", kdir)
+    build_kmod(out / "kmod", kdir)
     vm = run_in_vm(SCENARIO, outdir=out, timeout=3000,
                    env={"KMOD": str(out / "kmod"), "BURST": str(BURST),
                         "DROP_BURST": str(DROP_BURST)})
@@ -260,17 +254,6 @@ def run(tmp_path_factory) -> Run:
     return Run(vm)
 
 
-def _pcap_records(path: Path) -> list[bytes]:
-    """Records of a classic pcap (tcpdump's), read with plain struct: the reference."""
-    import struct
-    data = path.read_bytes()
-    e = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-    out, off = [], 24
-    while off + 16 <= len(data):
-        incl = struct.unpack_from(e + "I", data, off + 8)[0]
-        out.append(data[off + 16:off + 16 + incl])
-        off += 16 + incl
-    return out
 
 
 def _stats(err: str) -> tuple[int, int]:
@@ -311,9 +294,6 @@ def _names(frames) -> set[str]:
 
 # ---- side by side with tcpdump --------------------------------------------------------
 
-def _subsequence(ours: list[bytes], theirs: list[bytes]) -> bool:
-    it = iter(theirs)
-    return all(any(o == t for t in it) for o in ours)
 
 
 def test_side_by_side_same_frames_as_tcpdump(run):
@@ -322,12 +302,12 @@ def test_side_by_side_same_frames_as_tcpdump(run):
     loss. (On a loaded host the ring can overflow where tcpdump keeps up: that is a
     figure to improve, reported by test_burst_figures, not a silent difference.)"""
     ours, reader = run.frames("side.pcapng")
-    theirs = _pcap_records(run.out / "side.pcap")
+    theirs = pcap_records(run.out / "side.pcap")
     captured, dropped = _stats(run.text("side.err"))
     assert _tcpdump_counts(run.text("side.tcpdump.err"))[1] == 0
     assert captured == len(ours)
     assert len(ours) + dropped == len(theirs), (len(ours), dropped, len(theirs))
-    assert _subsequence([f.raw for f in ours], theirs)  # every byte, cooked header included
+    assert is_subsequence([f.raw for f in ours], theirs)  # every byte, cooked header included
     assert len(theirs) >= 4 * BURST  # the burst is in it
     assert dropped or "dummy9" in _names(ours)  # (a dropped frame may have carried it)
 
@@ -359,7 +339,7 @@ def test_burst_figures(run, capsys):
     """The burst's figures, beside tcpdump's in the same run: drops are reported, and
     captured + dropped = what tcpdump saw (a slow host may drop; none may vanish)."""
     captured, dropped = _stats(run.text("side.err"))
-    theirs = len(_pcap_records(run.out / "side.pcap"))
+    theirs = len(pcap_records(run.out / "side.pcap"))
     secs = int(run.facts["burst_us"]) / 1e6
     with capsys.disabled():
         print(f"\n[capture] side by side: {captured} frames, {dropped} drops reported "

@@ -36,7 +36,8 @@ import pytest
 from nlscope.capture.ebpf import parse_socket_comment
 from nlscope.capture.pcapio import CaptureReader
 
-from .lab import REPO, VMResult, _installed_kernels, lab_missing, run_in_vm, vm_unavailable_reason
+from .lab import (REPO, VMResult, _installed_kernels, build_kmod, is_subsequence, lab_missing,
+                  pcap_records, run_in_vm, vm_unavailable_reason)
 
 pytestmark = pytest.mark.vm
 
@@ -152,13 +153,6 @@ say end
 """
 
 
-def _build_kmod(dest: Path, kdir: Path) -> None:
-    shutil.copytree(REPO / "kmod", dest, ignore=shutil.ignore_patterns(
-        "*.o", "*.ko", "*.mod", "*.mod.c", ".*.cmd", "*.symvers", "*.order", "rtmgrctl"))
-    r = subprocess.run(["make", "-C", str(dest), f"KDIR={kdir}"], capture_output=True,
-                       text=True, timeout=900)
-    if r.returncode != 0:
-        pytest.fail(f"kmod build failed:\n{(r.stdout + r.stderr)[-3000:]}")
 
 
 class Run:
@@ -210,7 +204,7 @@ def run(request, tmp_path_factory) -> Run:
     from nlscope.capture import ebpf
     ebpf.build()  # the object the VM loads (the same root filesystem)
     out = tmp_path_factory.mktemp("ebpfvm")
-    _build_kmod(out / "kmod", Path("/lib/modules") / rel / "build")
+    build_kmod(out / "kmod", Path("/lib/modules") / rel / "build")
     heavy = rel == NEWEST
     old = os.environ.get("NLSCOPE_VM_KERNEL")
     os.environ["NLSCOPE_VM_KERNEL"] = rel
@@ -323,17 +317,6 @@ def test_trace_via_ebpf(run):
 
 # ---- the newest kernel: burst, benchmark, nlmon under a CPU hog -------------------------
 
-def _pcap_records(path: Path) -> list[bytes]:
-    """tcpdump's classic pcap, read with plain struct: the reference."""
-    data = path.read_bytes()
-    magic = struct.unpack_from("<I", data)[0]
-    e = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
-    pos, out = 24, []
-    while pos + 16 <= len(data):
-        _s, _u, cap, _orig = struct.unpack_from(e + "IIII", data, pos)
-        out.append(data[pos + 16:pos + 16 + cap])
-        pos += 16 + cap
-    return out
 
 
 # The heavy checks run on the newest kernel only (collected for it alone: no skip).
@@ -346,9 +329,6 @@ def _tcpdump_dropped(err: str) -> int:
     return int(m.group(1))
 
 
-def _subsequence(small: list, big: list) -> bool:
-    it = iter(big)
-    return all(any(x == y for y in it) for x in small)
 
 
 @heavy
@@ -356,7 +336,7 @@ def test_burst_same_messages_as_nlmon(run, capsys):
     assert run.facts["burst_add_rc"] == "0" and run.facts["burst_del_rc"] == "0"
     # the burst's requests and ACKs (tcpdump's own start-up dumps are not in both)
     burst = {24, 25, 2}  # RTM_NEWROUTE, RTM_DELROUTE, NLMSG_ERROR
-    nlmon = [r[16:] for r in _pcap_records(run.out / "hog.pcap")
+    nlmon = [r[16:] for r in pcap_records(run.out / "hog.pcap")
              if struct.unpack_from(">H", r, 14)[0] == 0
              and struct.unpack_from("=H", r, 20)[0] in burst]
     ours = [bytes(f.payload) for f in run.frames("burst-ebpf.pcapng") if _nl(f)[0] in burst]
@@ -369,7 +349,7 @@ def test_burst_same_messages_as_nlmon(run, capsys):
     if tcpdump_drops == 0:
         assert ours == nlmon
     else:
-        assert _subsequence(nlmon, ours)
+        assert is_subsequence(nlmon, ours)
 
 
 @heavy
@@ -391,7 +371,7 @@ def test_trace_overhead(run, capsys):
 
 @heavy
 def test_nlmon_under_cpu_hog_beside_tcpdump(run, capsys):
-    theirs = _pcap_records(run.out / "hog.pcap")
+    theirs = pcap_records(run.out / "hog.pcap")
     ours = run.frames("hog.pcapng")
     err = run.text("hog.err")
     dropped = int(re.findall(r"; the kernel dropped (\d+)", err)[-1])
@@ -409,4 +389,4 @@ def test_nlmon_under_cpu_hog_beside_tcpdump(run, capsys):
         # under load tcpdump's copy carries stale bytes there)
         def bare(raw: bytes) -> bytes:
             return raw[:6] + raw[14:] if raw[4:6] == b"\0\0" else raw
-        assert _subsequence([bare(f.raw) for f in ours], [bare(r) for r in theirs])
+        assert is_subsequence([bare(f.raw) for f in ours], [bare(r) for r in theirs])
