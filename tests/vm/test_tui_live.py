@@ -124,7 +124,8 @@ async def main():
         if req is not None:
             app.goto_message(req["index"])
             await pilot.pause()
-            res["txn_pane"] = plain(app._panes["txn"].query_one("#txn-body"))
+            pane = app._panes["txn"]  # its head (status, errno, extack) and its rows
+            res["txn_pane"] = plain(pane.query_one("#txn-head")) + "\n" + plain(pane.query_one("#txn-rows"))
             res["detail_number"] = app._panes["tree"].message_number
 
         # display filters while live: a header-only one, and one on an attribute
