@@ -11,7 +11,8 @@
 #   * qemu (TCG is enough; KVM is not required)
 #   * the real netlink peers the sample corpus runs: iproute2, iw, wireguard-tools,
 #     nftables, conntrack, ethtool, tcpdump, strace, plus tshark/editcap, and the
-#     daemons of tests/fixtures/issue16 (openvswitch-switch, keepalived, ipvsadm, ipset;
+#     daemons of tests/fixtures/issue16 and issue16_daemons (openvswitch-switch, keepalived,
+#     ipvsadm, ipset, frr, bird2, lldpd, hostapd, wpasupplicant, iwd, ulogd2, conntrackd;
 #     the lab runs them by hand)
 #   * stress-ng (CPU hogs for the capture-under-load test), clang and libbpf (eBPF)
 #   * virtme-ng (pip) into VENV
@@ -35,6 +36,7 @@ APT_PKGS=(
     iproute2 iputils-ping iw wireguard-tools nftables conntrack ethtool
     strace dwarves build-essential
     openvswitch-switch keepalived ipvsadm ipset
+    frr bird2 lldpd hostapd wpasupplicant iwd ulogd2 conntrackd
     stress-ng clang libbpf-dev libbpf1
 )
 
