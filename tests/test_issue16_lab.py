@@ -145,3 +145,21 @@ def test_ipset_errors_named(pairs):
     names = [t.errno_name for m, t in pairs if t is not None and t.first is m and t.errno and t.errno > 4095]
     assert "IPSET_ERR_EXIST" in names
     assert any(n and n.startswith("IPSET_ERR_BITMAP_RANGE") for n in names)
+
+
+def test_ipset_error_names_in_tui_rows(registry):
+    """The TUI's rows read each message fresh from the capture index (no transaction
+    pass patches them): the decoder itself names ipset's private codes from the echoed
+    request's type, so the Info column says IPSET_ERR_EXIST, not `?`."""
+    from nlscope.analysis.txindex import TxnIndex
+    from nlscope.decode.index import open_file_index
+    from nlscope.tui.rows import cells_for_message
+    ix, scanner = open_file_index(str(CAPTURE), Decoder(registry))
+    scanner.scan()
+    tx = TxnIndex(ix)
+    tx.update()
+    infos = [cells_for_message(ix, tx, i, None)["info"] for i in range(ix.count)
+             if ix.message(i).type == 2 and ix.message(i).protocol == 12]
+    errors = [s for s in infos if s.startswith("error -4")]
+    assert any(s.startswith("error -4103 IPSET_ERR_EXIST to IPSET_CMD_ADD") for s in errors), errors
+    assert errors and not any(" ? " in s for s in errors), errors

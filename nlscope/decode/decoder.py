@@ -406,6 +406,11 @@ class Decoder:
                 Field("nlmsg_pid", "int", opid, pos + 12, pos + 16),
             ]
             orig_desc = f"{oname} seq {oseq}"
+            own = getattr(proto, "errno_name", None)  # a family's private codes (ipset's)
+            if err and own is not None and errno_name(err) is None:
+                own_name = own(err, otype)
+                if own_name is not None:
+                    out[0] = Field("error", "enum", err, out[0].start, out[0].end, own_name)
             capped = bool(msg.flags & NLM_F_CAPPED)
             if capped:
                 o_end = pos + NLMSG_HDRLEN
@@ -429,7 +434,7 @@ class Decoder:
                 out.append(Field("extack", "nest", None, pos, end, children=ext))
             else:
                 out.append(Field("trailing", "bytes", bytes(buf[pos:end]), pos, end))
-        return out, _error_summary(err, orig_desc, ext)
+        return out, _error_summary(err, orig_desc, ext, out[0].meta)
 
     def _done(self, msg: Message, ctx: DecodeCtx, proto: Protocol | None = None) -> tuple[list[Field], str]:
         # a family whose DONE is not an errno (NFLOG ends a batch with an nfgenmsg)
@@ -537,12 +542,12 @@ def _field_at(fields: list[Field], pos: int) -> Field | None:
     return best
 
 
-def _error_summary(err: int, orig: str, ext: list[Field]) -> str:
+def _error_summary(err: int, orig: str, ext: list[Field], name: str | None = None) -> str:
     text = _extack_msg(ext)
     to = f" to {orig}" if orig else ""
     if err == 0:
         return f"ACK{to}" + (f' (warning: "{text}")' if text else "")
-    name = errno_name(err) or "?"
+    name = name or errno_name(err) or "?"
     line = f"error {err} {name}{to}"
     if text:
         line += f': "{text}"'
