@@ -4,6 +4,13 @@ large capture (default 1,000,000 messages), generated deterministically.
 
     .venv/bin/python bench/tui_bench.py [--messages N] [--capture PATH] [--keep]
 
+Key latencies (issue 13 part 3): for each `j`/`k`, the time from the key to the list's
+cursor moving and to the detail tree showing the message now selected (decoded on the
+loader's thread), while the index is still being built and once it is complete:
+median, p95 and max. `--big` (default samples/iproute2.pcapng) times moving onto each
+1.3-1.5 kB RTM_NEWLINK of a real capture: by `:`-style jump (cold, nothing cached)
+and by `j` from the row above (its neighbours prefetched).
+
 `--filter` (default `type == NLMSG_ERROR`) is timed once the index is complete; a
 header-only filter (filter_header_only: True) runs on the index without decoding,
 one that reads attributes, the Info text or transactions decodes every message.
@@ -161,12 +168,54 @@ KEYS = 40  # cursor moves timed while indexing and once indexed
 
 
 def _summary(out: dict, name: str, lat: list[tuple[float, float]]) -> None:
-    """p50 and max of the list's and the tree's latencies."""
+    """p50, p95 and max of the list's and the tree's latencies."""
     for k, label in ((0, "list"), (1, "tree")):
         xs = sorted(x[k] for x in lat)
         if xs:
+            out[f"{name}_{label}_n"] = len(xs)
             out[f"{name}_{label}_p50_s"] = xs[len(xs) // 2]
+            out[f"{name}_{label}_p95_s"] = xs[min(len(xs) - 1, int(len(xs) * 0.95))]
             out[f"{name}_{label}_max_s"] = xs[-1]
+
+
+async def _tree_shows(app, i: int, t: float) -> float:
+    tree = app.query_one("#detail")
+    while tree.message_number != i + 1 and time.perf_counter() - t < 10:
+        await asyncio.sleep(0.0005)
+    return time.perf_counter() - t
+
+
+async def _run_big(path: str) -> dict[str, float]:
+    """Moving onto the large RTM_NEWLINKs of a real capture (issue 11's < 30 ms)."""
+    from nlscope.tui.app import make_app
+
+    out: dict[str, float] = {}
+    app = make_app(path, deterministic=True)
+    async with app.run_test(size=(160, 50)):
+        while not app.index.complete:
+            await asyncio.sleep(0.05)
+        ix = app.index
+        big = [i for i in range(1, ix.count) if ix.fr_proto[ix.m_frame[i]] == 0
+               and ix.m_type[i] == 16 and 1300 <= ix.m_len[i] <= 1500]
+        cold, warm = [], []
+        lst = app.message_list
+        for i in big:
+            app.loader._cache.clear()  # cold: nothing decoded before the jump
+            t = time.perf_counter()
+            app.goto_message(i)
+            cold.append((0.0, await _tree_shows(app, i, t)))
+            app.goto_message(i - 1)  # then j onto it from the row above, prefetched
+            await _tree_shows(app, i - 1, time.perf_counter())
+            while i not in app.loader._cache:
+                await asyncio.sleep(0.001)
+            lst.focus()
+            t = time.perf_counter()
+            app.simulate_key("j")
+            warm.append((0.0, await _tree_shows(app, i, t)))
+        out["big_newlinks"] = len(big)
+        _summary(out, "big_jump_cold", cold)
+        _summary(out, "big_j_prefetched", warm)
+    return {k: v for k, v in out.items() if "_list_" not in k}
 
 
 async def _key_latencies(app, lst) -> tuple[float, float]:
@@ -200,6 +249,8 @@ def main() -> int:
     ap.add_argument("--capture", help="use (or create) this capture file")
     ap.add_argument("--filter", default="type == NLMSG_ERROR")
     ap.add_argument("--keep", action="store_true", help="keep the generated capture")
+    ap.add_argument("--big", default=str(ROOT / "samples" / "iproute2.pcapng"),
+                    help="a real capture with ~1.4 kB RTM_NEWLINKs ('' to skip)")
     args = ap.parse_args()
     tmp = None
     path = args.capture
@@ -219,6 +270,8 @@ def main() -> int:
         print(f"capture: {os.path.getsize(path) / 2**20:.1f} MB in {time.perf_counter() - t:.1f}s -> {path}")
     try:
         res = asyncio.run(_run_tui(path, args.filter))
+        if args.big:
+            res.update(asyncio.run(_run_big(args.big)))
     finally:
         if tmp is not None and not args.keep:
             os.unlink(path)

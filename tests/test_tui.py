@@ -40,6 +40,13 @@ async def ready(app: NlscopeApp, pilot) -> None:
     await until(lambda: app.index.complete and app.source.finished, "the index to complete")
     app.tick()
     await pilot.pause()
+    await panes(app, pilot)
+
+
+async def panes(app: NlscopeApp, pilot) -> None:
+    """The detail panes show the selected message (decoded on the loader's thread)."""
+    await until(lambda: not app.details_pending, "the panes to show the selection")
+    await pilot.pause()
 
 
 def body(widget) -> str:
@@ -80,6 +87,7 @@ async def test_vim_keys_move_the_cursor_and_the_panes_follow():
         await pilot.press("g")
         assert lst.cursor == 0
         await pilot.press("end")
+        await panes(app, pilot)
         assert lst.cursor == 12 and app.query_one(DetailTree).message_number == 13
         await pilot.press("home", "pagedown")
         assert lst.cursor == 12  # a page is longer than the capture
@@ -91,6 +99,7 @@ async def test_tree_node_highlights_its_bytes():
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot)
         await pilot.press("j", "j", "j", "j", "j")  # message 6: the error with extack
+        await panes(app, pilot)
         tree = app.query_one(DetailTree)
         tree.focus()
         await pilot.pause()

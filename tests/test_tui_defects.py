@@ -40,6 +40,12 @@ async def ready(app: NlscopeApp, pilot) -> None:
     await until(pilot, lambda: app.index.complete and app.source.finished, "index complete")
     app.tick()
     await pilot.pause()
+    await panes(app, pilot)
+
+
+async def panes(app: NlscopeApp, pilot) -> None:
+    """The detail panes show the selected message (decoded on the loader's thread)."""
+    await until(pilot, lambda: not app.details_pending, "the panes to show the selection")
 
 
 def shown(app: NlscopeApp) -> int:
@@ -57,22 +63,27 @@ async def test_txn_mode_brackets_step_through_the_members():
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot)
         await pilot.press("t")  # row 1: the GETLINK dump, messages 1-4
+        await panes(app, pilot)
         assert shown(app) == 1
         for want in (2, 3, 4):
             await pilot.press("right_square_bracket")
             await pilot.pause()
+            await panes(app, pilot)
             assert shown(app) == want
             assert app.message_list.cursor == 0  # still the transaction's row
         await pilot.press("left_square_bracket")
         await pilot.pause()
+        await panes(app, pilot)
         assert shown(app) == 3
         here = next(r for r in lines(app.query_one("#txn-rows")) if r.startswith("▶"))
         assert here.split()[1] == "3"
         await pilot.press("e")
         await pilot.pause()
+        await panes(app, pilot)
         assert shown(app) == 4
         await pilot.press("j")  # another row: its own first message
         await pilot.pause()
+        await panes(app, pilot)
         assert shown(app) == 5
 
 
@@ -94,6 +105,7 @@ async def test_tree_keeps_what_was_collapsed_per_path():
         assert not node("nlmsghdr").is_expanded
         await pilot.press("shift+tab", "j")  # the list, next message
         await pilot.pause()
+        await panes(app, pilot)
         assert shown(app) == 2
         assert not node("nlmsghdr").is_expanded and node("ifinfomsg").is_expanded
         await pilot.press("tab", "down", "enter")  # expand it again in message 2
@@ -101,6 +113,7 @@ async def test_tree_keeps_what_was_collapsed_per_path():
         assert node("nlmsghdr").is_expanded
         await pilot.press("shift+tab", "j")
         await pilot.pause()
+        await panes(app, pilot)
         assert shown(app) == 3 and node("nlmsghdr").is_expanded
 
 
@@ -178,6 +191,7 @@ async def test_extack_offset_points_at_the_attribute():
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot)
         await pilot.press(*"jjjjj", "tab")  # message 6: ENETUNREACH, OFFS -> RTA_GATEWAY
+        await panes(app, pilot)
         tree = app._panes["tree"]
         offs = next(iter(tree._offs))
         original = next(f for f in app.index.message(5).tree if f.name == "original")

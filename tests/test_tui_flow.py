@@ -139,7 +139,7 @@ async def test_names_in_info_and_tree():
         cells = cells_for_message(app.index, app.txns, i, None, app.view.names)
         assert cells["info"].startswith("RTM_NEWQDISC dev 3 (dummy1) ")
         app.goto_message(i)
-        await pilot.pause()
+        await until(pilot, lambda: not app.details_pending)
         tree = app.query_one(DetailTree)
         labels = [n.label.plain for n in tree.root.children]
         labels += [c.label.plain for n in tree.root.children for c in n.children]
@@ -167,6 +167,7 @@ def settle(*keys: str, screen=None):
             await pilot.press(k)
         if screen is not None:
             await until(pilot, lambda: isinstance(app.screen, screen))
+        await until(pilot, lambda: not app.details_pending)
         await pilot.pause()
     return run
 

@@ -28,6 +28,8 @@ async def ready(app: NlscopeApp, pilot) -> None:
     await until(lambda: app.index.complete and app.source.finished, "the index to complete")
     app.tick()
     await pilot.pause()
+    await until(lambda: not app.details_pending, "the panes to show the selection")
+    await pilot.pause()
 
 
 def lines(widget) -> list[str]:

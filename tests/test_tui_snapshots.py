@@ -33,7 +33,8 @@ def settle(*keys: str, wait_for=None):
             await pilot.press(k)
         if wait_for is not None:
             await until(lambda: wait_for(app), "the screen the keys open")
-        await until(lambda: not app.view.filtering and app.busy is None, "the view to settle")
+        await until(lambda: not app.view.filtering and app.busy is None
+                    and not app.details_pending, "the view to settle")
         app.tick()
         await pilot.pause()
     return run

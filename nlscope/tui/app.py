@@ -43,6 +43,7 @@ from .stats_screen import StatsScreen, compute_stats
 from .status import Legend, RateMeter, StatusBar
 from .txn_panel import TransactionPanel
 from .libtxn import LibraryTxns
+from .loader import DetailLoader, Details, Ready
 from ..analysis.txindex import TxnIndex
 from .view import Marks, MessageView, make_matcher, search_rows
 
@@ -120,8 +121,14 @@ class NlscopeApp(App[None]):
         self.last_search: SearchRequest | None = None
         self.busy: str | None = None
         self.note: str | None = None
-        self._state_version = -1
         self._detail_for: int | None = None
+        # Decoding for the panes runs on the loader's thread (issue 13 part 3): the
+        # message the panes wait for, the loader key of what they show, and what to do
+        # once it is shown (a jump to a field).
+        self._pending: int | None = None
+        self._shown_key: tuple | None = None
+        self._after_paint = None
+        self.loader = DetailLoader(self.index, self.txns, self.library_txns, self._post_ready)
         # In transaction mode, the member the panes show while its transaction's row is
         # selected (], [, r, e move within the row); None: the row's first message.
         self._member: int | None = None
@@ -250,12 +257,13 @@ class NlscopeApp(App[None]):
             return
         if self._key_owner is not None and _pump_gone(self._key_owner):
             self.call_next(self._next_key)  # the owner closed before it answered
-        ix = self.index
-        if ix.state_version != self._state_version:
-            self._state_version = ix.state_version
-            self.message_list.invalidate()
-            self.library_txns.clear()
-            self._detail_for = None
+        # What the decoder learns later (genl family ids) never changes a message
+        # already indexed (each decodes with the state it was seen with): rows and
+        # trees stay. A transaction that grew shows again.
+        i = self._detail_for
+        if (i is not None and self._pending is None and self._shown_key is not None
+                and self._shown_key != self.loader._key(i)):
+            self.show_selected(i)
         self._count_status()
         self._show_source_error()
         self.message_list.sync()
@@ -327,16 +335,68 @@ class NlscopeApp(App[None]):
 
     def _show_selected(self, i: int | None) -> None:
         self._detail_for = i
-        msg = self.index.message(i) if i is not None else None
+        if i is None:
+            self._pending = self._shown_key = None
+            self._panes["tree"].show_message(None)
+            self._panes["hex"].show(None)
+            self._panes["txn"].show(self.index, self.txns, None)
+            return
+        near = self._neighbours(i)
+        d = self.loader.get(i)
+        if d is not None:
+            self._paint(d)
+            self.loader.prefetch(near)
+            return
+        # The list has moved already; the panes say what they wait for until the
+        # loader's thread posts it (a later key's request replaces this one).
+        self._pending = i
+        self._shown_key = None
+        self._panes["tree"].show_pending(i)
+        self.loader.request(i, near)
+
+    def _neighbours(self, i: int) -> list[int]:
+        """The messages a j/k/]/[ from message i shows next: prefetched."""
+        out = []
+        r = self.view.row_of(i)
+        if r is not None and not self.view.by_txn:
+            n = len(self.view)
+            out = [self.view.message_at(k) for k in (r + 1, r - 1, r + 2) if 0 <= k < n]
+        else:
+            t = self.txns.of(i)
+            if t >= 0:
+                mem = self.txns.members(t)
+                out = [j for j in mem if j != i][:3]
+        return out
+
+    def _post_ready(self, d: Details) -> None:
+        """From the loader's thread."""
+        self.post_message(Ready(d))
+
+    @on(Ready)
+    def _details_ready(self, event: Ready) -> None:
+        d = event.details
+        if d.i != self._pending or d.i != self._detail_for:
+            return  # the cursor moved on: kept in the loader's cache, not shown
+        try:
+            self._paint(d)
+        except NoMatches:
+            pass
+
+    def _paint(self, d: Details) -> None:
+        self._pending = None
+        self._shown_key = d.key
+        msg = d.msg
         self._panes["tree"].show_message(msg, self.source.names)
-        self._panes["hex"].show(msg, (msg.start, msg.end) if msg else None)
-        lib_txn = None
-        if i is not None and self.library_txns.available:
-            try:
-                lib_txn = self.library_txns.for_message(i)[1]
-            except Exception:  # the library's view is a bonus; the index's stands
-                lib_txn = None
-        self._panes["txn"].show(self.index, self.txns, i, lib_txn)
+        self._panes["hex"].show(msg, (msg.start, msg.end))
+        self._panes["txn"].show(self.index, self.txns, d.i, d.lib_txn, (d.txn_head, d.txn_rows))
+        then, self._after_paint = self._after_paint, None
+        if then is not None and then[0] == d.i:
+            then[1]()
+
+    @property
+    def details_pending(self) -> bool:
+        """The panes wait for the loader (tests wait on this, never on time)."""
+        return self._pending is not None
 
     @on(DetailTree.OffsetOutside)
     def _offset_outside(self, event: DetailTree.OffsetOutside) -> None:
@@ -347,12 +407,16 @@ class NlscopeApp(App[None]):
             self.note = "the request this error answers is not in the capture"
             self.bell()
             return
-        self.goto_message(req)
-        self.show_selected(req)
         tree = self._panes["tree"]
         msg = self.index.message(req)
-        if tree.select_offset(msg.start + event.offset):
-            tree.focus()
+
+        def jump() -> None:
+            if tree.select_offset(msg.start + event.offset):
+                tree.focus()
+        self._after_paint = (req, jump)
+        self.goto_message(req)
+        if self._detail_for != req:
+            self.show_selected(req)
 
     @on(DetailTree.SpanSelected)
     def _span(self, event: DetailTree.SpanSelected) -> None:
@@ -634,6 +698,7 @@ class NlscopeApp(App[None]):
         self.push_screen(HelpScreen(help_groups()))
 
     def on_unmount(self) -> None:
+        self.loader.close()
         self.source.close()
         sys.setswitchinterval(getattr(self, "_switch_interval", 0.005))
 

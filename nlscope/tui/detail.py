@@ -123,6 +123,16 @@ class DetailTree(Tree[Span], can_focus=True):
         self.root.expand()
         self.move_cursor(self.root)
 
+    def show_pending(self, i: int) -> None:
+        """Message index i is being decoded (the loader's thread): say so, show nothing
+        stale."""
+        self.clear()
+        self._paths.clear()
+        self._offs.clear()
+        self.message_number = None
+        self.root.set_label(Text(f"Message {i + 1}: decoding…", "dim"))
+        self.root.data = None
+
     def _add(self, parent: TreeNode[Span], f: Field, path: tuple[str, ...]) -> None:
         path = (*path, f.name)
         if f.children:

@@ -204,7 +204,9 @@ class MessageList(ScrollView, can_focus=True):
         by_txn = self.view.by_txn
         t = self.txns.of(i)
         prev = self.view.message_at(row - 1) if row > 0 and not by_txn else None
-        key = (i, prev, width, marked, by_txn, self.view.generation, self.index.state_version,
+        # No state_version: a message decodes with the decoder's state as it was seen,
+        # so what the decoder learns later never changes a row already drawn.
+        key = (i, prev, width, marked, by_txn, self.view.generation,
                self.txns.status(t) if t >= 0 else -1, self.txns.t_count[t] if t >= 0 else 0,
                self.view.names.entries if self.view.names is not None else 0)
         text = self._cache.get(key)

@@ -16,9 +16,11 @@ HEAD, TAIL = 6, 4
 
 
 def txn_text(ix: CaptureIndex, info: TxnInfo | None, current: int | None,
-             lib_txn=None) -> tuple[Text, Text]:
+             lib_txn=None, message=None) -> tuple[Text, Text]:
     """(the head: status, counts, extack, wrapped to the pane; the message rows, one
-    line each, cut with an ellipsis)."""
+    line each, cut with an ellipsis). `message(i)`: the decoded message i (default
+    the index's cache; the loader's thread passes its own)."""
+    message = message or ix.message
     head = Text()
     rows = Text(no_wrap=True, overflow="ellipsis")
     if info is None:
@@ -69,7 +71,7 @@ def txn_text(ix: CaptureIndex, info: TxnInfo | None, current: int | None,
         if i is None:
             rows.append(" " * (nw + 2) + "…\n", "dim")
             continue
-        m = ix.message(i)
+        m = message(i)
         here = i == current
         arrow = "→" if ix.is_request(i) else "←"
         rows.append("▶ " if here else "  ", "bold #ffd700")
@@ -111,11 +113,13 @@ class TransactionPanel(VerticalScroll):
         yield Static(id="txn-head")
         yield Static(id="txn-rows")
 
-    def show(self, ix: CaptureIndex, txns: TxnIndex, i: int | None, lib_txn=None) -> None:
+    def show(self, ix: CaptureIndex, txns: TxnIndex, i: int | None, lib_txn=None,
+             text: tuple[Text, Text] | None = None) -> None:
+        """text: (head, rows) made already (by the loader's thread)."""
         t = txns.of(i) if i is not None else -1
         self.info = txns.info(t) if t >= 0 else None
         self.current = i
         self.lib_txn = lib_txn
-        head, rows = txn_text(ix, self.info, i, lib_txn)
+        head, rows = text or txn_text(ix, self.info, i, lib_txn)
         self.query_one("#txn-head", Static).update(head)
         self.query_one("#txn-rows", Static).update(rows)
