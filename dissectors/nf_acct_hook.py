@@ -6,9 +6,11 @@ all be32/be64 except NFNLA_CHAIN_FAMILY, a u8 (nla_put_u8 of the table's family)
 """
 from __future__ import annotations
 
+from nlscope.decode.model import Field
 from nlscope.decode.nla import Attr, AttrSet
 
 from .nf_common import NFPROTO, be_s32, kind_of, nf_message
+from .nf_tables import HOOKS_BY_FAMILY, nfgen_family
 
 ACCT_MSGS = {0: "NFNL_MSG_ACCT_NEW", 1: "NFNL_MSG_ACCT_GET", 2: "NFNL_MSG_ACCT_GET_CTRZERO",
              3: "NFNL_MSG_ACCT_DEL", 4: "NFNL_MSG_ACCT_OVERQUOTA"}
@@ -44,17 +46,27 @@ def _desc(siblings):
     return CHAIN_DESC
 
 
-HOOK = AttrSet("nfnl_hook_attributes", {
-    1: Attr("NFNLA_HOOK_HOOKNUM", "be32"),
-    2: be_s32("NFNLA_HOOK_PRIORITY"),  # nla_put_be32(htonl(ops->priority)), an int
-    3: Attr("NFNLA_HOOK_DEV", "string"),
-    4: Attr("NFNLA_HOOK_FUNCTION_NAME", "string"),
-    5: Attr("NFNLA_HOOK_MODULE_NAME", "string"),
-    6: Attr("NFNLA_HOOK_CHAIN_INFO", "nested", nested=AttrSet("nfnl_hook_chain_info_attributes", {
-        1: Attr("NFNLA_HOOK_INFO_DESC", "nested", nested=_desc),
-        2: Attr("NFNLA_HOOK_INFO_TYPE", "be32", enum={1: "NFNL_HOOK_TYPE_NFTABLES", 2: "NFNL_HOOK_TYPE_BPF"}),
-    })),
-})
+def _hook(hooks: dict[int, str] | None) -> AttrSet:
+    return AttrSet("nfnl_hook_attributes", {
+        1: Attr("NFNLA_HOOK_HOOKNUM", "be32", enum=hooks),
+        2: be_s32("NFNLA_HOOK_PRIORITY"),  # nla_put_be32(htonl(ops->priority)), an int
+        3: Attr("NFNLA_HOOK_DEV", "string"),
+        4: Attr("NFNLA_HOOK_FUNCTION_NAME", "string"),
+        5: Attr("NFNLA_HOOK_MODULE_NAME", "string"),
+        6: Attr("NFNLA_HOOK_CHAIN_INFO", "nested", nested=AttrSet("nfnl_hook_chain_info_attributes", {
+            1: Attr("NFNLA_HOOK_INFO_DESC", "nested", nested=_desc),
+            2: Attr("NFNLA_HOOK_INFO_TYPE", "be32", enum={1: "NFNL_HOOK_TYPE_NFTABLES", 2: "NFNL_HOOK_TYPE_BPF"}),
+        })),
+    })
+
+
+HOOK = _hook(None)
+# the hook number's names depend on the family asked (the nfgenmsg's)
+_HOOK_BY_FAMILY = {fam: _hook(hooks) for fam, hooks in HOOKS_BY_FAMILY.items()}
+
+
+def hook_attrs(fields: list[Field]) -> AttrSet:
+    return _HOOK_BY_FAMILY.get(nfgen_family(fields), HOOK)
 
 
 def messages() -> dict[int, object]:
@@ -63,5 +75,5 @@ def messages() -> dict[int, object]:
         out[(7 << 8) | m] = nf_message(name, kind_of(name), ACCT, ACCT_MSGS)
     for m, name in OSF_MSGS.items():
         out[(5 << 8) | m] = nf_message(name, "new" if m == 0 else "del", OSF, OSF_MSGS)
-    out[(12 << 8) | 0] = nf_message("NFNL_MSG_HOOK_GET", "get", HOOK, HOOK_MSGS)
+    out[(12 << 8) | 0] = nf_message("NFNL_MSG_HOOK_GET", "get", hook_attrs, HOOK_MSGS)
     return out

@@ -62,11 +62,55 @@ PAYLOAD_BASES = {0: "NFT_PAYLOAD_LL_HEADER", 1: "NFT_PAYLOAD_NETWORK_HEADER",
                  4: "NFT_PAYLOAD_TUN_HEADER"}
 HOOKS_INET = {0: "NF_INET_PRE_ROUTING", 1: "NF_INET_LOCAL_IN", 2: "NF_INET_FORWARD",
               3: "NF_INET_LOCAL_OUT", 4: "NF_INET_POST_ROUTING", 5: "NF_INET_INGRESS"}
+# Hook numbers by nfgenmsg family (linux/netfilter.h, netfilter_arp.h, netfilter_bridge.h)
+HOOKS_NETDEV = {0: "NF_NETDEV_INGRESS", 1: "NF_NETDEV_EGRESS"}
+HOOKS_BY_FAMILY = {
+    1: HOOKS_INET, 2: HOOKS_INET, 10: HOOKS_INET, 5: HOOKS_NETDEV,
+    3: {0: "NF_ARP_IN", 1: "NF_ARP_OUT", 2: "NF_ARP_FORWARD"},
+    7: {0: "NF_BR_PRE_ROUTING", 1: "NF_BR_LOCAL_IN", 2: "NF_BR_FORWARD", 3: "NF_BR_LOCAL_OUT",
+        4: "NF_BR_POST_ROUTING", 5: "NF_BR_BROUTING"}}
+
+
+def nfgen_family(fields: list[Field]) -> int | None:
+    for f in fields:
+        if f.name == "nfgenmsg" and f.children:
+            return f.children[0].value
+    return None
+
+
 # the hook names nft prints, by family
 HOOK_WORDS = {"inet": ["prerouting", "input", "forward", "output", "postrouting", "ingress"],
               "netdev": ["ingress", "egress"], "arp": ["input", "output", "forward"]}
 
 BE32 = "be32"
+
+# NFTA_SET_KEY_TYPE / NFTA_SET_DATA_TYPE: not kernel facts but nft's own datatype numbers
+# (the kernel stores them for userspace), by the names `nft list sets` prints; each name
+# is checked against `nft -j list sets` on a lab capture (tests/test_issue14_sets.py).
+# A concatenation packs its members' numbers 6 bits each, the first the highest.
+SET_DATATYPES = {i: n for i, n in enumerate([
+    "invalid", "verdict", "nf_proto", "bitmask", "integer", "string", "ll_addr", "ipv4_addr",
+    "ipv6_addr", "ether_addr", "ether_type", "arp_op", "inet_proto", "inet_service", "icmp_type",
+    "tcp_flag", "dccp_pkttype", "mh_type", "time", "mark", "iface_index", "iface_type", "realm",
+    "classid", "uid", "gid", "ct_state", "ct_dir", "ct_status", "icmpv6_type", "ct_label",
+    "pkt_type", "icmp_code", "icmpv6_code", "icmpx_code", "devgroup", "dscp", "ecn",
+    "fib_addrtype", "boolean", "ct_event", "ifname", "igmp_type", "time", "hour", "day",
+    "cgroupsv2"])}
+NFT_DATA_VERDICT = 0xFFFFFF00  # the kernel's own data type of verdict maps
+_TYPE_BITS = 6
+
+
+def set_type_name(v: int) -> str | None:
+    """nft's name of a set key or data type: "ipv4_addr", "ipv4_addr . inet_service"."""
+    if v == NFT_DATA_VERDICT:
+        return "verdict"
+    parts = []
+    while v:
+        parts.append(SET_DATATYPES.get(v & 0x3F))
+        v >>= _TYPE_BITS
+    if not parts or None in parts:
+        return None
+    return " . ".join(reversed(parts))
 
 
 def _reg(name: str) -> Attr:
@@ -326,20 +370,34 @@ def _obj_data(siblings: list[Field]) -> AttrSet | None:
 
 
 # -- top-level sets ---------------------------------------------------------------------
-HOOK = _set("nft_hook_attributes", {
-    1: ("NFTA_HOOK_HOOKNUM", BE32), 2: be_s32("NFTA_HOOK_PRIORITY"),
-    3: ("NFTA_HOOK_DEV", "string"), 4: ("NFTA_HOOK_DEVS", "nested", DEVICES)})
+def _hook(hooks: dict[int, str] | None) -> AttrSet:
+    return _set("nft_hook_attributes", {
+        1: ("NFTA_HOOK_HOOKNUM", BE32, hooks), 2: be_s32("NFTA_HOOK_PRIORITY"),
+        3: ("NFTA_HOOK_DEV", "string"), 4: ("NFTA_HOOK_DEVS", "nested", DEVICES)})
+
+
+HOOK = _hook(None)
 TABLE = _set("nft_table_attributes", {
     1: ("NFTA_TABLE_NAME", "string"), 2: ("NFTA_TABLE_FLAGS", BE32, TABLE_FLAGS, "flags"),
     3: ("NFTA_TABLE_USE", BE32), 4: ("NFTA_TABLE_HANDLE", "be64"), 5: ("NFTA_TABLE_PAD", "binary"),
     6: ("NFTA_TABLE_USERDATA", "binary"), 7: ("NFTA_TABLE_OWNER", BE32)})
-CHAIN = _set("nft_chain_attributes", {
-    1: ("NFTA_CHAIN_TABLE", "string"), 2: ("NFTA_CHAIN_HANDLE", "be64"), 3: ("NFTA_CHAIN_NAME", "string"),
-    4: ("NFTA_CHAIN_HOOK", "nested", HOOK), 5: ("NFTA_CHAIN_POLICY", BE32, VERDICTS),
-    6: ("NFTA_CHAIN_USE", BE32), 7: ("NFTA_CHAIN_TYPE", "string"),
-    8: ("NFTA_CHAIN_COUNTERS", "nested", COUNTER), 9: ("NFTA_CHAIN_PAD", "binary"),
-    10: ("NFTA_CHAIN_FLAGS", BE32, CHAIN_FLAGS, "flags"), 11: ("NFTA_CHAIN_ID", BE32),
-    12: ("NFTA_CHAIN_USERDATA", "binary")})
+def _chain(hook: AttrSet) -> AttrSet:
+    return _set("nft_chain_attributes", {
+        1: ("NFTA_CHAIN_TABLE", "string"), 2: ("NFTA_CHAIN_HANDLE", "be64"), 3: ("NFTA_CHAIN_NAME", "string"),
+        4: ("NFTA_CHAIN_HOOK", "nested", hook), 5: ("NFTA_CHAIN_POLICY", BE32, VERDICTS),
+        6: ("NFTA_CHAIN_USE", BE32), 7: ("NFTA_CHAIN_TYPE", "string"),
+        8: ("NFTA_CHAIN_COUNTERS", "nested", COUNTER), 9: ("NFTA_CHAIN_PAD", "binary"),
+        10: ("NFTA_CHAIN_FLAGS", BE32, CHAIN_FLAGS, "flags"), 11: ("NFTA_CHAIN_ID", BE32),
+        12: ("NFTA_CHAIN_USERDATA", "binary")})
+
+
+CHAIN = _chain(HOOK)
+# the hook number's names depend on the table's family (the nfgenmsg's)
+_CHAIN_BY_FAMILY = {fam: _chain(_hook(hooks)) for fam, hooks in HOOKS_BY_FAMILY.items()}
+
+
+def chain_attrs(fields: list[Field]) -> AttrSet:
+    return _CHAIN_BY_FAMILY.get(nfgen_family(fields), CHAIN)
 RULE = _set("nft_rule_attributes", {
     1: ("NFTA_RULE_TABLE", "string"), 2: ("NFTA_RULE_CHAIN", "string"), 3: ("NFTA_RULE_HANDLE", "be64"),
     4: ("NFTA_RULE_EXPRESSIONS", "nested", EXPR_LIST),
@@ -356,8 +414,8 @@ SET_DESC = _set("nft_set_desc_attributes", {
                                                  Attr("NFTA_LIST_ELEM", "nested", nested=SET_FIELD)))})
 SET = _set("nft_set_attributes", {
     1: ("NFTA_SET_TABLE", "string"), 2: ("NFTA_SET_NAME", "string"),
-    3: ("NFTA_SET_FLAGS", BE32, SET_FLAGS, "flags"), 4: ("NFTA_SET_KEY_TYPE", BE32),
-    5: ("NFTA_SET_KEY_LEN", BE32), 6: ("NFTA_SET_DATA_TYPE", BE32, {0xFFFFFF00: "NFT_DATA_VERDICT"}),
+    3: ("NFTA_SET_FLAGS", BE32, SET_FLAGS, "flags"), 4: ("NFTA_SET_KEY_TYPE", BE32, set_type_name),
+    5: ("NFTA_SET_KEY_LEN", BE32), 6: ("NFTA_SET_DATA_TYPE", BE32, set_type_name),
     7: ("NFTA_SET_DATA_LEN", BE32),
     8: ("NFTA_SET_POLICY", BE32, {0: "NFT_SET_POL_PERFORMANCE", 1: "NFT_SET_POL_MEMORY"}),
     9: ("NFTA_SET_DESC", "nested", SET_DESC), 10: ("NFTA_SET_ID", BE32),
@@ -386,7 +444,7 @@ OBJ = _set("nft_object_attributes", {
 FLOWTABLE = _set("nft_flowtable_attributes", {
     1: ("NFTA_FLOWTABLE_TABLE", "string"), 2: ("NFTA_FLOWTABLE_NAME", "string"),
     3: ("NFTA_FLOWTABLE_HOOK", "nested", _set("nft_flowtable_hook_attributes", {
-        1: ("NFTA_FLOWTABLE_HOOK_NUM", BE32), 2: be_s32("NFTA_FLOWTABLE_HOOK_PRIORITY"),
+        1: ("NFTA_FLOWTABLE_HOOK_NUM", BE32, HOOKS_NETDEV), 2: be_s32("NFTA_FLOWTABLE_HOOK_PRIORITY"),
         3: ("NFTA_FLOWTABLE_HOOK_DEVS", "nested", DEVICES)})),
     4: ("NFTA_FLOWTABLE_USE", BE32), 5: ("NFTA_FLOWTABLE_HANDLE", "be64"), 6: ("NFTA_FLOWTABLE_PAD", "binary"),
     7: ("NFTA_FLOWTABLE_FLAGS", BE32, {1: "NFT_FLOWTABLE_HW_OFFLOAD", 2: "NFT_FLOWTABLE_COUNTER"}, "flags")})
@@ -406,7 +464,7 @@ TRACE = _set("nft_trace_attributes", {
 COMPAT = _set("nft_compat_attributes", {1: ("NFTA_COMPAT_NAME", "string"), 2: ("NFTA_COMPAT_REV", BE32),
                                         3: ("NFTA_COMPAT_TYPE", BE32)})
 
-_BY_OBJECT = {"TABLE": TABLE, "CHAIN": CHAIN, "RULE": RULE, "SETELEM": SET_ELEM_LIST, "SET": SET,
+_BY_OBJECT = {"TABLE": TABLE, "CHAIN": chain_attrs, "RULE": RULE, "SETELEM": SET_ELEM_LIST, "SET": SET,
               "GEN": GEN, "TRACE": TRACE, "OBJ": OBJ, "FLOWTABLE": FLOWTABLE}
 
 
@@ -562,6 +620,9 @@ def set_summary(msg, fields: list[Field]) -> str:
         f = _v(attrs, nm)
         if f is not None:
             parts.append(f.value)
+    kt, dt = _v(attrs, "NFTA_SET_KEY_TYPE"), _v(attrs, "NFTA_SET_DATA_TYPE")
+    if kt is not None:  # as nft declares it: "type ipv4_addr . inet_service : verdict"
+        parts += ["type", kt.short()] + ([":", dt.short()] if dt is not None else [])
     fl = _v(attrs, "NFTA_SET_FLAGS")
     if fl is not None and fl.meta:
         parts.append("flags " + ",".join(_short(m, "NFT_SET_") for m in fl.meta))

@@ -3,7 +3,9 @@ client << 10 | op (RDMA_NL_GET_TYPE). Clients: IWCM (2, the iWARP port mapper ta
 to iwpmd), LS (4, local services: path resolution with ibacm) and NLDEV (5, the device
 interface of iproute2's `rdma`). NLDEV's attributes are one flat space
 (enum rdma_nldev_attr) whose nested tables reuse it; LS attributes are LS_NLA_TYPE_*.
-IWPM attribute numbers depend on the op and on the direction; they show as numbers.
+IWPM attribute numbers depend on the op and on the direction (IWPM_NLA_* enums of the
+header; kinds from the kernel's nla_policy and ibnl_put_attr calls, iwpm_msg.c and
+iwpm_util.c): the kernel's messages carry nlmsg_pid 0 (iwpm_create_nlmsg), iwpmd's its own.
 
 Value names the UAPI header lacks (port states, QP types and states) are the kernel's
 enums in include/rdma/ib_verbs.h, the values iproute2's rdma prints.
@@ -222,6 +224,62 @@ def _nldev_summary(tname: str, cmd: str):
     return summary
 
 
+def _iwpm(name: str, spec: dict[int, tuple[str, str]]) -> AttrSet:
+    return AttrSet(name, {t: Attr(n, "custom", decode=sockaddr_attr) if k == "sockaddr" else Attr(n, k)
+                          for t, (n, k) in spec.items()})
+
+
+_SEQ = "u32"
+# op -> (what the kernel sends to iwpmd, what iwpmd sends to the kernel)
+_MANAGE = _iwpm("iwpm_manage_mapping", {1: ("IWPM_NLA_MANAGE_MAPPING_SEQ", _SEQ),
+                                        2: ("IWPM_NLA_MANAGE_ADDR", "sockaddr"),
+                                        3: ("IWPM_NLA_MANAGE_FLAGS", "u32")})
+_RQUERY = _iwpm("iwpm_resp_query_mapping", {
+    1: ("IWPM_NLA_RQUERY_MAPPING_SEQ", _SEQ), 2: ("IWPM_NLA_RQUERY_LOCAL_ADDR", "sockaddr"),
+    3: ("IWPM_NLA_RQUERY_REMOTE_ADDR", "sockaddr"), 4: ("IWPM_NLA_RQUERY_MAPPED_LOC_ADDR", "sockaddr"),
+    5: ("IWPM_NLA_RQUERY_MAPPED_REM_ADDR", "sockaddr"), 6: ("IWPM_NLA_RQUERY_MAPPING_ERR", "u16")})
+_MAPINFO_NUM = _iwpm("iwpm_mapinfo_num", {1: ("IWPM_NLA_MAPINFO_SEQ", _SEQ),
+                                          2: ("IWPM_NLA_MAPINFO_SEND_NUM", "u32"),
+                                          3: ("IWPM_NLA_MAPINFO_ACK_NUM", "u32")})
+_HELLO = _iwpm("iwpm_hello", {1: ("IWPM_NLA_HELLO_ABI_VERSION", "u16")})
+IWPM_ATTRS: dict[int, tuple[AttrSet | None, AttrSet | None]] = {
+    0: (_iwpm("iwpm_reg_pid", {1: ("IWPM_NLA_REG_PID_SEQ", _SEQ), 2: ("IWPM_NLA_REG_IF_NAME", "string"),
+                               3: ("IWPM_NLA_REG_IBDEV_NAME", "string"), 4: ("IWPM_NLA_REG_ULIB_NAME", "string")}),
+        _iwpm("iwpm_resp_reg_pid", {1: ("IWPM_NLA_RREG_PID_SEQ", _SEQ), 2: ("IWPM_NLA_RREG_IBDEV_NAME", "string"),
+                                    3: ("IWPM_NLA_RREG_ULIB_NAME", "string"), 4: ("IWPM_NLA_RREG_ULIB_VER", "u16"),
+                                    5: ("IWPM_NLA_RREG_PID_ERR", "u16")})),
+    1: (_MANAGE, _iwpm("iwpm_resp_manage_mapping", {
+        1: ("IWPM_NLA_RMANAGE_MAPPING_SEQ", _SEQ), 2: ("IWPM_NLA_RMANAGE_ADDR", "sockaddr"),
+        3: ("IWPM_NLA_RMANAGE_MAPPED_LOC_ADDR", "sockaddr"), 4: ("IWPM_NLA_RMANAGE_MAPPING_ERR", "u16")})),
+    2: (_iwpm("iwpm_query_mapping", {1: ("IWPM_NLA_QUERY_MAPPING_SEQ", _SEQ),
+                                     2: ("IWPM_NLA_QUERY_LOCAL_ADDR", "sockaddr"),
+                                     3: ("IWPM_NLA_QUERY_REMOTE_ADDR", "sockaddr"),
+                                     4: ("IWPM_NLA_QUERY_FLAGS", "u32")}), _RQUERY),
+    3: (_MANAGE, None),
+    4: (None, _RQUERY),
+    5: (None, _iwpm("iwpm_mapping_error", {1: ("IWPM_NLA_ERR_SEQ", _SEQ), 2: ("IWPM_NLA_ERR_CODE", "u16")})),
+    6: (_iwpm("iwpm_mapinfo", {1: ("IWPM_NLA_MAPINFO_LOCAL_ADDR", "sockaddr"),
+                               2: ("IWPM_NLA_MAPINFO_MAPPED_ADDR", "sockaddr"),
+                               3: ("IWPM_NLA_MAPINFO_FLAGS", "u32")}),
+        _iwpm("iwpm_mapinfo_req", {1: ("IWPM_NLA_MAPINFO_ULIB_NAME", "string"),
+                                   2: ("IWPM_NLA_MAPINFO_ULIB_VER", "u16")})),
+    7: (_MAPINFO_NUM, _MAPINFO_NUM),
+    8: (_HELLO, _HELLO),
+}
+
+
+def _iwpm_attrs(op: int):
+    kernel, daemon = IWPM_ATTRS[op]
+
+    def pick(fields: list[Field]) -> AttrSet | None:
+        hdr = fields[0] if fields and fields[0].name == "nlmsghdr" else None
+        pid = hdr.get("nlmsg_pid") if hdr is not None else None
+        if pid is None:
+            return kernel or daemon
+        return (kernel or daemon) if pid.value == 0 else (daemon or kernel)
+    return pick
+
+
 def _plain_summary(tname: str):
     def summary(msg: Message, fields: list[Field]) -> str:
         if msg.flags & NLM_F_DUMP == NLM_F_DUMP and msg.flags & NLM_F_REQUEST:
@@ -241,7 +299,7 @@ def messages() -> dict[int, MessageType]:
             tname, kind, attrs=NLDEV_ATTRS, summary=_nldev_summary(tname, cmd))
     for op, name in IWPM_OPS.items():
         tname = f"RDMA_NL_IWPM_{name}"
-        out[rdma_type(RDMA_NL_IWCM, op)] = MessageType(tname, "other", attrs=AttrSet("iwpm"),
+        out[rdma_type(RDMA_NL_IWCM, op)] = MessageType(tname, "other", attrs=_iwpm_attrs(op),
                                                        summary=_plain_summary(tname))
     for op, name in LS_OPS.items():
         tname = f"RDMA_NL_LS_OP_{name}"

@@ -38,12 +38,15 @@ MEMINFO_ATTRS = {"INET_DIAG_SKMEMINFO", "UNIX_DIAG_MEMINFO", "NETLINK_DIAG_MEMIN
                  "XDP_DIAG_MEMINFO"}
 
 
-def _fixups(buf: bytes, attrs: list[Field], order: str) -> None:
-    """What the declarative tables cannot say: tcp_info by length, named meminfo
-    arrays, unix socket names (abstract ones start with a NUL: shown as '@')."""
+def _fixups(buf: bytes, attrs: list[Field], order: str, proto: int | None = None) -> None:
+    """What the declarative tables cannot say: INET_DIAG_INFO by the request's protocol
+    (struct mptcp_info, sctp_info, else tcp_info) and length, named meminfo arrays, unix
+    socket names (abstract ones start with a NUL: shown as '@')."""
     for f in attrs:
         if f.name == "INET_DIAG_INFO" and f.kind == "bytes":
-            kids = S.tcp_info_fields(buf, f.start + 4, f.end, order)
+            layout = {S.IPPROTO_MPTCP: S.MPTCP_INFO_LAYOUT, S.IPPROTO_SCTP: S.SCTP_INFO_LAYOUT}.get(proto)
+            kids = (S.layout_fields(buf, f.start + 4, f.end, order, layout) if layout is not None
+                    else S.tcp_info_fields(buf, f.start + 4, f.end, order))
             if kids:
                 f.kind, f.value, f.children = "struct", None, kids
         elif f.name in MEMINFO_ATTRS and f.children:
@@ -55,7 +58,7 @@ def _fixups(buf: bytes, attrs: list[Field], order: str) -> None:
                 raw.split(b"\0", 1)[0].decode("utf-8", "replace")
 
 
-def _decoder(header: FixedHeader, attrs: AttrSet) -> Callable[[DecodeCtx], list[Field]]:
+def _decoder(header: FixedHeader, attrs: AttrSet, proto: int | None = None) -> Callable[[DecodeCtx], list[Field]]:
     def decode(ctx: DecodeCtx) -> list[Field]:
         pos, end = ctx.start, ctx.end
         if end - pos < header.size:
@@ -72,7 +75,12 @@ def _decoder(header: FixedHeader, attrs: AttrSet) -> Callable[[DecodeCtx], list[
         pos += (header.size + 3) & ~3
         if pos < end:
             fields = walk_attrs(ctx.buf, pos, end, attrs, ctx.order, ctx.problems)
-            _fixups(ctx.buf, fields, ctx.order)
+            _fixups(ctx.buf, fields, ctx.order, proto)
+            if proto == S.IPPROTO_SCTP and any(f.name == "INET_DIAG_PEERS" for f in fields):
+                # an association (only they have peers): idiag_state is its sctp_state
+                st = _kid(out[0], "idiag_state")
+                if st is not None:
+                    st.meta = S.SCTP_STATES.get(st.value)
             out.append(Field("attributes", "nest", None, pos, end, children=fields))
         return out
     return decode
@@ -128,6 +136,8 @@ def _states(v: int) -> str:
 
 
 def _proto_word(num: int | None) -> str:
+    if num == S.IPPROTO_MPTCP:
+        return "mptcp"
     return IPPROTO.get(num, str(num)) if num is not None else "?"
 
 
@@ -135,7 +145,7 @@ def inet_request_summary(msg: Message, fields: list[Field], proto: int | None = 
     h = fields[0]
     fam = _kid(h, "sdiag_family") or _kid(h, "idiag_family")
     p = _kid(h, "sdiag_protocol")
-    num = p.value if p is not None else proto
+    num = sf.num(_attr(fields, "INET_DIAG_REQ_PROTOCOL"), p.value if p is not None else proto)
     parts = [msg.type_name]
     if msg.flags & 0x300 == 0x300:
         parts.append("dump")
@@ -155,11 +165,11 @@ def inet_reply_summary(msg: Message, fields: list[Field], proto: int | None = No
     """`SOCK_DIAG_BY_FAMILY inet tcp LISTEN 0.0.0.0:22 -> 0.0.0.0:*`, like an ss line."""
     h = fields[0]
     fam = _kid(h, "idiag_family")
-    pa = _attr(fields, "INET_DIAG_PROTOCOL")
-    num = sf.num(pa, proto)
+    pa = _attr(fields, "INET_DIAG_PROTOCOL")  # a u8: MPTCP's 262 comes as 6
+    num = proto if proto is not None and proto > 255 else sf.num(pa, proto)
     state = _kid(h, "idiag_state")
     parts = [msg.type_name, S.FAMILY_WORD.get(fam.value, str(fam.value)), _proto_word(num),
-             (state.meta or str(state.value)).removeprefix("TCP_"),
+             (state.meta or str(state.value)).removeprefix("TCP_").removeprefix("SCTP_STATE_"),
              _endpoint(_kid(h, "idiag_src"), _kid(h, "idiag_sport")), "->",
              _endpoint(_kid(h, "idiag_dst"), _kid(h, "idiag_dport"))]
     cong = _attr(fields, "INET_DIAG_CONG")
@@ -365,7 +375,7 @@ class SockDiagProtocol(Protocol):
             if not fields or fields[0].kind != "struct":  # too short for its header
                 return other_summary(msg, fields)
             return _s(msg, fields, _p)
-        return MessageType(name, kind, decode=_decoder(header, attrs), summary=summary)
+        return MessageType(name, kind, decode=_decoder(header, attrs, proto), summary=summary)
 
     def learns_from(self, msg: Message) -> bool:
         return msg.type == SOCK_DIAG_BY_FAMILY and bool(msg.flags & NLM_F_REQUEST)
@@ -391,7 +401,9 @@ class SockDiagProtocol(Protocol):
         if p is not None and fam is not None and fam.value in (S.AF_INET, S.AF_INET6):
             seqs = state.setdefault("sock_diag.protocol", {})
             seqs.pop(msg.seq, None)  # re-inserted: the latest request is the newest entry
-            seqs[msg.seq] = p.value
+            # a protocol past 255 (MPTCP) comes in INET_DIAG_REQ_PROTOCOL, sdiag_protocol
+            # holding its low byte (inet_diag_get_protocol)
+            seqs[msg.seq] = sf.num(_attr(msg.tree, "INET_DIAG_REQ_PROTOCOL"), p.value)
             while len(seqs) > SEQ_MEMORY:
                 del seqs[next(iter(seqs))]
 

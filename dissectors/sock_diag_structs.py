@@ -6,6 +6,7 @@ linux/tcp.h; TCP state numbers from include/net/tcp_states.h (netinet/tcp.h).
 """
 from __future__ import annotations
 
+import socket
 import struct
 
 import construct as cs
@@ -120,7 +121,8 @@ NETLINK_MSG = FixedHeader("netlink_diag_msg", cs.Struct(
     "ndiag_state" / cs.Int8un, "ndiag_portid" / cs.Int32un, "ndiag_dst_portid" / cs.Int32un,
     "ndiag_dst_group" / cs.Int32un, "ndiag_ino" / cs.Int32un, "ndiag_cookie" / cs.Int64un),
     enums={"ndiag_family": FAMILIES, "ndiag_type": SOCK_TYPES, "ndiag_protocol": NETLINK_PROTOS,
-           "ndiag_state": {0: "NETLINK_UNCONNECTED", 1: "NETLINK_CONNECTED"}},
+           # a socket never connected keeps sock_init_data's TCP_CLOSE (ss: UNCONN)
+           "ndiag_state": {0: "NETLINK_UNCONNECTED", 1: "NETLINK_CONNECTED", 7: "TCP_CLOSE"}},
     fmts={"ndiag_cookie": cookie_text})
 
 PACKET_SHOW = {0x1: "PACKET_SHOW_INFO", 0x2: "PACKET_SHOW_MCLIST", 0x4: "PACKET_SHOW_RING_CFG",
@@ -153,6 +155,57 @@ SOCKOPT = FixedHeader("inet_diag_sockopt", cs.Struct("flags1" / cs.Int8un, "flag
                64: "mc_all", 128: "nodefrag"},
     "flags2": {1: "bind_address_no_port", 2: "recverr_rfc4884", 4: "defer_connect"}})
 
+IPPROTO_MPTCP, IPPROTO_SCTP = 262, 132  # linux/in.h
+# enum sctp_state (include/net/sctp/constants.h): an association's idiag_state and sctpi_state
+SCTP_STATES = {i: "SCTP_STATE_" + n for i, n in enumerate([
+    "CLOSED", "COOKIE_WAIT", "COOKIE_ECHOED", "ESTABLISHED", "SHUTDOWN_PENDING", "SHUTDOWN_SENT",
+    "SHUTDOWN_RECEIVED", "SHUTDOWN_ACK_SENT"])}
+
+
+def _sockaddr_text(buf: bytes, p: int, order: str) -> str | None:
+    """A sockaddr_in/in6 at buf[p:] as 'ip:port' ('[ip]:port'); None for other families."""
+    fam = struct.unpack_from(order + "H", buf, p)[0]
+    port = struct.unpack_from(">H", buf, p + 2)[0]
+    if fam == 2:
+        return f"{socket.inet_ntop(socket.AF_INET, bytes(buf[p + 4:p + 8]))}:{port}"
+    if fam == 10:
+        return f"[{socket.inet_ntop(socket.AF_INET6, bytes(buf[p + 8:p + 24]))}]:{port}"
+    return None
+
+
+SOCKADDR_STORAGE = 128
+
+
+def _sockaddr_list(name, buf, start, end, order, problems, path, siblings) -> Field:
+    """SCTP's INET_DIAG_LOCALS / INET_DIAG_PEERS: addresses in sockaddr_storage slots
+    (sctp/diag.c: addrlen = sizeof(struct sockaddr_storage), each zero-filled past its
+    sockaddr), one Field per slot."""
+    p, kids = start + 4, []
+    if (end - p) % SOCKADDR_STORAGE:
+        problems.append(f"{path}: {end - p} bytes is not a whole number of sockaddr_storage")
+        return Field(name, "bytes", bytes(buf[p:end]), start, end)
+    for i, q in enumerate(range(p, end, SOCKADDR_STORAGE)):
+        text = _sockaddr_text(buf, q, order)
+        kids.append(Field(str(i), "addr", text, q, q + SOCKADDR_STORAGE) if text is not None else
+                    Field(str(i), "bytes", bytes(buf[q:q + SOCKADDR_STORAGE]), q, q + SOCKADDR_STORAGE))
+    return Field(name, "list", None, start, end, children=kids)
+
+
+_sockaddr_list.siblings = False
+
+# INET_ULP_INFO_MPTCP (linux/mptcp.h; kinds from net/mptcp/diag.c's nla_put_* calls)
+MPTCP_SUBFLOW_FLAGS = {1 << i: "MPTCP_SUBFLOW_FLAG_" + n for i, n in enumerate([
+    "MCAP_REM", "MCAP_LOC", "JOIN_REM", "JOIN_LOC", "BKUP_REM", "BKUP_LOC", "FULLY_ESTABLISHED",
+    "CONNECTED", "MAPVALID"])}
+MPTCP_SUBFLOW_ATTRS = AttrSet("mptcp_subflow_attrs", {
+    1: Attr("MPTCP_SUBFLOW_ATTR_TOKEN_REM", "u32"), 2: Attr("MPTCP_SUBFLOW_ATTR_TOKEN_LOC", "u32"),
+    3: Attr("MPTCP_SUBFLOW_ATTR_RELWRITE_SEQ", "u32"), 4: Attr("MPTCP_SUBFLOW_ATTR_MAP_SEQ", "u64"),
+    5: Attr("MPTCP_SUBFLOW_ATTR_MAP_SFSEQ", "u32"), 6: Attr("MPTCP_SUBFLOW_ATTR_SSN_OFFSET", "u32"),
+    7: Attr("MPTCP_SUBFLOW_ATTR_MAP_DATALEN", "u16"),
+    8: Attr("MPTCP_SUBFLOW_ATTR_FLAGS", "u32", flags=MPTCP_SUBFLOW_FLAGS),
+    9: Attr("MPTCP_SUBFLOW_ATTR_ID_REM", "u8"), 10: Attr("MPTCP_SUBFLOW_ATTR_ID_LOC", "u8"),
+    11: Attr("MPTCP_SUBFLOW_ATTR_PAD", "binary")})
+
 INET_ATTRS = AttrSet("inet_diag", {
     1: Attr("INET_DIAG_MEMINFO", "struct", struct=MEMINFO),
     2: Attr("INET_DIAG_INFO", "binary"),  # struct tcp_info: decoded by tcp_info_fields()
@@ -165,8 +218,8 @@ INET_ATTRS = AttrSet("inet_diag", {
     9: Attr("INET_DIAG_DCTCPINFO", "struct", struct=DCTCP),
     10: Attr("INET_DIAG_PROTOCOL", "u8", enum=L4),
     11: Attr("INET_DIAG_SKV6ONLY", "u8"),
-    12: Attr("INET_DIAG_LOCALS", "binary"),
-    13: Attr("INET_DIAG_PEERS", "binary"),
+    12: Attr("INET_DIAG_LOCALS", "custom", decode=_sockaddr_list),
+    13: Attr("INET_DIAG_PEERS", "custom", decode=_sockaddr_list),
     14: Attr("INET_DIAG_PAD", "binary"),
     15: Attr("INET_DIAG_MARK", "u32"),
     16: Attr("INET_DIAG_BBRINFO", "struct", struct=BBR),
@@ -174,7 +227,7 @@ INET_ATTRS = AttrSet("inet_diag", {
     18: Attr("INET_DIAG_MD5SIG", "binary"),
     19: Attr("INET_DIAG_ULP_INFO", "nested", nested=AttrSet("inet_ulp_info", {
         1: Attr("INET_ULP_INFO_NAME", "string"), 2: Attr("INET_ULP_INFO_TLS", "binary"),
-        3: Attr("INET_ULP_INFO_MPTCP", "binary")})),
+        3: Attr("INET_ULP_INFO_MPTCP", "nested", nested=MPTCP_SUBFLOW_ATTRS)})),
     20: Attr("INET_DIAG_SK_BPF_STORAGES", "binary"),
     21: Attr("INET_DIAG_CGROUP_ID", "u64"),
     22: Attr("INET_DIAG_SOCKOPT", "struct", struct=SOCKOPT),
@@ -182,7 +235,7 @@ INET_ATTRS = AttrSet("inet_diag", {
 INET_REQ_ATTRS = AttrSet("inet_diag_req", {
     1: Attr("INET_DIAG_REQ_BYTECODE", "binary"),
     2: Attr("INET_DIAG_REQ_SK_BPF_STORAGES", "binary"),
-    3: Attr("INET_DIAG_REQ_PROTOCOL", "u32", enum=L4),
+    3: Attr("INET_DIAG_REQ_PROTOCOL", "u32", enum={**L4, 262: "IPPROTO_MPTCP"}),  # linux/in.h
 })
 UNIX_ATTRS = AttrSet("unix_diag", {
     0: Attr("UNIX_DIAG_NAME", "binary"),  # shown as a path, '@' for abstract names
@@ -324,7 +377,64 @@ TCP_INFO_LAYOUT: list[tuple[str, str]] = (
     + [("tcpi_" + n, "I") for n in ["dsack_dups", "reord_seen", "rcv_ooopack", "snd_wnd", "rcv_wnd",
                                     "rehash"]]
     + [("tcpi_total_rto", "H"), ("tcpi_total_rto_recoveries", "H"), ("tcpi_total_rto_time", "I")])
-_SIZES = {"B": 1, "H": 2, "I": 4, "Q": 8}
+_SIZES = {"B": 1, "H": 2, "I": 4, "Q": 8, "i": 4}
+
+# struct mptcp_info (linux/mptcp.h): INET_DIAG_INFO of an MPTCP socket (mptcp_diag)
+MPTCP_INFO_LAYOUT: list[tuple[str, str]] = (
+    [("mptcpi_" + n, "B") for n in ["subflows", "add_addr_signal", "add_addr_accepted", "subflows_max",
+                                    "add_addr_signal_max", "add_addr_accepted_max"]]
+    + [("mptcpi_flags", "I"), ("mptcpi_token", "I")]
+    + [("mptcpi_" + n, "Q") for n in ["write_seq", "snd_una", "rcv_nxt"]]
+    + [("mptcpi_" + n, "B") for n in ["local_addr_used", "local_addr_max", "csum_enabled"]]
+    + [("mptcpi_retransmits", "I"), ("mptcpi_bytes_retrans", "Q"), ("mptcpi_bytes_sent", "Q"),
+       ("mptcpi_bytes_received", "Q"), ("mptcpi_bytes_acked", "Q"), ("mptcpi_subflows_total", "B"),
+       ("mptcpi_last_data_sent", "I"), ("mptcpi_last_data_recv", "I"), ("mptcpi_last_ack_recv", "I")])
+# struct sctp_info (linux/sctp.h): INET_DIAG_INFO of an SCTP socket or association;
+# "S" is a struct sockaddr_storage
+SCTP_INFO_LAYOUT: list[tuple[str, str]] = (
+    [("sctpi_" + n, "I") for n in ["tag", "state", "rwnd"]]
+    + [("sctpi_" + n, "H") for n in ["unackdata", "penddata", "instrms", "outstrms"]]
+    + [("sctpi_" + n, "I") for n in ["fragmentation_point", "inqueue", "outqueue", "overall_error",
+                                     "max_burst", "maxseg", "peer_rwnd", "peer_tag"]]
+    + [("sctpi_peer_capable", "B"), ("sctpi_peer_sack", "B"), ("__reserved1", "H")]
+    + [("sctpi_" + n, "Q") for n in ["isacks", "osacks", "opackets", "ipackets", "rtxchunks", "outofseqtsns",
+                                     "idupchunks", "gapcnt", "ouodchunks", "iuodchunks", "oodchunks",
+                                     "iodchunks", "octrlchunks", "ictrlchunks"]]
+    + [("sctpi_p_address", "S"), ("sctpi_p_state", "i")]
+    + [("sctpi_p_" + n, "I") for n in ["cwnd", "srtt", "rto", "hbinterval", "pathmaxrxt", "sackdelay",
+                                       "sackfreq", "ssthresh", "partial_bytes_acked", "flight_size"]]
+    + [("sctpi_p_error", "H"), ("__reserved2", "H")]
+    + [("sctpi_s_" + n, "I") for n in ["autoclose", "adaptation_ind", "pd_point"]]
+    + [("sctpi_s_" + n, "B") for n in ["nodelay", "disable_fragments", "v4mapped", "frag_interleave"]]
+    + [("sctpi_s_type", "I"), ("__reserved3", "I")])
+_INFO_ENUMS = {"sctpi_state": SCTP_STATES}
+
+
+def layout_fields(buf: bytes, p: int, end: int, order: str, layout: list[tuple[str, str]]) -> list[Field]:
+    """The members of a C struct, each at its natural alignment (the holes and reserved
+    bytes skipped), as far as the attribute goes (an older or newer kernel sends fewer
+    or more)."""
+    out: list[Field] = []
+    base = p
+    for name, fmt in layout:
+        align = 8 if fmt == "S" else _SIZES[fmt]
+        p = base + (p - base + align - 1) // align * align
+        if fmt == "S":
+            if p + SOCKADDR_STORAGE > end:
+                break
+            text = _sockaddr_text(buf, p, order)
+            out.append(Field(name, "addr", text, p, p + SOCKADDR_STORAGE) if text is not None else
+                       Field(name, "str", "unspec", p, p + SOCKADDR_STORAGE))
+            p += SOCKADDR_STORAGE
+            continue
+        size = _SIZES[fmt]
+        if p + size > end:
+            break
+        v = struct.unpack_from(order + fmt, buf, p)[0]
+        names = _INFO_ENUMS.get(name)
+        out.append(Field(name, "enum", v, p, p + size, names.get(v)) if names else Field(name, "int", v, p, p + size))
+        p += size
+    return out
 
 
 def tcp_info_fields(buf: bytes, p: int, end: int, order: str) -> list[Field]:

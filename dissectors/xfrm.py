@@ -151,6 +151,11 @@ def _selector(sel: Field | None) -> list[str]:
     proto = num(_get(sel, "proto"))
     if proto:
         out += ["proto", IPPROTO.get(proto, str(proto))]
+        if proto in (1, 58):  # ICMP, ICMPv6: the type in sport, the code in dport (xfrm_flowi_sport)
+            for key, word in (("sport", "type"), ("dport", "code")):
+                if num(_get(sel, key + "_mask")):
+                    out += [word, str(num(_get(sel, key)))]
+            return out
         for key in ("sport", "dport"):
             v = num(_get(sel, key))
             if v:

@@ -34,6 +34,9 @@ from tshark import TSHARK, netlink_messages, tshark_frames
 FIX = Path(__file__).parent / "fixtures" / "issue14"
 FAMILY_WORD = {1: "inet", 2: "ip", 3: "arp", 5: "netdev", 7: "bridge", 10: "ip6"}
 INET_HOOKS = ["prerouting", "input", "forward", "output", "postrouting"]
+# nft's word for each hook -> enum nf_inet_hooks (linux/netfilter.h)
+HOOK_NAMES = dict(zip(INET_HOOKS, ["NF_INET_PRE_ROUTING", "NF_INET_LOCAL_IN", "NF_INET_FORWARD",
+                                   "NF_INET_LOCAL_OUT", "NF_INET_POST_ROUTING"]))
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +112,9 @@ def test_hook_dump_clean_and_as_nft_lists_it(msgs):
             what = a["NFNLA_HOOK_FUNCTION_NAME"]
         prio = a["NFNLA_HOOK_PRIORITY"]
         assert isinstance(prio, int)  # a plain signed number, not {"name": "-300", ...}
-        got.append((fam, INET_HOOKS[a["NFNLA_HOOK_HOOKNUM"]], prio, what, a.get("NFNLA_HOOK_MODULE_NAME")))
+        hook = a["NFNLA_HOOK_HOOKNUM"]  # named by the asked family's hooks (linux/netfilter.h)
+        assert hook["name"] == HOOK_NAMES[INET_HOOKS[hook["value"]]]
+        got.append((fam, INET_HOOKS[hook["value"]], prio, what, a.get("NFNLA_HOOK_MODULE_NAME")))
     assert sorted(got) == sorted(_nft_list_hooks() * 2)  # the scenario lists them twice
     assert ("ip", "prerouting", -300, "chain inet t pre", "nf_tables") in got
 

@@ -168,7 +168,7 @@ def test_nft_set_and_elements(registry):
     e = nlmsg(0xA0C, 0x405, 2, 0, nfgen(1) + nla(1, b"nls\0") + nla(2, b"blocked\0")
               + nest(3, el, el_end, vmap))
     m1, m2 = decode(registry, s, e)
-    assert m1.summary == "NFT_MSG_NEWSET inet nls blocked flags interval"
+    assert m1.summary == "NFT_MSG_NEWSET inet nls blocked type ipv4_addr flags interval"
     assert m2.summary == ("NFT_MSG_NEWSETELEM inet nls blocked "
                           "{ 0xc0000200, 0xc0000300 (end), 0x00160000 : accept }")
     assert find(m2.tree, "NFTA_SET_ELEM_FLAGS").meta == ["NFT_SET_ELEM_INTERVAL_END"]

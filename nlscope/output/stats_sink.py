@@ -63,3 +63,24 @@ class StatsSink(Sink):
             self.out.write(json.dumps(self.stats.to_json(), indent=2, ensure_ascii=False) + "\n")
         else:
             self.out.write(self.stats.text())
+
+
+@sink("coverage")
+class CoverageSink(Sink):
+    """`nlscope stats --coverage`: per family, how much is decoded (analysis.coverage)."""
+
+    def __init__(self, out, opts: SinkOptions):
+        super().__init__(out, opts)
+        from ..analysis.coverage import Coverage
+        self.coverage = Coverage()
+        self._flt = opts.extra.get("filter")
+
+    def write(self, msg: Any, txn: Any) -> None:
+        if self._flt is None or self._flt(msg, txn):
+            self.coverage.add(msg)
+
+    def close(self) -> None:
+        if self.opts.extra.get("format") == "json":
+            self.out.write(json.dumps(self.coverage.to_json(), indent=2, ensure_ascii=False) + "\n")
+        else:
+            self.out.write(self.coverage.text())
