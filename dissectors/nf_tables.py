@@ -340,6 +340,31 @@ EXPRS["inner"] = _set("nft_inner_attributes", {
     4: ("NFTA_INNER_HDRSIZE", BE32), 5: ("NFTA_INNER_EXPR", "nested", EXPR)})
 
 # -- objects (NFT_MSG_*OBJ data by NFTA_OBJ_TYPE) -----------------------------------------
+# NFTA_CT_TIMEOUT_DATA: the timeouts by the protocol's state, CTA_TIMEOUT_<PROTO>_* of
+# linux/netfilter/nfnetlink_cttimeout.h, be32 seconds (nla_get_be32 in each
+# nf_conntrack_proto_*.c's nlattr_to_obj); which table is decided by NFTA_CT_TIMEOUT_L4PROTO
+_CTTIMEOUT_STATES = {
+    6: ("TCP", ["SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT", "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT",
+                "CLOSE", "SYN_SENT2", "RETRANS", "UNACK"]),
+    17: ("UDP", ["UNREPLIED", "REPLIED"]), 136: ("UDPLITE", ["UNREPLIED", "REPLIED"]),
+    1: ("ICMP", ["TIMEOUT"]), 58: ("ICMPV6", ["TIMEOUT"]),
+    33: ("DCCP", ["REQUEST", "RESPOND", "PARTOPEN", "OPEN", "CLOSEREQ", "CLOSING", "TIMEWAIT"]),
+    132: ("SCTP", ["CLOSED", "COOKIE_WAIT", "COOKIE_ECHOED", "ESTABLISHED", "SHUTDOWN_SENT", "SHUTDOWN_RECD",
+                   "SHUTDOWN_ACK_SENT", "HEARTBEAT_SENT", "HEARTBEAT_ACKED"]),
+    47: ("GRE", ["UNREPLIED", "REPLIED"])}
+CTTIMEOUT_DATA = {p: AttrSet(f"ctattr_timeout_{n.lower()}", {
+    i: Attr(f"CTA_TIMEOUT_{n}_{st}", BE32) for i, st in enumerate(states, 1)})
+    for p, (n, states) in _CTTIMEOUT_STATES.items()}
+CTTIMEOUT_GENERIC = AttrSet("ctattr_timeout_generic", {1: Attr("CTA_TIMEOUT_GENERIC_TIMEOUT", BE32)})
+
+
+def _cttimeout_data(siblings: list[Field]) -> AttrSet:
+    for f in siblings:
+        if f.name == "NFTA_CT_TIMEOUT_L4PROTO":
+            return CTTIMEOUT_DATA.get(f.value, CTTIMEOUT_GENERIC)
+    return CTTIMEOUT_GENERIC
+
+
 OBJ_DATA = {
     1: COUNTER,
     2: EXPRS["quota"],
@@ -350,7 +375,7 @@ OBJ_DATA = {
     5: EXPRS["connlimit"],
     7: _set("nft_ct_timeout_timeout_attributes", {1: ("NFTA_CT_TIMEOUT_L3PROTO", "be16", NFPROTO),
                                                   2: ("NFTA_CT_TIMEOUT_L4PROTO", "u8", IPPROTO),
-                                                  3: ("NFTA_CT_TIMEOUT_DATA", "binary")}),
+                                                  3: ("NFTA_CT_TIMEOUT_DATA", "nested", _cttimeout_data)}),
     8: EXPRS["secmark"],
     9: _set("nft_ct_expectation_attributes", {1: ("NFTA_CT_EXPECT_L3PROTO", "be16", NFPROTO),
                                               2: ("NFTA_CT_EXPECT_L4PROTO", "u8", IPPROTO),
