@@ -593,6 +593,22 @@ def test_xfrm_selector_protocols(msgs):
     assert {p for _, p in sels} >= {"IPPROTO_UDP", "IPPROTO_TCP", "IPPROTO_ICMP"}
 
 
+def test_xfrm_icmp_selector_type_as_ip_prints_it(msgs):
+    """An ICMP selector keeps the type in sport and the code in dport; `ip xfrm policy`
+    prints "proto icmp type 8" (the code was not given: its mask is 0)."""
+    log = (FIX / "scenario.log").read_text()
+    assert "proto icmp type 8 \n" in log
+    pol = [m.summary for m in msgs if m.type_name == "XFRM_MSG_NEWPOLICY" and "icmp" in m.summary]
+    assert pol and all("proto icmp type 8 dir out" in s and "sport" not in s for s in pol)
+
+
+def test_netlink_socket_states_as_ss_lists_them(msgs):
+    """ndiag_state: a netlink socket never connected keeps TCP_CLOSE (7); ss prints UNCONN."""
+    theirs = Counter(line.split()[0] for line in (FIX / "ss-netlink.txt").read_text().splitlines()[1:] if line.strip())
+    states = Counter(f.meta for m in msgs if m.protocol == 4 for _, f in walk(m.tree) if f.name == "ndiag_state")
+    assert set(theirs) == {"UNCONN"} and set(states) <= {"TCP_CLOSE", "NETLINK_UNCONNECTED"} and states
+
+
 # -- crafted messages: what the lab cannot show ---------------------------------------------------
 
 def test_hfsc_options_qdisc_struct_or_class_attributes():

@@ -26,10 +26,12 @@ from ..escape import escape
 HEADER_WORDS = frozenset({"attributes", "nfnl_subsys_id", "nfnl_msg_type", "error", "value",
                           "original", "payload"})
 # Bytes that are bytes by nature: cryptographic keys, user data the kernel stores blindly,
-# match patterns, tunnel option and schema data, size tables, copies of packets or headers, padding, binary blobs of the tools.
+# match patterns, tunnel option and schema data, size and rate tables, BPF programs,
+# bitmaps, Wi-Fi capability blobs, copies of packets or headers, padding, binary blobs of the tools.
 _OPAQUE = re.compile(r"(^|_)(PAD|PADDING|padding|USERDATA|KEY|KEYS|ALG_KEY|alg_key|pattern|PATTERN|"
                      r"PAYLOAD|PACKET|LL_HEADER|NETWORK_HEADER|TRANSPORT_HEADER|XSTATS|STAB_DATA|"
-                     r"GROUPS|TEMPLATE|STAB|BYTECODE|KEYID|GENEVE_DATA|SC_DATA|DATA_VALUE|MATCH_INFO|TARGET_INFO|SECCTX|SEC_CTX|"
+                     r"GROUPS|TEMPLATE|STAB|BYTECODE|RTAB|CTAB|PTAB|sin_zero|BITSET_VALUE|BITSET_MASK|DIAG_FILTER|"
+                     r"MCS_SET|CAP_MAC|CAP_PHY|CAP_PPE|CAPA|KEYID|GENEVE_DATA|SC_DATA|DATA_VALUE|MATCH_INFO|TARGET_INFO|SECCTX|SEC_CTX|"
                      r"COOKIE|HMAC|SECRET|SALT|KEY_ID|CERT|IE|IES|FRAME|BEACON_HEAD|BEACON_TAIL)$")
 SAMPLES = 5  # problem and hex paths kept per family, for the report
 
