@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import construct as cs
 
+from nlscope.decode.decoder import trailing_fields
 from nlscope.decode.model import Field, Message, find
 from nlscope.decode.nla import FixedHeader
 from nlscope.decode import summary_fields as sf
@@ -96,9 +97,9 @@ def _route_decode(name: str):
         pad = out[0].children[2]
         if pad.value != b"\0\0\0":
             ctx.problems.append(f"{name}: rtmgr_route.pad is not zero ({pad.value.hex()})")
-        if n > RTMGR_ROUTE_SIZE:
-            s = ctx.start + RTMGR_ROUTE_SIZE
-            out.append(Field("trailing", "bytes", bytes(ctx.buf[s:ctx.end]), s, ctx.end))
+        if n > RTMGR_ROUTE_SIZE:  # the module refuses it; the struct still reads
+            out.extend(trailing_fields(ctx.buf, ctx.start + RTMGR_ROUTE_SIZE, ctx.end,
+                                       "struct rtmgr_route"))
         return out
     return decode
 
@@ -113,7 +114,8 @@ def _route_summary(name: str):
         dest_only = name in ("RT_DELETE", "RT_GET") and msg.flags & 1  # requests use the key only
         text = route_text(k("dest"), k("mask", sf.num), None if dest_only else k("gw"),
                           None if dest_only else k("oif"), None if dest_only else k("metric", sf.num))
-        return f"{name} {text}"
+        extra = find(fields, "trailing")
+        return f"{name} {text}" + (f" (+{extra.end - extra.start} bytes)" if extra else "")
     return summary
 
 
@@ -173,7 +175,13 @@ def add_protocol(registry, number: int) -> None:
     """Decode `number` as the kmod raw protocol (the modules' proto= parameter)."""
     if not 0 <= number < 32:
         raise ValueError(f"netlink protocol numbers are 0..31, not {number}")
-    registry.add(KmodProtocol(number, "kmod", messages()), number)
+    registry.add(KmodProtocol(number, family_name(number), messages()), number)
+
+
+def family_name(number: int) -> str:
+    """'kmod' on the modules' default protocol, 'kmod25' on another: two protocols
+    carrying the modules (rtmgr proto=25, nlgreet proto=26) stay apart in every view."""
+    return "kmod" if number == DEFAULT_PROTO else f"kmod{number}"
 
 
 def register(registry) -> None:

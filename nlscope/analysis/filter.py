@@ -43,7 +43,6 @@ linear-time engine: no backreferences or lookaround, an unsupported pattern is a
 """
 from __future__ import annotations
 
-import errno as _errno
 import ipaddress
 import re
 from collections.abc import Callable, Iterator
@@ -52,6 +51,7 @@ from typing import Any
 
 import re2
 
+from ..decode.errnos import BY_NAME as ERRNO_BY_NAME, errno_names
 from ..decode.model import Field, Message
 from ..decode.nla import may_hold
 from . import fields as _known
@@ -147,7 +147,7 @@ class Lit:
         try:
             self.int = int(text, 0)
         except ValueError:
-            en = getattr(_errno, text.upper(), None) if text[:1] in "eE" else None
+            en = ERRNO_BY_NAME.get(text.upper()) if text[:1] in "eE" else None
             if isinstance(en, int):
                 self.int = en  # errno names read as their number
         m = _DUR.match(text)
@@ -295,7 +295,7 @@ def _errno_of(m: Message) -> list:
             if m.type == 3 and v >= 0:
                 return []
             e = -v if v < 0 else v
-            return [Named(e, _errno.errorcode.get(e) if e else "OK")]
+            return [Named(e, *errno_names(e)) if e else Named(0, "OK")]
     return []
 
 
@@ -306,7 +306,7 @@ def _errno_of_code(m: Any) -> list:
         if v is None or (m.type == 3 and v >= 0):
             return []
         e = -v if v < 0 else v
-        return [Named(e, _errno.errorcode.get(e) if e else "OK")]
+        return [Named(e, *errno_names(e)) if e else Named(0, "OK")]
     return []
 
 
@@ -371,7 +371,9 @@ def _txn(fn: Callable[[Any, Message], Any]) -> Getter:
 
 
 def _txn_errno(t: Any, m: Message) -> Any:
-    return Named(t.errno, t.errno_name) if t.errno is not None else None
+    if t.errno is None:
+        return None
+    return Named(t.errno, t.errno_name, *(n for n in errno_names(t.errno) if n != t.errno_name))
 
 
 def _m(fn: Callable[[Message], Any]) -> Getter:
@@ -590,7 +592,7 @@ def _value_hint(name: str) -> str:
         return f"a message type is a value: type == {name}"
     if name.startswith("NLM_F_") and name[6:].lower() in (*_LOW_FLAGS, *_HIGH_FLAGS):
         return f"a flag: flags.{name[6:].lower()}"
-    if isinstance(getattr(_errno, name, None), int):
+    if name in ERRNO_BY_NAME:
         return f"an error is a value: errno == {name}"
     return ""
 

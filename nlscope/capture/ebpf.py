@@ -204,6 +204,58 @@ def netns_inode(name: str) -> int:
         raise CaptureError(f"no network namespace {name!r} ({path}: {e.strerror})") from None
 
 
+def socket_owners(proc: str = "/proc") -> dict[tuple[int, int], tuple[int, str]]:
+    """(netns inode, port id) -> (pid, comm) of every user netlink socket open now: each
+    process's socket fds (their inodes), its netns, and its netns's /proc/PID/net/netlink
+    (port id and inode of each socket). The program learns a socket's owner from its
+    next send or receive call; a socket already waiting in recv when the probes attach
+    would get its first message with no owner. Sockets shared by several processes go
+    to the lowest pid. Unreadable entries (a process gone, another user's) are skipped."""
+    socks: dict[int, dict[int, int]] = {}  # netns -> socket inode -> pid
+    table_of: dict[int, str] = {}          # netns -> a pid whose net/netlink lists it
+    for entry in sorted(os.scandir(proc), key=lambda e: int(e.name) if e.name.isdigit() else 0):
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        try:
+            netns = os.stat(f"{proc}/{pid}/ns/net").st_ino
+            fds = os.listdir(f"{proc}/{pid}/fd")
+        except OSError:
+            continue
+        mine = socks.setdefault(netns, {})
+        for fd in fds:
+            try:
+                link = os.readlink(f"{proc}/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                mine.setdefault(int(link[8:-1]), pid)
+        table_of.setdefault(netns, str(pid))
+    out: dict[tuple[int, int], tuple[int, str]] = {}
+    comms: dict[int, str] = {}
+    for netns, pid_dir in table_of.items():
+        try:
+            with open(f"{proc}/{pid_dir}/net/netlink") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if len(cols) < 10 or not cols[2].isdigit() or not cols[9].isdigit():
+                continue
+            owner = socks[netns].get(int(cols[9]))
+            if owner is None or cols[2] == "0":
+                continue  # a kernel socket, or no process holds it
+            if owner not in comms:
+                try:
+                    with open(f"{proc}/{owner}/comm") as f:
+                        comms[owner] = f.read().rstrip("\n")
+                except OSError:
+                    comms[owner] = ""
+            out[(netns, int(cols[2]))] = (owner, comms[owner])
+    return out
+
+
 @dataclass(slots=True)
 class EbpfStats:
     captured: int = 0    # frames handed out
@@ -253,6 +305,7 @@ class EbpfCapture:
         self._parts: dict[int, tuple[tuple, bytearray]] = {}
         self._stopping = False
         self._offset = 0
+        self._start_owners: dict[tuple[int, int], tuple[int, str]] = {}
 
     # -- setup ---------------------------------------------------------------------
     def _warn(self, text: str) -> None:
@@ -311,6 +364,8 @@ class EbpfCapture:
             raise
         # BPF timestamps are CLOCK_MONOTONIC; frames want UTC.
         self._offset = time.time_ns() - time.monotonic_ns()
+        # Sockets open before the probes: their owner, for a delivery before their next call
+        self._start_owners = socket_owners()
         return self
 
     def _update(self, mapname: str, key: int, value: bytes) -> None:
@@ -381,7 +436,10 @@ class EbpfCapture:
 
     def _frame(self, hdr: tuple, data: bytes) -> None:
         ts, _ev, length, _off, pid, netns, portid, proto, direction, _pad, comm = hdr
-        name = comm.split(b"\0", 1)[0].decode("utf-8", "replace")
+        if pid:
+            name = comm.split(b"\0", 1)[0].decode("utf-8", "replace")
+        else:  # a socket the program has not seen used yet: its owner at start, if any
+            pid, name = self._start_owners.get((netns, portid), (0, ""))
         if self.comm is not None and name != self.comm:
             self.stats.filtered += 1
             return

@@ -4,17 +4,19 @@ flags named for its kind, control messages, the family payload via the registry)
 from __future__ import annotations
 
 import copy
-import errno as _errno
 import struct
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..capture.frame import Frame, protocol_name
+from .errnos import errno_name
 from .model import Field, Message
 from .nla import JSON, LAZY, TREE, Attr, AttrSet, Lazy, decode_mode, decoding, walk_attrs
 from .registry import DecodeCtx, MessageType, Protocol, Registry, plugin_failure
 
 NLMSG_HDRLEN = 16
+NETLINK_GENERIC = 16
+GENL_REQUESTS = 16384  # genl requests whose command a capped ACK is named with
 NLMSG_NOOP, NLMSG_ERROR, NLMSG_DONE, NLMSG_OVERRUN = 1, 2, 3, 4
 CONTROL_NAMES = {NLMSG_NOOP: "NLMSG_NOOP", NLMSG_ERROR: "NLMSG_ERROR",
                  NLMSG_DONE: "NLMSG_DONE", NLMSG_OVERRUN: "NLMSG_OVERRUN"}
@@ -30,19 +32,6 @@ KIND_FLAGS = {
     "del": {0x100: "NONREC", 0x200: "BULK"},
     "ack": {0x100: "CAPPED", 0x200: "ACK_TLVS"},
 }
-
-# Kernel-internal errnos that leak to userspace (include/linux/errno.h).
-_KERNEL_ERRNO = {512: "ERESTARTSYS", 513: "ERESTARTNOINTR", 514: "ERESTARTNOHAND",
-                 515: "ENOIOCTLCMD", 516: "ERESTART_RESTARTBLOCK", 517: "EPROBE_DEFER",
-                 518: "EOPENSTALE", 519: "ENOPARAM", 521: "EBADHANDLE", 522: "ENOTSYNC",
-                 523: "EBADCOOKIE", 524: "ENOTSUPP", 525: "ETOOSMALL", 526: "ESERVERFAULT",
-                 527: "EBADTYPE", 528: "EJUKEBOX", 529: "EIOCBQUEUED", 530: "ERECALLCONFLICT"}
-
-
-def errno_name(err: int) -> str | None:
-    e = -err if err < 0 else err
-    return _errno.errorcode.get(e) or _KERNEL_ERRNO.get(e)
-
 
 def name_flags(flags: int, kind: str) -> list[str]:
     out = [n for bit, n in COMMON_FLAGS.items() if flags & bit]
@@ -190,6 +179,7 @@ class Decoder:
         self._names: dict[tuple[int, int], tuple[str, str] | None] = {}
         self._learners: dict[int, Protocol | None] = {}
         self._notes: list[str] = []  # a family's failure on a capture comment: told on the next message
+        self._genl_requests: dict[bytes, int] = {}  # nlmsghdr bytes -> genl cmd (note())
 
     # -- public --------------------------------------------------------------------
     def family_name(self, protocol: int) -> str:
@@ -269,6 +259,13 @@ class Decoder:
             for text in self._notes:
                 msg.add_scan_problem(text)
             self._notes = []
+        if protocol == NETLINK_GENERIC and msg.flags & NLM_F_ACK and msg.type >= 16 \
+                and msg.nlmsg_len > NLMSG_HDRLEN < msg.end - msg.start:
+            # a capped ACK echoes this header only: keep the command it had (bounded)
+            reqs = self._genl_requests
+            reqs[bytes(msg.frame.raw[msg.start:msg.start + NLMSG_HDRLEN])] = msg.frame.raw[msg.start + NLMSG_HDRLEN]
+            if len(reqs) > GENL_REQUESTS:
+                del reqs[next(iter(reqs))]
         if proto is None:
             return
         try:
@@ -370,8 +367,8 @@ class Decoder:
                              children=h.parse(ctx.buf, pos, ctx.order)))
             pos += (h.size + 3) & ~3
         if pos < ctx.end:
-            if spec.attrs is None:  # a type without attributes: keep what follows as bytes
-                out.append(Field("data", "bytes", bytes(ctx.buf[pos:ctx.end]), pos, ctx.end))
+            if spec.attrs is None:  # a type without attributes: what follows is unexpected
+                out.extend(trailing_fields(ctx.buf, pos, ctx.end, spec.header.name if spec.header else spec.name))
             else:
                 aset = spec.attrs(out) if callable(spec.attrs) else spec.attrs
                 attrs = walk_attrs(ctx.buf, pos, ctx.end, aset, ctx.order, ctx.problems)
@@ -387,10 +384,12 @@ class Decoder:
         out = [Field("error", "enum", err, pos, pos + 4, errno_name(err) if err else "OK")]
         pos += 4
         orig_desc = ""
+        orig_note = ""
         orig_fields: list[Field] = []
         orig_start = pos
         if end - pos >= NLMSG_HDRLEN:
             oln, otype, oflags, oseq, opid = _HDR[order].unpack_from(buf, pos)
+            capped = bool(msg.flags & NLM_F_CAPPED)
             # What the type's decoder may look at: the echoed request only (a capped
             # echo has no payload; extack TLVs after it are not the request's).
             o_lim = (pos + NLMSG_HDRLEN if msg.flags & NLM_F_CAPPED
@@ -405,21 +404,32 @@ class Decoder:
                 Field("nlmsg_seq", "int", oseq, pos + 8, pos + 12),
                 Field("nlmsg_pid", "int", opid, pos + 12, pos + 16),
             ]
-            orig_desc = f"{oname} seq {oseq}"
+            known = None
+            if msg.protocol == NETLINK_GENERIC and (capped or oln <= NLMSG_HDRLEN):
+                cmd = self._genl_requests.get(bytes(buf[pos:pos + NLMSG_HDRLEN]))
+                if cmd is not None:  # the request's genlmsghdr, to name its command
+                    cctx = self._ctx(bytes((cmd, 0, 0, 0)), 0, 4, order, msg.protocol, otype,
+                                     oflags, [], ctx.state)
+                    known = resolve_type(proto, otype, cctx)[0]
+            orig_desc = f"{_echo_name(msg, oname, oseq, known)} seq {oseq}"
             own = getattr(proto, "errno_name", None)  # a family's private codes (ipset's)
             if err and own is not None and errno_name(err) is None:
                 own_name = own(err, otype)
                 if own_name is not None:
                     out[0] = Field("error", "enum", err, out[0].start, out[0].end, own_name)
-            capped = bool(msg.flags & NLM_F_CAPPED)
             if capped:
                 o_end = pos + NLMSG_HDRLEN
             else:
                 o_end = min(pos + max(oln, NLMSG_HDRLEN), end)
                 if o_end > pos + NLMSG_HDRLEN and otype >= 16:
+                    # the echoed request's faults are the request's, not this answer's
+                    theirs: list[str] = []
                     octx = self._ctx(buf, pos + NLMSG_HDRLEN, o_end, order, msg.protocol, otype,
-                                     oflags, ctx.problems, ctx.state)
+                                     oflags, theirs, ctx.state)
                     orig_fields.extend(self._payload(ospec, octx))
+                    if theirs:
+                        orig_note = "the echoed request is malformed: " + "; ".join(theirs)
+                        orig_fields.append(Field("note", "note", orig_note, pos, o_end))
             out.append(Field("original", "struct", None, pos, o_end, children=orig_fields))
             pos = ctx.start + ((o_end - ctx.start + 3) & ~3)
         elif end > pos:
@@ -434,7 +444,8 @@ class Decoder:
                 out.append(Field("extack", "nest", None, pos, end, children=ext))
             else:
                 out.append(Field("trailing", "bytes", bytes(buf[pos:end]), pos, end))
-        return out, _error_summary(err, orig_desc, ext, out[0].meta)
+        summary = _error_summary(err, orig_desc, ext, out[0].meta)
+        return out, f"{summary} (request malformed)" if orig_note else summary
 
     def _done(self, msg: Message, ctx: DecodeCtx, proto: Protocol | None = None) -> tuple[list[Field], str]:
         # a family whose DONE is not an errno (NFLOG ends a batch with an nfgenmsg)
@@ -452,8 +463,12 @@ class Decoder:
             if msg.flags & NLM_F_ACK_TLVS:
                 ext = walk_attrs(buf, pos + 4, end, EXTACK_ATTRS, ctx.order, ctx.problems)
                 out.append(Field("extack", "nest", None, pos + 4, end, children=ext))
-            else:
-                out.append(Field("data", "bytes", bytes(buf[pos + 4:end]), pos + 4, end))
+            else:  # e.g. a module that answers with a DONE carrying its text
+                out.extend(trailing_fields(buf, pos + 4, end, "the 4-byte status"))
+                text = printable_text(bytes(buf[pos:end]))
+                if text is not None:  # the whole payload is a text: it was never an errno
+                    return out, f'NLMSG_DONE "{text}" (text, not a status)'
+                return out, f"NLMSG_DONE {v} (+{end - pos - 4} bytes)"
         if v < 0:
             return out, "dump failed: " + _error_summary(v, "", ext)
         text = _extack_msg(ext)
@@ -479,6 +494,39 @@ def extack_attrs(msg: Message) -> list[Field]:
     if pos >= end:
         return []
     return walk_attrs(buf, pos, end, EXTACK_ATTRS, order, [])
+
+
+def _echo_name(msg: Message, oname: str, oseq: int, known: str | None) -> str:
+    """The echoed request's name. A capped echo of a genl request has no genlmsghdr: its
+    command comes from the request the answer was paired with, else from the request
+    seen with that very header (`known`): "ACK to RTMGR CREATE"."""
+    t = msg.transaction
+    name = getattr(t, "type_name", None) if t is not None else None
+    if name and name.startswith(oname + " ") and getattr(t, "seq", None) == oseq:
+        return name
+    return known if known and known.startswith(oname + " ") else oname
+
+
+def printable_text(raw: bytes) -> str | None:
+    """`raw` as text when it is one: printable UTF-8 up to a NUL, only NULs after it."""
+    body, _, tail = raw.partition(b"\0")
+    if not body or tail.strip(b"\0"):
+        return None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if text.isprintable() else None
+
+
+def trailing_fields(buf, start: int, end: int, what: str) -> list[Field]:
+    """Bytes a message carries past the struct its type has: kept (as text when they
+    are one) and said in a note; not a malformation, the struct itself decoded."""
+    raw = bytes(buf[start:end])
+    text = printable_text(raw)
+    rest = Field("trailing", "str", text, start, end) if text is not None else \
+        Field("trailing", "bytes", raw, start, end)
+    return [rest, Field("note", "note", f"{end - start} bytes after {what}", start, end)]
 
 
 def _summary(spec: MessageType | None, msg: Message, payload: list[Field], name: str) -> str:
@@ -533,7 +581,7 @@ def _point_offset(ext: list[Field], orig_start: int, orig_fields: list[Field]) -
 def _field_at(fields: list[Field], pos: int) -> Field | None:
     best = None
     for f in fields:
-        if f.start == pos and f.name not in ("attributes",):
+        if f.start == pos and f.name not in ("attributes",) and f.kind != "note":
             best = f
         if f.children and f.start <= pos < f.end:
             inner = _field_at(f.children, pos)
