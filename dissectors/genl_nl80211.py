@@ -216,6 +216,10 @@ CQM = table_set("nl80211-cqm", "NL80211_ATTR_CQM_", T.CQM, {
     "RSSI_THRESHOLD_EVENT": K("u32", enum=T.CQM_RSSI_EVENT), "PKT_LOSS_EVENT": "u32",
     "TXE_RATE": "u32", "TXE_PKTS": "u32", "TXE_INTVL": "u32", "BEACON_LOSS_EVENT": "flag",
     "RSSI_LEVEL": "s32"})
+# the GTK rekey offload (SET_REKEY_OFFLOAD): keys and replay counter are opaque bytes
+# (nl80211.c rekey_policy: KEK/KCK binary, REPLAY_CTR exactly 8 bytes, AKM an OUI suite u32)
+REKEY_DATA = table_set("nl80211-rekey-data", "NL80211_REKEY_DATA_", T.REKEY_DATA, {
+    "KEK": "binary", "KCK": "binary", "REPLAY_CTR": "binary", "AKM": K("u32", fmt=_hex)})
 STA_WME = table_set("nl80211-sta-wme", "NL80211_STA_WME_", T.STA_WME, {
     "UAPSD_QUEUES": "u8", "MAX_SP": "u8"})
 MESHCONF = table_set("nl80211-meshconf", "NL80211_MESHCONF_", T.MESHCONF, {
@@ -283,6 +287,7 @@ ATTRS = table_set("nl80211", "NL80211_ATTR_", T.ATTR_NAMES, {
     "DURATION": K("u32", fmt=_ms), "COOKIE": "u64", "WIPHY_COVERAGE_CLASS": "u8",
     "TX_RATES": K("nested", nested=TX_RATES), "FRAME_TYPE": K("u16", fmt=_hex), "ACK": "flag",
     "PS_STATE": K("u32", enum=T.PS_STATE), "CQM": K("nested", nested=CQM),
+    "REKEY_DATA": K("nested", nested=REKEY_DATA),
     "LOCAL_STATE_CHANGE": "flag", "AP_ISOLATE": "u8",
     "WIPHY_TX_POWER_SETTING": K("u32", enum=T.TX_POWER_SETTING),
     "WIPHY_TX_POWER_LEVEL": K("s32", fmt=_mbm),
