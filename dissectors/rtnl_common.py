@@ -95,6 +95,8 @@ def counters(names: list[str], fmt: str = "Q") -> Callable[..., Field]:
         return [Field(k, "int", v, p0 + i * size, p0 + i * size + size)
                 for i, (k, v) in enumerate(zip(keys, unpack(buf, p0)))]
 
+    kids.clean = True  # nla.fields_clean: the expansion reports nothing (rest is said at once)
+
     def decode(name, buf, start, end, order, problems, path, siblings):
         p0 = start + 4
         n, rest = divmod(end - p0, size)

@@ -34,6 +34,20 @@ KIND_FLAGS = {
 }
 
 def name_flags(flags: int, kind: str) -> list[str]:
+    """The flags' names for a message of this kind (a new list: callers may keep it).
+    A capture uses a handful of (flags, kind) pairs: remembered, bounded."""
+    hit = _FLAG_NAMES.get((flags, kind))
+    if hit is None:
+        if len(_FLAG_NAMES) >= 4096:
+            _FLAG_NAMES.clear()
+        hit = _FLAG_NAMES[(flags, kind)] = tuple(_name_flags(flags, kind))
+    return list(hit)
+
+
+_FLAG_NAMES: dict[tuple[int, str], tuple[str, ...]] = {}
+
+
+def _name_flags(flags: int, kind: str) -> list[str]:
     out = [n for bit, n in COMMON_FLAGS.items() if flags & bit]
     rest = flags & ~0x3F
     for bit, n in KIND_FLAGS.get(kind, {}).items():
@@ -212,13 +226,14 @@ class Decoder:
         name, kind, _ = resolve_type(self.registry.get(msg.frame.protocol), msg.type, ctx)
         return name, kind
 
-    def decode(self, msg: Message, json: bool = False, partial: bool = False) -> Message:
+    def decode(self, msg: Message, json: bool = False, partial: bool | str = False) -> Message:
         """Decode the payload (once): tree, summary, the payload's problems. With
         `json`, what lies below the top-level attributes is built as its JSON and
         made into Fields only when read (nla.JSON): the same tree, for an export.
         With `partial` (a decoding filter), nests are walked only when read and
         their problems are not gathered: the message decodes again in full when
-        its problems are asked for (Message._complete)."""
+        its problems are asked for and its nests hold any (Message._settle).
+        partial=SUMMARY (a summary line) makes the summary too."""
         if msg.decoded or msg._decoding:
             return msg
         msg._decoding = True
@@ -229,10 +244,12 @@ class Decoder:
                 msg._tree = []
                 msg._summary = "malformed: " + "; ".join(msg._problems)
                 return msg
+            if partial and msg.type in (NLMSG_ERROR, NLMSG_DONE):
+                partial = False  # small; and an echoed request's problems are a note, not ours
             try:
+                msg._partial = partial  # _decode reads it: a filter's decode makes no summary
                 with decoding(LAZY if partial else JSON if json else TREE):
                     self._decode(msg)
-                msg._partial = partial
             except (Exception, SystemExit) as e:  # a dissector bug must not stop the rest of the capture
                 msg._problems.append(f"dissector error: {type(e).__name__}: {e}")
                 msg._summary = msg._summary or f"{msg.type_name or msg.type} (dissector error)"
@@ -313,7 +330,7 @@ class Decoder:
     # -- internals -----------------------------------------------------------------
     def _header_fields(self, msg: Message) -> Field:
         s = msg.start
-        if decode_mode() == JSON:  # the export writes the header from the message
+        if decode_mode() != TREE:  # the export writes the header from the message
             return Lazy("nlmsghdr", "struct", s, s + 16, (_header_kids, (msg,)))
         return Field("nlmsghdr", "struct", None, s, s + 16, children=_header_kids(msg, []))
 
@@ -341,8 +358,8 @@ class Decoder:
             payload = self._payload(spec, ctx)
             # a summary may read msg.tree: it is the payload decoded so far
             msg._tree = [tree[0], *payload]
-            # a partial decode (a filter) leaves the summary to the full one
-            summary = name if decode_mode() == LAZY else _summary(spec, msg, payload, name)
+            # a filter's partial decode leaves the summary to the full one
+            summary = name if msg._partial is True else _summary(spec, msg, payload, name)
         tree.extend(payload)
         pad_at = min(msg.start + ((msg.nlmsg_len + 3) & ~3), msg.end)
         if msg.nlmsg_len >= NLMSG_HDRLEN and msg.end - pad_at > 0 and not any(msg.frame.raw[pad_at:msg.end]):
@@ -549,6 +566,9 @@ def _header_kids(msg: Message, problems: list[str]) -> list[Field]:
         Field("nlmsg_seq", "int", msg.seq, s + 8, s + 12),
         Field("nlmsg_pid", "int", msg.pid, s + 12, s + 16),
     ]
+
+
+_header_kids.clean = True  # nla.fields_clean: its expansion reports no problem
 
 
 def _body_end(msg: Message) -> int:

@@ -125,6 +125,16 @@ def _name_flags():
 
 
 _NAME_FLAGS = None
+_FIELDS_CLEAN = None
+SUMMARY = "summary"  # Decoder.decode(partial=SUMMARY): partial, with the summary made
+
+
+def _fields_clean():
+    global _FIELDS_CLEAN
+    if _FIELDS_CLEAN is None:
+        from .nla import fields_clean
+        _FIELDS_CLEAN = fields_clean
+    return _FIELDS_CLEAN
 
 
 class _Repeated(list):
@@ -168,7 +178,9 @@ class Message:
         self._tree: list[Field] | None = None
         self._summary = ""
         self._decoding = False
-        self._partial = False  # decoded for a filter: nests' problems not gathered yet
+        # decoded partly: nests' problems not gathered yet; True for a filter (no
+        # summary made), SUMMARY for a summary line
+        self._partial: bool | str = False
 
     # -- from the header ---------------------------------------------------------
     @property
@@ -246,8 +258,11 @@ class Message:
 
     @property
     def summary(self) -> str:
-        self._decode()
-        if self._partial:
+        """The Info line. Decoded LAZY when nothing was decoded yet (nests walked only as
+        the family's summary reads them); `problems` then checks the rest."""
+        if self._tree is None and not self._decoding and self.decoder is not None:
+            self.decoder.decode(self, partial=SUMMARY)
+        if self._partial is True:  # a filter's decode has no summary
             self._complete()
         return self._summary
 
@@ -263,8 +278,20 @@ class Message:
         """Every problem: the header's, and (decoding first) the payload's."""
         self._decode()
         if self._partial:
-            self._complete()
+            self._settle()
         return self._problems
+
+    def _settle(self) -> None:
+        """A partly decoded message whose nests hold no problem is whole as it is (its
+        nests decode when read); one that has problems decodes again in full, so they
+        come exactly as a full decode gives them, in its order."""
+        if len(self._problems) == self._nscan and _fields_clean()(self._tree):
+            if self._partial is True:
+                self._complete()  # a filter's decode: the summary is still to make
+            else:
+                self._partial = False
+        else:
+            self._complete()
 
     def _complete(self, json: bool = False) -> None:
         """Decode again in full a message a filter decoded partly (Decoder.decode's

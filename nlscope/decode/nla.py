@@ -85,6 +85,7 @@ class _Caches:
 
     flags: dict[tuple[int, int], tuple[Mapping[int, str], tuple[str, ...]]] = {}
     reach: dict[int, tuple[AttrSet, int, frozenset[str] | None]] = {}
+    check: dict[int, tuple[AttrSet, int, dict[int, tuple] | None]] = {}
 
 
 def flag_names(value: int, names: Mapping[int, str] | None) -> list[str]:
@@ -647,6 +648,150 @@ def attrs_json(buf: bytes, start: int, end: int, aset: AttrSet | None, order: st
         else:
             out[name] = _Repeated([prev, v])
     return out
+
+
+# -- whether a lazy tree hides problems ---------------------------------------------------
+# A message decoded LAZY (a summary line, a filter) has the problems of its top level;
+# those of the nests it has not walked are found here from the bytes, without building
+# their Fields: the same rules as walk_attrs/decode_attr, answered yes or no. Anything a
+# table does not describe (a custom decoder, a table chosen by a sibling) is decoded for
+# real, so the answer is that of a full decode by construction.
+_C_OK, _C_MIN, _C_IN, _C_EMPTY, _C_NEST, _C_ARRAY, _C_DECODE = range(7)
+_ADDR_SIZES = {"ipv4": (4,), "ipv6": (16,), "ipaddr": (4, 16)}
+
+
+def _check_plan(aset: AttrSet) -> dict[int, tuple] | None:
+    """type -> (check, arg) for the set; None when its level must be walked as Fields
+    (a table or decoder there depends on the siblings decoded before it, or the set
+    chooses attributes its own way: AttrSet subclasses with their own get())."""
+    hit = _Caches.check.get(id(aset))
+    if hit is not None and hit[0] is aset and hit[1] == len(aset.attrs):
+        return hit[2]
+    if _plan_of(aset)[1] or type(aset).get is not AttrSet.get:
+        plan = None
+    else:
+        plan = {t: _check_code(a) for t, a in aset.attrs.items()}
+    if len(_Caches.check) >= 4096:
+        _Caches.check.clear()
+    _Caches.check[id(aset)] = (aset, len(aset.attrs), plan)
+    return plan
+
+
+def _check_code(a: Attr) -> tuple:
+    k = a.kind
+    if k in _INT_SIZE:
+        return _C_MIN, _INT_SIZE[k]
+    if k in ("be16", "be32", "be64"):
+        return _C_MIN, int(k[2:]) // 8
+    if k in ("uint", "sint"):
+        return _C_IN, (1, 2, 4, 8)
+    if k in _ADDR_SIZES:
+        return _C_IN, _ADDR_SIZES[k]
+    if k == "flag":
+        return _C_EMPTY, None
+    if k == "bitfield32":
+        return _C_MIN, 8
+    if k == "struct":
+        return _C_MIN, a.struct.size
+    if k == "nested":
+        return _C_NEST, a.nested
+    if k == "nested-array":
+        return _C_ARRAY, a.nested
+    if k == "custom":
+        return _C_DECODE, None
+    return _C_OK, None  # string, mac, binary, hex, u32-array: any length is theirs
+
+
+def attrs_clean(buf: bytes, start: int, end: int, aset: AttrSet | None, order: str,
+                path: str = "") -> bool:
+    """Whether walk_attrs(buf, start, end, aset, ...) in full would report no problem."""
+    plan = _check_plan(aset) if aset is not None else _NO_PLAN
+    if plan is None:
+        probs: list[str] = []
+        with decoding(LAZY):
+            kids = walk_attrs(buf, start, end, aset, order, probs, path)
+        return not probs and fields_clean(kids)
+    hdr = _UNPACK[order + "u16"].unpack_from
+    deep = path.count(".") >= MAX_DEPTH
+    pos = start
+    while pos < end:
+        if end - pos < 4:
+            return False
+        nla_len = hdr(buf, pos)[0]
+        if nla_len < 4 or pos + nla_len > end:
+            return False
+        raw_type = hdr(buf, pos + 2)[0]
+        c = plan.get(raw_type & NLA_TYPE_MASK)
+        if c is not None:
+            code, arg = c
+            n = nla_len - 4
+            if code == _C_MIN:
+                if n < arg:
+                    return False
+            elif code == _C_IN:
+                if n not in arg:
+                    return False
+            elif code == _C_EMPTY:
+                if n:
+                    return False
+            elif code != _C_OK:
+                if deep:
+                    return False
+                a_end = pos + nla_len
+                if code == _C_NEST:
+                    if not attrs_clean(buf, pos + 4, a_end, arg, order, f"{path}{raw_type}."):
+                        return False
+                elif code == _C_ARRAY:
+                    if not _array_clean(buf, pos + 4, a_end, arg, order, f"{path}{raw_type}"):
+                        return False
+                else:
+                    probs = []
+                    with decoding(LAZY):
+                        f = decode_attr(buf, pos, a_end, raw_type, aset, order, probs, path, [])
+                    if probs or not fields_clean((f,)):
+                        return False
+        pos += (nla_len + 3) & ~3
+    return True
+
+
+def _array_clean(buf: bytes, start: int, end: int, sub: AttrSet | None, order: str, here: str) -> bool:
+    hdr = _UNPACK[order + "u16"].unpack_from
+    pos = start
+    while pos < end:  # the framing of the elements, as nla_spans sees it
+        if end - pos < 4:
+            return False
+        nla_len = hdr(buf, pos)[0]
+        if nla_len < 4 or pos + nla_len > end:
+            return False
+        if not attrs_clean(buf, pos + 4, pos + nla_len, sub, order, f"{here}[].") :
+            return False
+        pos += (nla_len + 3) & ~3
+    return True
+
+
+def fields_clean(fields) -> bool:
+    """Whether the nests of a LAZY-decoded tree hold no problem: each Lazy nest is
+    checked from its bytes (attrs_clean), a Lazy whose expansion never reports one
+    (`expand` function marked .clean) is skipped, other fields are looked into."""
+    stack = list(fields)
+    while stack:
+        f = stack.pop()
+        if isinstance(f, Lazy):
+            fn, args = f._expand[:2]
+            if fn is _walk_later:
+                buf, start, end, sub, order, path = args
+                if not attrs_clean(buf, start, end, sub, order, path):
+                    return False
+            elif not getattr(fn, "clean", False):
+                probs: list[str] = []
+                with decoding(LAZY):
+                    kids = fn(*args, probs)
+                if probs:
+                    return False
+                stack.extend(kids)
+        elif f.children:
+            stack.extend(f.children)
+    return True
 
 
 # -- what a nest can hold: decoding filters skip nests that cannot match ----------------

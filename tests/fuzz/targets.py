@@ -18,6 +18,7 @@ from nlscope.analysis.filter import FilterError, compile_filter
 from nlscope.capture.frame import Frame
 from nlscope.capture.pcapio import CaptureError, CaptureReader
 from nlscope.decode.decoder import Decoder, scan_frame
+from nlscope.decode.model import fields_to_json
 from nlscope.decode.registry import PluginError, default_registry
 from nlscope.output.text import summary_line, tree_lines
 
@@ -62,11 +63,15 @@ def _check_text(lines: list[str]) -> None:
                 raise Finding("unescaped", repr(line[:120]))
 
 
-def decode_messages(msgs, fr: Frame, stats: Stats) -> None:
-    """Everything a user can ask of the messages of one frame."""
-    for m in msgs:
+def decode_messages(msgs, fr: Frame, stats: Stats, twins=None) -> None:
+    """Everything a user can ask of the messages of one frame. `twins`: the same
+    messages scanned again, read as a summary line reads them (LAZY, then checked):
+    their summary, problems and tree must be the full decode's."""
+    for i, m in enumerate(msgs):
         stats["messages"] += 1
         m.tree  # noqa: B018 (decodes)
+        if twins is not None:
+            _check_lazy(m, twins[i])
         problems = m.problems
         if problems:
             stats["malformed"] += 1
@@ -80,13 +85,25 @@ def decode_messages(msgs, fr: Frame, stats: Stats) -> None:
     _check_spans(msgs, fr)
 
 
+def _check_lazy(full, lazy) -> None:
+    got = (lazy.summary, list(lazy.problems))
+    want = (full.summary, list(full.problems))
+    if got != want:
+        raise Finding("lazy", f"{full.type_name}: summary line decode {got!r} != full decode {want!r}")
+    if fields_to_json(lazy.tree) != fields_to_json(full.tree):
+        raise Finding("lazy", f"{full.type_name}: lazy tree differs from the full one")
+
+
 def frame_target(decoder: Decoder, protocol: int, raw: bytes, stats: Stats) -> None:
     fr = Frame(0, 0, protocol, raw, 16, len(raw))
     msgs = scan_frame(fr, decoder)
     for m in msgs:
         decoder.note(m)
+    twins = scan_frame(fr, decoder)
+    for m, t in zip(msgs, twins):
+        t.state, t.number = m.state, m.number
     stats["frames"] += 1
-    decode_messages(msgs, fr, stats)
+    decode_messages(msgs, fr, stats, twins)
 
 
 def container_target(data: bytes, registry, stats: Stats) -> None:

@@ -1,0 +1,67 @@
+"""A summary line decodes LAZY (nests walked only as the family's summary reads them)
+and then checks the nests it left for problems from their bytes (nla.attrs_clean):
+what `read` prints, and what the tree holds, must be the full decode's, message for
+message, on every capture the repository ships (clean and malformed ones). The fuzz
+harness checks the same property on mutated frames (tests/fuzz/targets.py)."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import FIXTURES, sample_captures
+from nlscope.capture.pcapio import CaptureReader
+from nlscope.decode import nla
+from nlscope.decode.decoder import Decoder
+from nlscope.decode.model import fields_to_json
+
+CAPTURES = sample_captures() + sorted(
+    p for p in FIXTURES.rglob("*.pcap*") if p.is_file() and p.name != "ethernet.pcap")
+
+
+def _messages(path, registry):
+    with CaptureReader(path) as reader:
+        return list(Decoder(registry).messages(reader))
+
+
+def _unread_nests(fields) -> int:
+    stack, n = list(fields), 0
+    while stack:
+        f = stack.pop()
+        if isinstance(f, nla.Lazy) and f._kids is None:
+            n += f.name != "nlmsghdr"
+        elif f.children:
+            stack.extend(f.children)
+    return n
+
+
+@pytest.mark.parametrize("path", CAPTURES, ids=lambda p: p.name)
+def test_summary_line_decode_is_the_full_decode(path, registry):
+    full, lazy = _messages(path, registry), _messages(path, registry)
+    assert len(full) == len(lazy) > 0
+    for a, b in zip(full, lazy):
+        tree = a.tree  # the full decode: every nest walked, every problem found
+        assert (b.summary, b.problems) == (a.summary, a.problems), f"message {a.number}"
+        assert fields_to_json(b.tree) == fields_to_json(tree), f"message {a.number}"
+
+
+def test_clean_messages_stay_lazy_and_malformed_ones_decode_again(registry):
+    """The check is what makes it pay: a clean message keeps its nests unread after
+    its problems were asked for; one whose nest is malformed decodes again in full,
+    so its problems come in the full decode's words and order."""
+    from conftest import SAMPLES
+    msgs = _messages(SAMPLES / "iproute2.pcapng", registry)
+    kept = 0
+    for m in msgs:
+        assert m.summary and m.problems == []
+        kept += _unread_nests(m.tree) > 0
+    assert kept > len(msgs) // 4
+
+    full = _messages(FIXTURES / "deep-nest.pcap", registry)
+    lazy = _messages(FIXTURES / "deep-nest.pcap", registry)
+    bad = 0
+    for a, b in zip(full, lazy):
+        b.summary  # noqa: B018 (the summary line's decode first)
+        if a.problems:
+            bad += 1
+            assert b.problems == a.problems
+            assert _unread_nests(b.tree) == 0  # decoded again in full
+    assert bad, "deep-nest.pcap has no malformed message"
