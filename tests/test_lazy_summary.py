@@ -65,3 +65,32 @@ def test_clean_messages_stay_lazy_and_malformed_ones_decode_again(registry):
             assert b.problems == a.problems
             assert _unread_nests(b.tree) == 0  # decoded again in full
     assert bad, "deep-nest.pcap has no malformed message"
+
+
+def test_decode_mode_is_per_thread(registry):
+    """The TUI decodes its detail panes on a thread while rows decode LAZY on the UI
+    thread: one thread's mode must not leak into the other's decode (a full decode
+    made LAZY by another thread would miss its nests' problems)."""
+    import threading
+
+    inside, leave = threading.Event(), threading.Event()
+
+    def other_thread():
+        with nla.decoding(nla.LAZY):
+            inside.set()
+            leave.wait(60)
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    try:
+        assert inside.wait(60)
+        full = _messages(FIXTURES / "deep-nest.pcap", registry)
+        for m in full:
+            m.decoder.decode(m)  # TREE, while the other thread is in LAZY
+        assert nla.decode_mode() == nla.TREE
+        assert sum(_unread_nests(m.tree) for m in full) == 0
+        want = [m.problems for m in _messages(FIXTURES / "deep-nest.pcap", registry)]
+    finally:
+        leave.set()
+        t.join()
+    assert [m.problems for m in full] == want and any(want)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import struct
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -276,9 +277,18 @@ def _bytes_field(name: str, kind: str, raw: bytes, a: int, b: int) -> Field:
 # a nest goes from the bytes straight to plain dicts/lists, and that nest's Fields are
 # made only if someone reads its children (then its JSON comes from them: they may
 # have been changed in place). LAZY is for those late expansions: their problems were
-# already reported, so nothing below is decoded until read.
+# already reported, so nothing below is decoded until read (a summary line's decode
+# and a filter's use it too: Message._settle checks what they left unread).
 TREE, JSON, LAZY = 0, 1, 2
-_mode = TREE
+
+
+class _Mode(threading.local):
+    """The mode per thread: the TUI decodes its detail panes on a thread of their own
+    while its rows decode on the UI thread, each in the mode it asked for."""
+    mode = TREE
+
+
+_MODE = _Mode()
 
 # Nests deeper than this are kept as bytes with a problem (real families nest < 10):
 # Python's recursion must never turn a hostile message into a dissector error.
@@ -294,12 +304,10 @@ class decoding:
         self.mode = mode
 
     def __enter__(self) -> None:
-        global _mode
-        self.saved, _mode = _mode, self.mode
+        self.saved, _MODE.mode = _MODE.mode, self.mode
 
     def __exit__(self, *exc) -> None:
-        global _mode
-        _mode = self.saved
+        _MODE.mode = self.saved
 
 
 _NOJSON: Any = object()
@@ -307,7 +315,7 @@ NOJSON = _NOJSON  # for custom decoders that make Lazy fields
 
 
 def decode_mode() -> int:
-    return _mode
+    return _MODE.mode
 
 
 class Lazy(Field):
@@ -436,9 +444,10 @@ def _walk_later(buf, start, end, aset, order, path, problems):
 def _nest(name: str, buf: bytes, p0: int, pos: int, a_end: int, sub: AttrSet | None, order: str,
           problems: list[str], here: str) -> Field:
     path = here + "."
-    if _mode == TREE:
+    mode = _MODE.mode
+    if mode == TREE:
         return Field(name, "nest", None, pos, a_end, children=walk_attrs(buf, p0, a_end, sub, order, problems, path))
-    js = attrs_json(buf, p0, a_end, sub, order, problems, path) if _mode == JSON else _NOJSON
+    js = attrs_json(buf, p0, a_end, sub, order, problems, path) if mode == JSON else _NOJSON
     return Lazy(name, "nest", pos, a_end, (_walk_later, (buf, p0, a_end, sub, order, path)), js)
 
 
