@@ -89,13 +89,13 @@ BE32 = "be32"
 # is checked against `nft -j list sets` on a lab capture (tests/test_issue14_sets.py).
 # A concatenation packs its members' numbers 6 bits each, the first the highest.
 SET_DATATYPES = {
-    2: "nf_proto", 7: "ipv4_addr", 8: "ipv6_addr", 9: "ether_addr", 10: "ether_type", 11: "arp_op",
+    2: "nf_proto", 4: "integer", 7: "ipv4_addr", 8: "ipv6_addr", 9: "ether_addr", 10: "ether_type", 11: "arp_op",
     12: "inet_proto", 13: "inet_service", 14: "icmp_type", 15: "tcp_flag", 16: "dccp_pkttype",
     17: "mh_type", 18: "time", 19: "mark", 20: "iface_index", 21: "iface_type", 22: "realm",
     23: "classid", 24: "uid", 25: "gid", 26: "ct_state", 27: "ct_dir", 28: "ct_status",
     29: "icmpv6_type", 31: "pkt_type", 32: "icmp_code", 33: "icmpv6_code", 34: "icmpx_code",
     35: "devgroup", 36: "dscp", 37: "ecn", 38: "fib_addrtype", 39: "boolean", 41: "ifname",
-    42: "igmp_type", 46: "cgroupsv2"}
+    42: "igmp_type", 43: "time", 44: "hour", 45: "day", 46: "cgroupsv2"}
 NFT_DATA_VERDICT = 0xFFFFFF00  # the kernel's own data type of verdict maps
 _TYPE_BITS = 6
 

@@ -33,7 +33,7 @@ APT_PKGS=(
     qemu-system-x86
     busybox-static kmod udev
     tcpdump tshark
-    iproute2 iputils-ping iw wireguard-tools nftables conntrack ethtool
+    iproute2 iputils-ping iw wireguard-tools nftables conntrack ethtool rdma-core
     strace dwarves build-essential
     openvswitch-switch keepalived ipvsadm ipset
     frr bird2 lldpd hostapd wpasupplicant iwd ulogd2 conntrackd
