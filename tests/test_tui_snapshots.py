@@ -95,3 +95,25 @@ def test_dialog_at_80x24(snap_compare, key, screen):
 def test_mixed_sample(snap_compare, size):
     assert snap_compare(make_app(str(MIXED), deterministic=True), terminal_size=size,
                         run_before=settle("G"))
+
+
+def test_expert_info_at_80x24(snap_compare):
+    from nlscope.tui.expert import ExpertScreen
+    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=(80, 24),
+                        run_before=settle("E", wait_for=lambda a: isinstance(a.screen, ExpertScreen)))
+
+
+def test_delta_times_and_a_field_column_at_80x24(snap_compare):
+    """T twice: delta times; a column from the tree (c on IFLA_IFNAME of message 2)."""
+    async def run(pilot):
+        app = pilot.app
+        await settle("j", "T", "T")(pilot)
+        tree = app._panes["tree"]
+        node = next(n for n, p in tree._fields.items()
+                    if tuple(f.name for f in p) == ("attributes", "IFLA_IFNAME"))
+        tree.focus()
+        tree.move_cursor(node)
+        await pilot.pause()
+        await pilot.press("c", "shift+tab")
+        await pilot.pause()
+    assert snap_compare(make_app(GOLDEN, deterministic=True), terminal_size=(80, 24), run_before=run)

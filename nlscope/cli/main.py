@@ -311,8 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(r, live=True)
     r.add_argument("-V", dest="verbose", action="store_true", help="full decoded tree")
     r.add_argument("-x", dest="hex", action="store_true", help="hex dump of each message")
-    r.add_argument("-t", dest="time", choices=["r", "a", "e"], default="r",
-                   help="time: r relative to first (default), a absolute UTC, e epoch")
+    r.add_argument("-t", dest="time", choices=["r", "a", "d", "e"], default="r",
+                   help="time: r relative to first (default), a absolute UTC, d delta from "
+                        "the message before, e epoch")
     r.add_argument("-N", "--resolve", action="store_true",
                    help="name ifindexes in Info from the capture's link messages: 'dev 3 (eth0)'")
     r.add_argument("-w", dest="write", metavar="OUT", help="write the frames read to OUT")

@@ -107,4 +107,12 @@ def cmd_tui(args: argparse.Namespace) -> int:
         print(f"nlscope: error: {e}", file=sys.stderr)
         return 2
     app.run()
+    while app.open_next:  # "open recent" chose another capture
+        args.file, args.interface, args.follow = app.open_next, None, False
+        try:
+            app = build_app(args)
+        except (TuiError, CaptureError) as e:
+            print(f"nlscope: error: {e}", file=sys.stderr)
+            return 2
+        app.run()
     return 0

@@ -16,7 +16,10 @@ from .sinks import Sink, SinkOptions, sink
 HEADER = f"{'No.':>6} {'Time':>12} {'Family':<9} {'Type':<20} {'Flags':<24} {'Seq':>10} {'PortID':>10} {'Len':>5}  Info"
 
 
-def format_time(ts_ns: int, first_ns: int, mode: str) -> str:
+def format_time(ts_ns: int, first_ns: int, mode: str, prev_ns: int | None = None) -> str:
+    if mode == "d":  # tshark -t d: from the message before (analysis.timefmt, the TUI's T)
+        from ..analysis.timefmt import format_time as fmt
+        return fmt(ts_ns, "d", prev_ns=prev_ns, digits=9)
     if mode == "a":
         t = _dt.datetime.fromtimestamp(ts_ns // 1_000_000_000, _dt.timezone.utc)
         return t.strftime("%H:%M:%S.") + f"{(ts_ns % 1_000_000_000) // 1000:06d}"
@@ -98,7 +101,9 @@ class TextSink(Sink):
         names = o.extra.get("names")
         if names is not None:
             names.learn(msg)  # streaming: a name is known once a link message said it
-        line = summary_line(msg, format_time(msg.frame.ts_ns, self.first_ns or 0, o.time), names)
+        line = summary_line(msg, format_time(msg.frame.ts_ns, self.first_ns or 0, o.time,
+                                             getattr(self, "_prev_ns", None)), names)
+        self._prev_ns = msg.frame.ts_ns
         if o.process:
             line = process_columns(msg) + line
         self.out.write(line + "\n")

@@ -44,6 +44,13 @@ from .status import Legend, RateMeter, StatusBar
 from .txn_panel import TransactionPanel
 from .libtxn import LibraryTxns
 from .loader import DetailLoader, Details, Ready
+from .expert import ExpertScreen
+from . import recent
+from ..analysis.colors import ColorRules
+from ..analysis.expert import expert_items
+from ..analysis.fieldexpr import column_for, filter_for
+from ..analysis.timefmt import NAMES as TIME_NAMES, next_mode
+from ..escape import escape
 from ..analysis.txindex import TxnIndex
 from .view import Marks, MessageView, make_matcher, search_rows
 
@@ -103,10 +110,18 @@ class NlscopeApp(App[None]):
         Binding("L", "legend", "Show / hide the colour legend"),
         Binding("F", "flow", "Flow graph: sockets, kernel, multicast around the message"),
         Binding("H", "history", "History of the message's object (link, route, rule...)"),
+        Binding("T", "time_format", "Time format: relative, absolute, delta, epoch (tshark -t)"),
+        Binding("ctrl+t", "time_ref", "Set / unset the message as the time reference"),
+        Binding("E", "expert", "Expert info: every problem, error, unanswered request"),
+        Binding("O", "recent", "Open recent capture files"),
     ]
 
-    def __init__(self, source: Source, deterministic: bool = False, filter_text: str = ""):
+    def __init__(self, source: Source, deterministic: bool = False, filter_text: str = "",
+                 colors: str | None = None, recent_path=None):
         super().__init__()
+        self.colors_path = colors  # None: ~/.config/nlscope/colors, or the defaults
+        self.recent_path = recent_path  # None: files opened are not remembered
+        self.open_next: str | None = None  # a recent file chosen: the CLI opens it next
         self.source = source
         self.index: CaptureIndex = source.index
         self.txns: TxnIndex = source.txns
@@ -239,6 +254,13 @@ class NlscopeApp(App[None]):
         if self.deterministic:
             for inp in self.query("Input"):
                 inp.cursor_blink = False
+        self.view.registry = self.source.decoder.registry
+        rules = ColorRules.load(self.colors_path, self.view.registry)
+        self.view.colors = rules
+        if rules.problems:
+            self.note = f"colors: {rules.problems[0]}"
+        if self.recent_path is not None and isinstance(self.source, FileSource):
+            recent.remember(self.recent_path, self.source.path)
         lst = self.message_list
         lst.follow = self.source.live  # focused already (AUTO_FOCUS)
         self.run_index()
@@ -694,6 +716,101 @@ class NlscopeApp(App[None]):
     def action_history(self) -> None:
         open_history(self)
 
+    # -- issue 13 part 5: what Wireshark users expect ------------------------------------
+    @on(DetailTree.FieldAction)
+    def _field_action(self, event: DetailTree.FieldAction) -> None:
+        registry = self.source.decoder.registry
+        f = event.path[-1]
+        if event.action == "copy":
+            value = escape(f.short() if f.value is not None else f.name)
+            self.copy_to_clipboard(value)  # OSC 52: terminals that allow it take it
+            self.push_screen(MessageScreen(
+                f"{f.name}: sent to the terminal's clipboard (OSC 52)",
+                f"{value}\n\nIf the terminal does not take OSC 52, select the value here."))
+            return
+        if event.action == "column":
+            name = column_for(event.msg, event.path, registry)
+            if name is None:
+                self.note = f"no filter field names {f.name}"
+                self.bell()
+                return
+            cols = self.view.columns
+            if name in cols:
+                cols.remove(name)
+                self.note = f"column {name} removed"
+            else:
+                cols.append(name)
+                self.note = f"column {name} added (c on the field again removes it)"
+            self.view.restyle()
+            self.message_list.refresh()
+            return
+        text = filter_for(event.msg, event.path, registry)
+        if text is None:
+            self.note = f"no filter selects {f.name} in this message"
+            self.bell()
+            return
+        bar = self._panes["filter"]
+        bar.value = text
+        bar.cursor_position = len(text)
+        if event.action == "apply":
+            self.apply_filter(text)
+            self.set_focus(self.message_list)
+        else:  # prepare: in the filter bar, for the user to edit and apply
+            self.set_focus(bar)
+
+    def action_time_format(self) -> None:
+        v = self.view
+        v.time_mode = next_mode(v.time_mode)
+        v.restyle()
+        self.note = f"time: {TIME_NAMES[v.time_mode]} (tshark -t {v.time_mode})"
+        self.message_list.refresh()
+
+    def action_time_ref(self) -> None:
+        i = self.message_list.selected_message
+        if i is None:
+            return
+        v = self.view
+        v.time_ref = None if v.time_ref == i else i
+        if v.time_ref is not None and v.time_mode != "r":
+            v.time_mode = "r"
+        v.restyle()
+        self.note = (f"time reference: message {i + 1}" if v.time_ref is not None
+                     else "time reference removed")
+        self.message_list.refresh()
+
+    def action_expert(self) -> None:
+        self.busy = "expert info…"
+        self.expert_worker()
+
+    @work(thread=True, exclusive=True, group="expert", exit_on_error=False)
+    def expert_worker(self) -> None:
+        worker = get_current_worker()
+        items = expert_items(self.index, self.txns, lambda: worker.is_cancelled)
+        if items is not None and not worker.is_cancelled:
+            self.call_from_thread(self._expert_done, items)
+
+    def _expert_done(self, items) -> None:
+        self.busy = None
+
+        def done(i: int | None) -> None:
+            if i is not None:
+                self.goto_message(i)
+        self.push_screen(ExpertScreen(items, f"Expert info — {self.source.label}"), done)
+
+    def action_recent(self) -> None:
+        files = recent.load(self.recent_path or recent.default_path())
+
+        def done(path: str | None) -> None:
+            if path is None:
+                return
+            if not os.path.isfile(path):
+                self.note = f"{path}: no such file"
+                self.bell()
+                return
+            self.open_next = path
+            self.exit()
+        self.push_screen(recent.RecentScreen(files), done)
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_groups()))
 
@@ -755,14 +872,23 @@ def _fresh(ix: CaptureIndex, i: int):
 
 def make_app(path: str | None = None, *, source: Source | None = None, follow: bool = False,
              dissectors: list[str] | None = None, decoder: Decoder | None = None,
-             deterministic: bool = False, filter_text: str = "") -> NlscopeApp:
+             deterministic: bool = False, filter_text: str = "", colors: str | None = None,
+             recent_path=None) -> NlscopeApp:
     """The TUI over a capture file (`path`) or any Source (live, stream, frames);
-    `decoder`: one with more than the built-in dissectors (the CLI's --spec, --kmod-proto)."""
+    `decoder`: one with more than the built-in dissectors (the CLI's --spec, --kmod-proto);
+    `colors`: a colouring rules file (default ~/.config/nlscope/colors; deterministic:
+    the built-in rules); `recent_path`: where opened files are remembered (default
+    ~/.local/state/nlscope/recent; deterministic: not remembered)."""
+    if colors is None and deterministic:
+        colors = ""  # the built-in rules: a test's screen never depends on ~/.config
+    if recent_path is None and not deterministic:
+        recent_path = recent.default_path()
     if source is None:
         if path is None:
             raise ValueError("make_app needs a path or a source")
         source = FileSource(path, decoder or new_decoder(dissectors), follow=follow)
-    return NlscopeApp(source, deterministic=deterministic, filter_text=filter_text)
+    return NlscopeApp(source, deterministic=deterministic, filter_text=filter_text,
+                      colors=colors, recent_path=recent_path)
 
 
 def new_decoder(dissectors: list[str] | None = None) -> Decoder:

@@ -62,7 +62,22 @@ class DetailTree(Tree[Span], can_focus=True):
         Binding("minus", "collapse_all", "Collapse all", show=False),
         Binding("l", "expand_node", "Expand", show=False),
         Binding("h", "collapse_node", "Collapse", show=False),
+        Binding("a", "field('apply')", "Apply the field as the display filter", show=False),
+        Binding("p", "field('prepare')", "Prepare as filter: fill the filter bar, not applied",
+                show=False),
+        Binding("c", "field('column')", "Add the field as a list column (again: remove it)",
+                show=False),
+        Binding("y", "field('copy')", "Copy the field's value (terminal clipboard)", show=False),
     ]
+
+    class FieldAction(TMessage):
+        """A key on a field: apply/prepare as filter, column, copy (the app acts)."""
+
+        def __init__(self, action: str, msg: Message, path: tuple[Field, ...]):
+            super().__init__()
+            self.action = action
+            self.msg = msg
+            self.path = path
 
     class SpanSelected(TMessage):
         def __init__(self, span: Span | None):
@@ -88,12 +103,16 @@ class DetailTree(Tree[Span], can_focus=True):
         self._open: OrderedDict[tuple[str, ...], bool] = OrderedDict()
         self._paths: dict[TreeNode[Span], tuple[str, ...]] = {}
         self._offs: dict[TreeNode[Span], int] = {}  # extack OFFS node -> byte it points at
+        self._fields: dict[TreeNode[Span], tuple[Field, ...]] = {}  # node -> its Field path
+        self._msg: Message | None = None
 
     def show_message(self, msg: Message | None, names: IfNames | None = None) -> None:
         self.clear()
         self._paths.clear()
         self._offs.clear()
+        self._fields.clear()
         self._names = names
+        self._msg = msg
         if msg is None:
             self.root.set_label("no message")
             self.message_number = None
@@ -114,7 +133,7 @@ class DetailTree(Tree[Span], can_focus=True):
             self.root.add_leaf(Text(escape(f"Comment: {fr.comment}"), "italic"), data=None)
         self._original = next((f for f in msg.tree if f.name == "original"), None)
         for f in msg.tree:
-            self._add(self.root, f, ())
+            self._add(self.root, f, (), ())
         for p in msg.problems:
             self.root.add_leaf(Text(escape(f"[Malformed: {p}]"), ERROR_STYLE), data=(msg.start, msg.end))
         info = Text("Info: ", "bold")
@@ -129,21 +148,27 @@ class DetailTree(Tree[Span], can_focus=True):
         self.clear()
         self._paths.clear()
         self._offs.clear()
+        self._fields.clear()
+        self._msg = None
         self.message_number = None
         self.root.set_label(Text(f"Message {i + 1}: decoding…", "dim"))
         self.root.data = None
 
-    def _add(self, parent: TreeNode[Span], f: Field, path: tuple[str, ...]) -> None:
+    def _add(self, parent: TreeNode[Span], f: Field, path: tuple[str, ...],
+             fpath: tuple[Field, ...]) -> None:
         path = (*path, f.name)
+        fpath = (*fpath, f)
         if f.children:
             node = parent.add(node_label(f), data=(f.start, f.end),
                               expand=self._open.get(path, True))
             self._paths[node] = path
+            self._fields[node] = fpath
             for c in f.children:
-                self._add(node, c, path)
+                self._add(node, c, path, fpath)
         else:
             note = self._names.field_name(f, self.message_number - 1) if self._names else None
             node = parent.add_leaf(node_label(f, note), data=(f.start, f.end))
+            self._fields[node] = fpath
             if f.name == "NLMSGERR_ATTR_OFFS" and isinstance(f.value, int) and self._original:
                 self._offs[node] = self._original.start + f.value
 
@@ -202,6 +227,14 @@ class DetailTree(Tree[Span], can_focus=True):
             p = p.parent
         # a node's line is known once the tree has been laid out again
         self.call_after_refresh(self.move_cursor, node)
+
+    def action_field(self, action: str) -> None:
+        node = self.cursor_node
+        path = self._fields.get(node) if node is not None else None
+        if path is None or self._msg is None:
+            self.app.bell()  # the root, a process or Info line: no field
+            return
+        self.post_message(self.FieldAction(action, self._msg, path))
 
     def action_expand_all(self) -> None:
         self.root.expand_all()

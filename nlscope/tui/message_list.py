@@ -17,7 +17,7 @@ from textual.strip import Strip
 
 from ..decode.index import CaptureIndex
 from .rows import (CURSOR_STYLE, MESSAGE_COLUMNS, TXN_COLUMNS, cells_for_message, cells_for_txn,
-                   render_header, render_row, row_status_style, visible_columns)
+                   columns_for, render_header, render_row, row_style, time_cell, visible_columns)
 from ..analysis.txindex import TxnIndex
 from .view import Marks, MessageView
 
@@ -189,7 +189,9 @@ class MessageList(ScrollView, can_focus=True):
 
     # -- rendering ----------------------------------------------------------------------
     def _columns(self, width: int):
-        return visible_columns(TXN_COLUMNS if self.view.by_txn else MESSAGE_COLUMNS, width)
+        v = self.view
+        base = TXN_COLUMNS if v.by_txn else MESSAGE_COLUMNS
+        return visible_columns(columns_for(base, v.time_mode, v.columns), width)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -206,16 +208,19 @@ class MessageList(ScrollView, can_focus=True):
         prev = self.view.message_at(row - 1) if row > 0 and not by_txn else None
         # No state_version: a message decodes with the decoder's state as it was seen,
         # so what the decoder learns later never changes a row already drawn.
-        key = (i, prev, width, marked, by_txn, self.view.generation,
+        key = (i, prev, width, marked, by_txn, self.view.generation, self.view.look,
                self.txns.status(t) if t >= 0 else -1, self.txns.t_count[t] if t >= 0 else 0,
                self.view.names.entries if self.view.names is not None else 0)
         text = self._cache.get(key)
         if text is None:
             if by_txn:
                 cells = cells_for_txn(self.index, self.txns, self.view.txn_at(row))
+                v = self.view
+                cells["time"] = time_cell(self.index, i, v.time_mode, v.time_ref)
             else:
-                cells = cells_for_message(self.index, self.txns, i, prev, self.view.names)
-            style = row_status_style(self.index, self.txns, i, by_txn)
+                cells = cells_for_message(self.index, self.txns, i, prev, self.view.names,
+                                          self.view)
+            style = row_style(self.index, self.txns, i, by_txn, self.view.colors)
             text = render_row(cols, cells, width, style, marked)
             self._cache[key] = text
             if len(self._cache) > 600:

@@ -11,6 +11,9 @@ from ..decode.model import Message
 from ..decode.index import CaptureIndex
 from ..escape import escape
 from ..analysis.names import IfNames
+from ..analysis.colors import IndexTxn
+from ..analysis.fieldexpr import column_text
+from ..analysis.timefmt import WIDTH as TIME_WIDTH, format_time
 from ..analysis.txindex import ERROR, HOW, NOTIFY, STATUS_NAMES, WAITING, TxnIndex
 
 FAMILY_COLORS = {
@@ -133,17 +136,48 @@ def process_text(msg: Message) -> str:
     return "" if msg.pid is None else str(msg.pid)
 
 
+def columns_for(base: tuple[Column, ...], time_mode: str = "r",
+                extra: list[str] = ()) -> tuple[Column, ...]:
+    """The list's columns: the time column as wide as its format needs, extra field
+    columns (issue 13 part 5) before Info, dropped after Time on narrow terminals."""
+    out = []
+    for c in base:
+        if c.key == "info":
+            out += [Column("x:" + name, name.rsplit(".", 1)[-1], 14, False, 8) for name in extra]
+        if c.key == "time" and time_mode != "r":
+            c = Column(c.key, c.title, TIME_WIDTH[time_mode], c.right, c.drop)
+        out.append(c)
+    return tuple(out)
+
+
+def time_cell(ix: CaptureIndex, i: int, mode: str = "r", ref: int | None = None) -> str:
+    """Message i's time as `mode` shows it (tshark -t): r from the time reference
+    (Wireshark's *REF*; else the first message), d from the message captured before."""
+    ts = ix.ts(i)
+    if mode == "r":
+        if ref == i:
+            return "*REF*"
+        base = ix.ts(ref) if ref is not None else (ix.fr_ts[0] if ix.frames else 0)
+        return format_time(ts, "r", base)
+    return format_time(ts, mode, prev_ns=ix.ts(i - 1) if i > 0 else None)
+
+
 def cells_for_message(ix: CaptureIndex, txns: TxnIndex, i: int, prev: int | None,
-                      names: IfNames | None = None) -> dict[str, str]:
+                      names: IfNames | None = None, view=None) -> dict[str, str]:
+    """view (tui.view.MessageView): its time format, reference and extra columns."""
     m = ix.message(i)
-    t0 = ix.fr_ts[0] if ix.frames else 0
     ts = ix.ts(i)
     info = names.annotate(m.summary, i) if names is not None else m.summary
     if m.problems and "malformed" not in info:
         info += f"  [malformed: {m.problems[0]}]"
-    return {
+    mode = view.time_mode if view is not None else "r"
+    ref = view.time_ref if view is not None else None
+    extra = {}
+    if view is not None:
+        extra = {"x:" + name: column_text(m, name, view.registry) for name in view.columns}
+    return extra | {
         "no": str(i + 1),
-        "time": fmt_time(ts - t0),
+        "time": time_cell(ix, i, mode, ref),
         "delta": fmt_time(ts - ix.ts(prev)) if prev is not None else fmt_time(0),
         "proc": process_text(m),
         "family": m.family,
@@ -185,6 +219,15 @@ def cells_for_txn(ix: CaptureIndex, txns: TxnIndex, t: int) -> dict[str, str]:
         "len": str(len(info.members)),
         "info": text,
     }
+
+
+def row_style(ix: CaptureIndex, txns: TxnIndex, i: int, by_txn: bool, rules=None) -> Style | None:
+    """The row's style from the colouring rules (analysis.colors), the transaction
+    read from the index; without rules, row_status_style."""
+    if rules is None:
+        return row_status_style(ix, txns, i, by_txn)
+    t = txns.of(i)
+    return rules.style_for(ix.message(i), IndexTxn(txns, t) if t >= 0 else None)
 
 
 def row_status_style(ix: CaptureIndex, txns: TxnIndex, i: int, by_txn: bool) -> Style | None:

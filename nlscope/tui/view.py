@@ -37,6 +37,16 @@ class MessageView:
         self.fast_filter = False  # the filter runs on the index's headers, undecoded
         self.library_txns = None  # libtxn.LibraryTxns: transactions for txn.* filters
         self.names = None  # analysis.names.IfNames: interface names for Info
+        # How rows look (issue 13 part 5); `look` changes whenever any of it does.
+        self.time_mode = "r"  # analysis.timefmt: r, a, d, e (tshark -t)
+        self.time_ref: int | None = None  # message index of the time reference
+        self.columns: list[str] = []  # extra columns: filter field names
+        self.colors = None  # analysis.colors.ColorRules
+        self.registry = None  # the decoder's registry (extra columns' fields)
+        self.look = 0
+
+    def restyle(self) -> None:
+        self.look += 1
 
     # -- rows -------------------------------------------------------------------------
     def _msg_rows_len(self) -> int:
