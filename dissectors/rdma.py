@@ -18,8 +18,8 @@ import struct
 import construct as cs
 
 from nlscope.decode.model import Field, Message, find
-from nlscope.decode.nla import Attr, AttrSet, FixedHeader
-from nlscope.decode.registry import MessageType, Protocol
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader, walk_attrs
+from nlscope.decode.registry import DecodeCtx, MessageType, Protocol
 
 NETLINK_RDMA = 20
 RDMA_NL_IWCM, RDMA_NL_LS, RDMA_NL_NLDEV = 2, 4, 5
@@ -268,16 +268,19 @@ IWPM_ATTRS: dict[int, tuple[AttrSet | None, AttrSet | None]] = {
 }
 
 
-def _iwpm_attrs(op: int):
+def _iwpm_decoder(op: int):
+    """The attributes, by who sent them: the nlmsghdr's port id (the 4 bytes before the
+    payload) is 0 on the kernel's messages."""
     kernel, daemon = IWPM_ATTRS[op]
 
-    def pick(fields: list[Field]) -> AttrSet | None:
-        hdr = fields[0] if fields and fields[0].name == "nlmsghdr" else None
-        pid = hdr.get("nlmsg_pid") if hdr is not None else None
-        if pid is None:
-            return kernel or daemon
-        return (kernel or daemon) if pid.value == 0 else (daemon or kernel)
-    return pick
+    def decode(ctx: DecodeCtx) -> list[Field]:
+        if ctx.end <= ctx.start:
+            return []
+        pid = struct.unpack_from(ctx.order + "I", ctx.buf, ctx.start - 4)[0] if ctx.start >= 4 else 0
+        aset = (kernel or daemon) if pid == 0 else (daemon or kernel)
+        kids = walk_attrs(ctx.buf, ctx.start, ctx.end, aset, ctx.order, ctx.problems)
+        return [Field("attributes", "nest", None, ctx.start, ctx.end, children=kids)]
+    return decode
 
 
 def _plain_summary(tname: str):
@@ -299,7 +302,7 @@ def messages() -> dict[int, MessageType]:
             tname, kind, attrs=NLDEV_ATTRS, summary=_nldev_summary(tname, cmd))
     for op, name in IWPM_OPS.items():
         tname = f"RDMA_NL_IWPM_{name}"
-        out[rdma_type(RDMA_NL_IWCM, op)] = MessageType(tname, "other", attrs=_iwpm_attrs(op),
+        out[rdma_type(RDMA_NL_IWCM, op)] = MessageType(tname, "other", decode=_iwpm_decoder(op),
                                                        summary=_plain_summary(tname))
     for op, name in LS_OPS.items():
         tname = f"RDMA_NL_LS_OP_{name}"

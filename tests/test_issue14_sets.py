@@ -3,8 +3,9 @@ scenario.sh, made by make.py on Debian's 6.12 kernel with nftables 1.0.6 and ipr
 of nftables sets and maps of every datatype nft accepts (concatenations, intervals, verdict
 maps, typeof sets), chains on every hook of inet/netdev/arp, ct timeout objects; MPTCP
 endpoints and a connected MPTCP socket (`ss -M`, the subflows' ULP info), an SCTP
-association (`ss --sctp`) and vdpa management; and iwpmd talking IWPM over NETLINK_RDMA
-(tests/fixtures/issue14_iwpm/, its own boot: iwpmd's timing under TCG). Checked
+association (`ss --sctp`) and vdpa management; and iwpmd's IWPM exchange over NETLINK_RDMA
+as strace recorded it in the lab (tests/fixtures/issue14_iwpm/; nlmon does not tap
+NETLINK_RDMA). Checked
 against the tools' own output saved in the same run: `nft -j list ruleset` (the set's
 "type", a list for concatenations, and "map"), `ip -j mptcp endpoint`, ss's text, strace of
 iwpmd.
@@ -13,17 +14,21 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 from pathlib import Path
 
 import pytest
 
 from conftest import committed
+from fixtures.make_fixtures import nla, nlmsg
+from test_kmod_dissect import decode
 from nlscope.analysis.coverage import Coverage
 from nlscope.capture.pcapio import CaptureReader
 from nlscope.decode.decoder import Decoder
 from nlscope.decode.model import Field, find
 from nlscope.decode.registry import default_registry
 from nlscope.dissectors.nf_tables import SET_DATATYPES, set_type_name
+from nlscope.dissectors.rdma import NETLINK_RDMA
 from nlscope.output.export import message_to_json
 
 FIX = Path(__file__).parent / "fixtures" / "issue14_sets"
@@ -278,6 +283,62 @@ def test_sctp_association_addresses_and_state(msgs):
 
 
 # -- IWPM, vdpa, mptcp_pm ------------------------------------------------------------------
+
+IWPM = FIX.parent / "issue14_iwpm"
+_STRACE_NL = re.compile(r"(sendto|recvfrom)\(\d+, \[\{nlmsg_len=(\d+), nlmsg_type=(\w+)[^,]*, nlmsg_flags=(\w+), "
+                        r"nlmsg_seq=(\d+), nlmsg_pid=(\d+)\}, (\"[^\"]*\"|-?\d+)\]")
+_NL_CONST = {"NLMSG_DONE": 3, "NLM_F_REQUEST": 1, "NLM_F_MULTI": 2}
+
+
+def strace_messages(text: str) -> list[tuple[str, bytes]]:
+    """The netlink messages strace recorded iwpmd sending and receiving, as bytes again
+    (little-endian host): strace's decoded header, then its payload bytes."""
+    out = []
+    for call, ln, typ, flags, seq, pid, body in _STRACE_NL.findall(text):
+        payload = (bytes(int(h, 16) for h in re.findall(r"\\x([0-9a-f]{2})", body)) if body.startswith('"')
+                   else struct.pack("<i", int(body)))
+        t = _NL_CONST.get(typ) if not typ.startswith("0x") else int(typ, 16)
+        hdr = struct.pack("<IHHII", int(ln), t, _NL_CONST[flags], int(seq), int(pid))
+        out.append(("out" if call == "sendto" else "in", hdr + payload))
+    return out
+
+
+def test_iwpm_exchange_recorded_by_strace():
+    """iwpmd's HELLO and MAPINFO and the kernel's answer, from strace's record of a lab run
+    (tests/fixtures/issue14_iwpm; nlmon does not tap NETLINK_RDMA): named per op and per
+    direction (iwpmd's own port id on its messages, 0 on the kernel's)."""
+    rec = strace_messages(committed(IWPM / "iwpmd.strace").read_text())
+    assert [len(b) for _, b in rec] == [struct.unpack_from("<I", b)[0] for _, b in rec] and len(rec) == 5
+    msgs = decode(NETLINK_RDMA, *(b for _, b in rec))
+    assert [(m.type_name, m.problems) for m in msgs] == [
+        ("RDMA_NL_IWPM_HELLO", []), ("RDMA_NL_IWPM_HELLO", []), ("RDMA_NL_IWPM_MAPINFO", []),
+        ("NLMSG_DONE", []), ("NLMSG_DONE", [])]
+    hello_out, hello_in, mapinfo = (message_to_json(m)["payload"]["attributes"] for m in msgs[:3])
+    assert hello_out == hello_in == {"IWPM_NLA_HELLO_ABI_VERSION": 4}  # IWPM_UABI_VERSION
+    assert mapinfo == {"IWPM_NLA_MAPINFO_ULIB_NAME": "iWarpPortMapperUser", "IWPM_NLA_MAPINFO_ULIB_VER": 4}
+    assert (msgs[0].pid != 0, msgs[1].pid) == (True, 0)
+
+
+def test_iwpm_kernel_side_tables():
+    """The kernel's REG_PID and ADD_MAPPING (port id 0) against iwpmd's answers to them:
+    the same op numbers, other tables (iwpm_msg.c's ibnl_put_attr calls and nla_policy)."""
+    sa = struct.pack("<H", 2) + struct.pack(">H", 4791) + bytes([10, 0, 0, 1]) + bytes(120)
+    k_reg = nlmsg(0x800, 1, 0, 0, nla(1, struct.pack("<I", 7)) + nla(2, b"eth0".ljust(16, b"\0"))
+                  + nla(3, b"siw0".ljust(64, b"\0")) + nla(4, b"iw_cm".ljust(32, b"\0")))
+    u_reg = nlmsg(0x800, 1, 0, 555, nla(1, struct.pack("<I", 7)) + nla(2, b"siw0\0") + nla(3, b"iwpmd\0")
+                  + nla(4, struct.pack("<H", 4)) + nla(5, struct.pack("<H", 0)))
+    k_add = nlmsg(0x801, 1, 0, 0, nla(1, struct.pack("<I", 8)) + nla(2, sa) + nla(3, struct.pack("<I", 0)))
+    u_add = nlmsg(0x801, 1, 0, 555, nla(1, struct.pack("<I", 8)) + nla(2, sa) + nla(3, sa) + nla(4, b"\0\0"))
+    got = [message_to_json(m)["payload"]["attributes"] for m in decode(NETLINK_RDMA, k_reg, u_reg, k_add, u_add)]
+    assert got[0] == {"IWPM_NLA_REG_PID_SEQ": 7, "IWPM_NLA_REG_IF_NAME": "eth0", "IWPM_NLA_REG_IBDEV_NAME": "siw0",
+                      "IWPM_NLA_REG_ULIB_NAME": "iw_cm"}
+    assert got[1] == {"IWPM_NLA_RREG_PID_SEQ": 7, "IWPM_NLA_RREG_IBDEV_NAME": "siw0",
+                      "IWPM_NLA_RREG_ULIB_NAME": "iwpmd", "IWPM_NLA_RREG_ULIB_VER": 4, "IWPM_NLA_RREG_PID_ERR": 0}
+    assert got[2] == {"IWPM_NLA_MANAGE_MAPPING_SEQ": 8, "IWPM_NLA_MANAGE_ADDR": "10.0.0.1:4791",
+                      "IWPM_NLA_MANAGE_FLAGS": 0}
+    assert got[3] == {"IWPM_NLA_RMANAGE_MAPPING_SEQ": 8, "IWPM_NLA_RMANAGE_ADDR": "10.0.0.1:4791",
+                      "IWPM_NLA_RMANAGE_MAPPED_LOC_ADDR": "10.0.0.1:4791", "IWPM_NLA_RMANAGE_MAPPING_ERR": 0}
+
 
 def test_vdpa_and_mptcp_endpoints(msgs):
     assert {"vdpa MGMTDEV_GET", "vdpa DEV_GET"} <= {m.type_name for m in msgs}
