@@ -80,3 +80,30 @@ def test_reach_of_tables():
     assert nla.reach_of(outer) == {"OUT_A", "OUT_N", "OUT_SELF", "IN_X", "IN_Y"}
     chosen = nla.AttrSet("chosen", {1: A("C", "nested", nested=lambda sib: inner)})
     assert nla.reach_of(chosen) is None  # a table picked at decode time: anything
+
+
+def test_sets_that_make_attributes_as_they_come_are_walked(registry):
+    """genl.IndexSet (nl80211's bands, interface types...) has no attributes until
+    messages make them: in a fresh process a decoding filter once found nothing below
+    NL80211_ATTR_WIPHY_BANDS, as if nothing could be there (the test passed only when
+    an earlier test had filled the set). The CLI runs fresh; the reference is a walk of
+    full trees."""
+    import subprocess
+    import sys
+
+    path = SAMPLES / "genl.pcapng"
+    want = []
+    for m in Decoder(registry).messages(CaptureReader(path)):
+        stack = list(m.tree)
+        while stack:
+            f = stack.pop()
+            if f.name == "NL80211_FREQUENCY_ATTR_FREQ" and f.value == 2412:
+                want.append(m.number)
+                break
+            stack.extend(f.children or ())
+    assert want
+    out = subprocess.run([sys.executable, "-m", "nlscope", "read", str(path), "-Y",
+                          "attr.NL80211_FREQUENCY_ATTR_FREQ == 2412"],
+                         capture_output=True, text=True, check=True).stdout
+    got = [int(line.split()[0]) for line in out.splitlines()[1:]]
+    assert got == want

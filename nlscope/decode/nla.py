@@ -824,6 +824,8 @@ def reach_of(aset: AttrSet | None) -> frozenset[str] | None:
 def _reach(aset: AttrSet, names: set[str], seen: set[int]) -> bool:
     if id(aset) in seen:  # a set inside itself adds no name
         return True
+    if type(aset).get is not AttrSet.get:
+        return False  # it makes its attributes as they come (genl.IndexSet): any name
     seen.add(id(aset))
     for a in aset.attrs.values():
         names.add(a.name)
