@@ -39,6 +39,31 @@ def attribute_coverage(messages) -> tuple[int, int]:
     return named, total
 
 
+def daemon_family(m) -> str:
+    """The family a daemon talks to: genl families by name, nfnetlink by subsystem
+    (issue 16's per-family figures)."""
+    if m.protocol == 16 and m.type >= 16:
+        return (m.type_name or "?").split(" ")[0]
+    if m.protocol == 12 and m.type >= 16:
+        return {1: "ctnetlink", 2: "ctnetlink", 4: "nflog", 6: "ipset", 10: "nftables"}.get(
+            m.type >> 8, f"nfnl{m.type >> 8}")
+    return m.family
+
+
+def attr_counts(fields, inside=False) -> tuple[int, int]:
+    """(named, all) attributes anywhere in a tree: children of an attributes list or a
+    nest; list items (array indexes) are not attributes, their children are."""
+    named = total = 0
+    for f in fields:
+        if inside:
+            total += 1
+            named += not f.name.startswith("UNKNOWN")
+        if f.children:
+            n, t = attr_counts(f.children, f.name == "attributes" or f.kind == "nest")
+            named, total = named + n, total + t
+    return named, total
+
+
 @pytest.fixture(scope="session")
 def registry():
     from nlscope.decode.registry import default_registry

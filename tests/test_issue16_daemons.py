@@ -21,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import committed
+from conftest import attr_counts, committed, daemon_family
 from tshark import TSHARK, netlink_messages, tshark_frames
 
 from nlscope.analysis.transactions import correlate
@@ -41,30 +41,6 @@ FAMILIES = {
     "wifi": ["route", "nl80211", "nlctrl"],
     "ulogd": ["route", "nflog", "ctnetlink"],
 }
-
-
-def family_of(m) -> str:
-    """The daemon-facing family: genl families by name, nfnetlink by subsystem."""
-    if m.protocol == 16 and m.type >= 16:
-        return (m.type_name or "?").split(" ")[0]
-    if m.protocol == 12 and m.type >= 16:
-        return {1: "ctnetlink", 2: "ctnetlink", 4: "nflog", 6: "ipset", 10: "nftables"}.get(
-            m.type >> 8, f"nfnl{m.type >> 8}")
-    return m.family
-
-
-def attr_counts(fields, inside=False) -> tuple[int, int]:
-    """(named, all) attributes anywhere in a tree: children of an attributes list or a
-    nest; list items (array indexes) are not attributes, their children are."""
-    named = total = 0
-    for f in fields:
-        if inside:
-            total += 1
-            named += not f.name.startswith("UNKNOWN")
-        if f.children:
-            n, t = attr_counts(f.children, f.name == "attributes" or f.kind == "nest")
-            named, total = named + n, total + t
-    return named, total
 
 
 def phases(fix: Path) -> list[tuple[str, float]]:
@@ -121,7 +97,7 @@ def table(parts, pairs) -> str:
         fams: dict[str, list[int]] = {}
         for m in ms:
             n, t = attr_counts(m.tree)
-            c = fams.setdefault(family_of(m), [0, 0])
+            c = fams.setdefault(daemon_family(m), [0, 0])
             c[0] += n
             c[1] += t
         txns = {t.id: t for m in ms if (t := txn_of.get(id(m))) is not None}.values()
@@ -135,7 +111,7 @@ def table(parts, pairs) -> str:
 def test_every_daemon_ran_and_talked(parts, pairs):
     print("\n" + table(parts, pairs))
     for d, fams in FAMILIES.items():
-        seen = Counter(family_of(m) for m in parts.get(d, []))
+        seen = Counter(daemon_family(m) for m in parts.get(d, []))
         for fam in fams:
             assert seen[fam] > 0, (d, fam, seen)
 
@@ -149,7 +125,7 @@ def poorly_named(ms) -> dict[str, tuple[int, int]]:
     fams: dict[str, list[int]] = {}
     for m in ms:
         n, t = attr_counts(m.tree)
-        c = fams.setdefault(family_of(m), [0, 0])
+        c = fams.setdefault(daemon_family(m), [0, 0])
         c[0] += n
         c[1] += t
     return {f: (n, t) for f, (n, t) in fams.items() if t and n / t < 0.995}
@@ -273,7 +249,7 @@ def test_nl80211_values_match_tshark(msgs):
     from test_genl_samples import _attrs, _tshark_messages
     ours: dict[int, list] = {}
     for m in msgs:
-        if m.protocol == 16 and m.type >= 16 and family_of(m) in ("nlctrl", "nl80211"):
+        if m.protocol == 16 and m.type >= 16 and daemon_family(m) in ("nlctrl", "nl80211"):
             ours.setdefault(m.frame.number, []).append(m)
     check = _nl80211_check()
     compared = 0

@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import attr_counts, daemon_family
 
 from nlscope.analysis.transactions import correlate
 from nlscope.capture.pcapio import CaptureReader
@@ -42,35 +43,12 @@ def pairs(msgs, registry):
     return list(correlate(msgs, registry=registry))
 
 
-def family_of(m) -> str:
-    """The daemon-facing family: genl families by name, nfnetlink by subsystem."""
-    if m.protocol == 16 and m.type >= 16:
-        return (m.type_name or "?").split(" ")[0]
-    if m.protocol == 12 and m.type >= 16:
-        return {6: "ipset", 4: "nflog", 1: "ctnetlink", 10: "nftables"}.get(m.type >> 8, f"nfnl{m.type >> 8}")
-    return m.family
-
-
-def attr_counts(fields, inside=False) -> tuple[int, int]:
-    """(named, all) attributes anywhere in a tree: children of an attributes list or a
-    nest; list items (array indexes) are not attributes, their children are."""
-    named = total = 0
-    for f in fields:
-        if inside:
-            total += 1
-            named += not f.name.startswith("UNKNOWN")
-        if f.children:
-            n, t = attr_counts(f.children, f.name == "attributes" or f.kind == "nest")
-            named, total = named + n, total + t
-    return named, total
-
-
 FAMILIES = ["ovs_datapath", "ovs_vport", "ovs_flow", "ovs_packet", "ovs_meter", "nlctrl", "route", "IPVS",
             "ipset"]
 
 
 def test_capture_has_every_family(msgs):
-    fams = Counter(family_of(m) for m in msgs)
+    fams = Counter(daemon_family(m) for m in msgs)
     for fam in FAMILIES:
         assert fams[fam] > 0, (fam, fams)
 
@@ -83,7 +61,7 @@ def test_no_problems_on_valid_traffic(msgs):
 def test_attributes_named(msgs, fam):
     named = total = 0
     for m in msgs:
-        if family_of(m) == fam:
+        if daemon_family(m) == fam:
             n, t = attr_counts(m.tree)
             named, total = named + n, total + t
     assert total > 0 and named / total >= 0.995, (fam, named, total)
@@ -119,7 +97,7 @@ def test_ovs_vports_as_ovs_dpctl_shows_them(msgs):
     shown = set(re.findall(r"port (\d+): (\S+)", text))
     seen = set()
     for m in msgs:
-        if family_of(m) == "ovs_vport" and not m.flags & 1:
+        if daemon_family(m) == "ovs_vport" and not m.flags & 1:
             a = _payload(m).get("attributes", {})
             if "OVS_VPORT_ATTR_PORT_NO" in a and "OVS_VPORT_ATTR_NAME" in a:
                 seen.add((str(a["OVS_VPORT_ATTR_PORT_NO"]), a["OVS_VPORT_ATTR_NAME"]))
