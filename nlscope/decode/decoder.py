@@ -276,13 +276,6 @@ class Decoder:
             for text in self._notes:
                 msg.add_scan_problem(text)
             self._notes = []
-        if protocol == NETLINK_GENERIC and msg.flags & NLM_F_ACK and msg.type >= 16 \
-                and msg.nlmsg_len > NLMSG_HDRLEN < msg.end - msg.start:
-            # a capped ACK echoes this header only: keep the command it had (bounded)
-            reqs = self._genl_requests
-            reqs[bytes(msg.frame.raw[msg.start:msg.start + NLMSG_HDRLEN])] = msg.frame.raw[msg.start + NLMSG_HDRLEN]
-            if len(reqs) > GENL_REQUESTS:
-                del reqs[next(iter(reqs))]
         if proto is None:
             return
         try:
