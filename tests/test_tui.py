@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import threading
 import subprocess
@@ -11,7 +10,7 @@ import time
 
 import pytest
 from conftest import FIXTURES
-from waiting import until
+from waiting import aio, panes, ready, until
 
 from nlscope.capture.pcapio import CaptureReader
 from nlscope.tui.app import NlscopeApp, make_app, new_decoder
@@ -27,26 +26,7 @@ from nlscope.tui.txn_panel import TransactionPanel
 GOLDEN = str(FIXTURES / "golden.pcapng")
 
 
-def aio(fn):
-    """Run an async test on its own event loop (no async pytest plugin needed)."""
-    @functools.wraps(fn)
-    def run(*a, **k):
-        return asyncio.run(fn(*a, **k))
-    return run
 SIZE = (160, 45)
-
-
-async def ready(app: NlscopeApp, pilot) -> None:
-    await until(lambda: app.index.complete and app.source.finished, "the index to complete")
-    app.tick()
-    await pilot.pause()
-    await panes(app, pilot)
-
-
-async def panes(app: NlscopeApp, pilot) -> None:
-    """The detail panes show the selected message (decoded on the loader's thread)."""
-    await until(lambda: not app.details_pending, "the panes to show the selection")
-    await pilot.pause()
 
 
 def body(widget) -> str:

@@ -1,8 +1,6 @@
 """The smaller TUI defects of issue 13 part 4, each driven by the pilot as a user would."""
 from __future__ import annotations
 
-import asyncio
-import functools
 import struct
 
 import pytest
@@ -19,33 +17,15 @@ from nlscope.dissectors.genl import genl_family_map_comment
 from nlscope.tui.app import NlscopeApp, make_app
 from nlscope.tui.dialogs import GotoScreen, MessageScreen, SaveScreen
 from nlscope.tui.filter_bar import FilterInput
+from waiting import aio, panes, ready
 
 GOLDEN = str(FIXTURES / "golden.pcapng")
 MIXED = str(SAMPLES / "mixed.pcapng")
 SIZE = (120, 40)
 
 
-def aio(fn):
-    @functools.wraps(fn)
-    def run(*a, **kw):
-        return asyncio.run(fn(*a, **kw))
-    return run
-
-
 async def until(pilot, cond, what: str) -> None:
     await waiting.until(cond, what, pilot=pilot)
-
-
-async def ready(app: NlscopeApp, pilot) -> None:
-    await until(pilot, lambda: app.index.complete and app.source.finished, "index complete")
-    app.tick()
-    await pilot.pause()
-    await panes(app, pilot)
-
-
-async def panes(app: NlscopeApp, pilot) -> None:
-    """The detail panes show the selected message (decoded on the loader's thread)."""
-    await until(pilot, lambda: not app.details_pending, "the panes to show the selection")
 
 
 def shown(app: NlscopeApp) -> int:

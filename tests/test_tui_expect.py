@@ -6,9 +6,7 @@ open recent. Part 3: the tree follows the latest cursor, never a stale one, no k
 lost, neighbours prefetched; a decoder state change keeps rows and tree."""
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import functools
 import subprocess
 import threading
 
@@ -23,31 +21,14 @@ from nlscope.tui.app import NlscopeApp, make_app
 from nlscope.tui.dialogs import MessageScreen
 from nlscope.tui.expert import ExpertScreen
 from nlscope.tui.filter_bar import FilterInput
+from waiting import aio, panes, ready
 
 GOLDEN = str(FIXTURES / "golden.pcapng")
 SIZE = (120, 40)
 
 
-def aio(fn):
-    @functools.wraps(fn)
-    def run(*a, **kw):
-        return asyncio.run(fn(*a, **kw))
-    return run
-
-
 async def until(pilot, cond, what: str) -> None:
     await waiting.until(cond, what, pilot=pilot)
-
-
-async def ready(app: NlscopeApp, pilot) -> None:
-    await until(pilot, lambda: app.index.complete and app.source.finished, "index complete")
-    app.tick()
-    await pilot.pause()
-    await panes(app, pilot)
-
-
-async def panes(app: NlscopeApp, pilot) -> None:
-    await until(pilot, lambda: not app.details_pending, "the panes to show the selection")
 
 
 def row(app: NlscopeApp, r: int) -> str:

@@ -4,8 +4,6 @@ and the tree. Each screen shows what the library computes (analysis.flow, .histo
 .names), nothing of its own."""
 from __future__ import annotations
 
-import asyncio
-import functools
 
 import pytest
 from conftest import SAMPLES
@@ -17,16 +15,10 @@ from nlscope.tui.detail import DetailTree
 from nlscope.tui.flow import FlowScreen, arrow_line, lane_width
 from nlscope.tui.history import HistoryScreen
 from nlscope.tui.rows import cells_for_message
+from waiting import aio
 
 IPROUTE2 = str(SAMPLES / "iproute2.pcapng")
 SIZE = (160, 45)
-
-
-def aio(fn):
-    @functools.wraps(fn)
-    def run(*a, **k):
-        return asyncio.run(fn(*a, **k))
-    return run
 
 
 async def until(pilot, cond) -> None:

@@ -6,8 +6,6 @@ Each scenario waits (polling, with a deadline that fails the test) for the state
 must produce, then asserts all of it."""
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 import time
 
@@ -18,17 +16,11 @@ from nlscope.tui.app import NlscopeApp, make_app
 from nlscope.tui.dialogs import GotoScreen
 from nlscope.tui.filter_bar import FilterInput
 from nlscope.tui.help import HelpScreen
+from waiting import aio
 
 SIZE = (160, 45)
 DEADLINE = 30.0  # seconds; generous for a busy 2-core machine, reached only on failure
 FILTER = "errno == EEXIST"
-
-
-def aio(fn):
-    @functools.wraps(fn)
-    def run(*a, **k):
-        return asyncio.run(fn(*a, **k))
-    return run
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,10 @@
 order with Info last, cut text shows an ellipsis, dialogs and help fit (issue 13 part 2)."""
 from __future__ import annotations
 
-import asyncio
-import functools
 
 import pytest
 from conftest import FIXTURES, SAMPLES
-from waiting import until
+from waiting import aio, ready, until
 
 from nlscope.tui.app import NlscopeApp, make_app
 from nlscope.tui.layout import HEX_MAX, LIST_MIN, TREE_MIN, pane_heights
@@ -15,21 +13,6 @@ from nlscope.tui.rows import MESSAGE_COLUMNS, TXN_COLUMNS, info_min, visible_col
 
 GOLDEN = str(FIXTURES / "golden.pcapng")
 MIXED = str(SAMPLES / "mixed.pcapng")
-
-
-def aio(fn):
-    @functools.wraps(fn)
-    def run(*a, **kw):
-        return asyncio.run(fn(*a, **kw))
-    return run
-
-
-async def ready(app: NlscopeApp, pilot) -> None:
-    await until(lambda: app.index.complete and app.source.finished, "the index to complete")
-    app.tick()
-    await pilot.pause()
-    await until(lambda: not app.details_pending, "the panes to show the selection")
-    await pilot.pause()
 
 
 def lines(widget) -> list[str]:

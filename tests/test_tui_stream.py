@@ -6,12 +6,12 @@ it fails; a chatty stderr never blocks it."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import sys
 import time
 from types import SimpleNamespace
 
 from conftest import FIXTURES
+from waiting import aio
 
 from nlscope.cli.capture import stats_line
 from nlscope.tui.app import NlscopeApp, make_app, new_decoder
@@ -43,13 +43,6 @@ while not os.path.exists(flag + ".end"):
     time.sleep(0.01)
 err.write(sys.argv[4] + "\n")
 '''
-
-
-def aio(fn):
-    @functools.wraps(fn)
-    def run(*a, **k):
-        return asyncio.run(fn(*a, **k))
-    return run
 
 
 def footer(app) -> str:

@@ -5,6 +5,7 @@ half-drawn screen)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 
 # A bound on liveness, not a speed check: far above what the slowest run needs.
@@ -24,3 +25,25 @@ async def until(cond, what: str, tick=None, pilot=None) -> None:
         await asyncio.sleep(0.01)
     if pilot is not None:
         await pilot.pause()
+
+
+def aio(fn):
+    """Run an async test on its own event loop (no async pytest plugin needed)."""
+    @functools.wraps(fn)
+    def run(*a, **k):
+        return asyncio.run(fn(*a, **k))
+    return run
+
+
+async def ready(app, pilot) -> None:
+    """The index is complete, the source finished, and the panes show the selection."""
+    await until(lambda: app.index.complete and app.source.finished, "the index to complete")
+    app.tick()
+    await pilot.pause()
+    await panes(app, pilot)
+
+
+async def panes(app, pilot) -> None:
+    """The detail panes show the selected message (decoded on the loader's thread)."""
+    await until(lambda: not app.details_pending, "the panes to show the selection")
+    await pilot.pause()
