@@ -15,8 +15,6 @@ from .nla import JSON, LAZY, TREE, Attr, AttrSet, Lazy, decode_mode, decoding, w
 from .registry import DecodeCtx, MessageType, Protocol, Registry, plugin_failure
 
 NLMSG_HDRLEN = 16
-NETLINK_GENERIC = 16
-GENL_REQUESTS = 16384  # genl requests whose command a capped ACK is named with
 NLMSG_NOOP, NLMSG_ERROR, NLMSG_DONE, NLMSG_OVERRUN = 1, 2, 3, 4
 CONTROL_NAMES = {NLMSG_NOOP: "NLMSG_NOOP", NLMSG_ERROR: "NLMSG_ERROR",
                  NLMSG_DONE: "NLMSG_DONE", NLMSG_OVERRUN: "NLMSG_OVERRUN"}
@@ -193,7 +191,6 @@ class Decoder:
         self._names: dict[tuple[int, int], tuple[str, str] | None] = {}
         self._learners: dict[int, Protocol | None] = {}
         self._notes: list[str] = []  # a family's failure on a capture comment: told on the next message
-        self._genl_requests: dict[bytes, int] = {}  # nlmsghdr bytes -> genl cmd (note())
 
     # -- public --------------------------------------------------------------------
     def family_name(self, protocol: int) -> str:
@@ -414,14 +411,7 @@ class Decoder:
                 Field("nlmsg_seq", "int", oseq, pos + 8, pos + 12),
                 Field("nlmsg_pid", "int", opid, pos + 12, pos + 16),
             ]
-            known = None
-            if msg.protocol == NETLINK_GENERIC and (capped or oln <= NLMSG_HDRLEN):
-                cmd = self._genl_requests.get(bytes(buf[pos:pos + NLMSG_HDRLEN]))
-                if cmd is not None:  # the request's genlmsghdr, to name its command
-                    cctx = self._ctx(bytes((cmd, 0, 0, 0)), 0, 4, order, msg.protocol, otype,
-                                     oflags, [], ctx.state)
-                    known = resolve_type(proto, otype, cctx)[0]
-            orig_desc = f"{_echo_name(msg, oname, oseq, known)} seq {oseq}"
+            orig_desc = f"{_echo_name(msg, oname, oseq)} seq {oseq}"
             own = getattr(proto, "errno_name", None)  # a family's private codes (ipset's)
             if err and own is not None and errno_name(err) is None:
                 own_name = own(err, otype)
@@ -506,15 +496,14 @@ def extack_attrs(msg: Message) -> list[Field]:
     return walk_attrs(buf, pos, end, EXTACK_ATTRS, order, [])
 
 
-def _echo_name(msg: Message, oname: str, oseq: int, known: str | None) -> str:
+def _echo_name(msg: Message, oname: str, oseq: int) -> str:
     """The echoed request's name. A capped echo of a genl request has no genlmsghdr: its
-    command comes from the request the answer was paired with, else from the request
-    seen with that very header (`known`): "ACK to RTMGR CREATE"."""
+    command comes from the request the answer was paired with: "ACK to RTMGR CREATE"."""
     t = msg.transaction
     name = getattr(t, "type_name", None) if t is not None else None
     if name and name.startswith(oname + " ") and getattr(t, "seq", None) == oseq:
         return name
-    return known if known and known.startswith(oname + " ") else oname
+    return oname
 
 
 def printable_text(raw: bytes) -> str | None:
