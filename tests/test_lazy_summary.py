@@ -94,3 +94,27 @@ def test_decode_mode_is_per_thread(registry):
         leave.set()
         t.join()
     assert [m.problems for m in full] == want and any(want)
+
+
+def test_a_family_choice_made_on_a_partial_walk_is_the_full_decodes():
+    """Found by the fuzzer: an RTM_GETADDR dump whose attributes fit an ifinfomsg
+    header only if the problems of a nest are not looked at. rtnl_addr tries the
+    legacy header by walking the attributes; on the summary line's LAZY walk the nest
+    hid its problem, so the line said "(ifinfomsg header)" where the full decode (-V)
+    says otherwise. The summary of a message whose nests hold problems is the full
+    decode's."""
+    from nlscope.capture.frame import Frame
+    from nlscope.decode.decoder import scan_frame
+    from nlscope.decode.registry import default_registry
+
+    raw = bytes.fromhex(
+        "000403380000000000000000000000003c00000016000506e810076b000000000000000000"
+        "00000000000000000000000b00030064756d6d79320000100012000903000064756d6d79000000")
+    dec = Decoder(default_registry())
+    fr = Frame(0, 0, 0, raw, 16, len(raw))
+    full, lazy = scan_frame(fr, dec), scan_frame(fr, dec)
+    for m in (*full, *lazy):
+        dec.note(m)
+    full[0].tree  # noqa: B018
+    assert full[0].problems
+    assert (lazy[0].summary, lazy[0].problems) == (full[0].summary, full[0].problems)

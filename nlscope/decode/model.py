@@ -262,8 +262,11 @@ class Message:
         the family's summary reads them); `problems` then checks the rest."""
         if self._tree is None and not self._decoding and self.decoder is not None:
             self.decoder.decode(self, partial=SUMMARY)
-        if self._partial is True:  # a filter's decode has no summary
-            self._complete()
+        if self._partial:
+            # a filter's decode has no summary; and what a family chose on a partial
+            # walk (which header a legacy request has) may differ where nests hide
+            # problems: then the full decode's summary is the one
+            self._settle()
         return self._summary
 
     @summary.setter
