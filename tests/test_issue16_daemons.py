@@ -131,13 +131,23 @@ def poorly_named(ms) -> dict[str, tuple[int, int]]:
     return {f: (n, t) for f, (n, t) in fams.items() if t and n / t < 0.995}
 
 
+TAIL_NS = 1_000_000_000  # tcpdump drops what it still queues when stopped (DESIGN.md)
+
+
 def unpaired(ms, pairs) -> tuple[list, int]:
     """(transactions neither paired nor truly unanswered with a reason, requests answered):
-    no orphan, no incomplete dump, an unanswered request only where it says why."""
+    no orphan, no incomplete dump, an unanswered request only where it says why, or
+    where the capture ended before its answer could be written (its last second)."""
     mine = {id(m) for m in ms}
+    end_ns = max((m.frame.ts_ns for m, _ in pairs), default=0)
     txns = {t.id: t for m, t in pairs if t is not None and id(m) in mine}.values()
+
+    def cut_by_the_end(t) -> bool:
+        return (t.closed_by == "end" and t.request is not None
+                and end_ns - t.request.frame.ts_ns < TAIL_NS)
     bad = [(t.number, t.type_name, t.status, t.seq, t.portid) for t in txns
-           if t.status in ("orphan", "incomplete") or (t.status == "unanswered" and not t.said_note)]
+           if t.status in ("orphan", "incomplete")
+           or (t.status == "unanswered" and not t.said_note and not cut_by_the_end(t))]
     return bad, sum(t.kind == "request" and bool(t.replies) for t in txns)
 
 

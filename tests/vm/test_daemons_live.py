@@ -35,12 +35,13 @@ def run(lab):
 
 @pytest.mark.vm
 def test_daemons_live(run):
-    from test_issue16_daemons import DAEMONS, FAMILIES, family_of, poorly_named, problems, table, unpaired
+    from conftest import daemon_family
+    from test_issue16_daemons import DAEMONS, FAMILIES, poorly_named, problems, table, unpaired
     parts, pairs = run
     print("\n" + table(parts, pairs))
     for d in DAEMONS:
         ms = parts.get(d, [])
-        seen = Counter(family_of(m) for m in ms)
+        seen = Counter(daemon_family(m) for m in ms)
         assert all(seen[f] for f in FAMILIES[d]), (d, seen)
         assert problems(ms) == [], d
         assert poorly_named(ms) == {}, d
