@@ -288,11 +288,10 @@ class Message:
         """A partly decoded message whose nests hold no problem is whole as it is (its
         nests decode when read); one that has problems decodes again in full, so they
         come exactly as a full decode gives them, in its order."""
-        if len(self._problems) == self._nscan and _fields_clean()(self._tree):
-            if self._partial is True:
-                self._complete()  # a filter's decode: the summary is still to make
-            else:
-                self._partial = False
+        # a filter's decode (True) has no summary: it decodes again whatever the check says
+        if self._partial is not True and len(self._problems) == self._nscan \
+                and _fields_clean()(self._tree):
+            self._partial = False
         else:
             self._complete()
 

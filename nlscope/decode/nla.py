@@ -764,17 +764,10 @@ def attrs_clean(buf: bytes, start: int, end: int, aset: AttrSet | None, order: s
 
 
 def _array_clean(buf: bytes, start: int, end: int, sub: AttrSet | None, order: str, here: str) -> bool:
-    hdr = _UNPACK[order + "u16"].unpack_from
-    pos = start
-    while pos < end:  # the framing of the elements, as nla_spans sees it
-        if end - pos < 4:
+    probs: list[str] = []  # the elements' framing, as decode_attr walks it (nla_spans)
+    for pos, a_end, it in nla_spans(buf, start, end, order, probs, here + "."):
+        if probs or it < 0 or not attrs_clean(buf, pos + 4, a_end, sub, order, f"{here}[]."):
             return False
-        nla_len = hdr(buf, pos)[0]
-        if nla_len < 4 or pos + nla_len > end:
-            return False
-        if not attrs_clean(buf, pos + 4, pos + nla_len, sub, order, f"{here}[].") :
-            return False
-        pos += (nla_len + 3) & ~3
     return True
 
 
