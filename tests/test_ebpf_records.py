@@ -158,3 +158,26 @@ def test_trace_runs_the_command_after_its_pid_is_traced(monkeypatch):
     finally:
         for fd in held:
             os.close(fd)
+
+
+def test_capture_family_comment_is_the_genl_dissectors():
+    """A capture writes the genl family map without importing the dissector (the
+    decoding stack costs seconds of start-up in the lab): the same text as its own."""
+    from nlscope.capture.nlmon import family_map_comment
+    from nlscope.dissectors.genl import genl_family_map_comment, parse_family_map_comment
+    ids = {"nl80211": 35, "ethtool": 20, "devlink": 23, "wireguard": 41}
+    assert family_map_comment(ids) == genl_family_map_comment(ids)
+    assert parse_family_map_comment(family_map_comment(ids)) == ids
+
+
+def test_ebpf_capture_start_imports_no_decoder():
+    """`capture --ebpf -w` / `trace -w` import no dissector, registry or construct."""
+    import subprocess
+    import sys
+    code = ("import sys; import nlscope.cli.main, nlscope.cli.capture, nlscope.cli.trace, "
+            "nlscope.capture.ebpf, nlscope.capture.trace; "
+            "from nlscope.capture.nlmon import family_map_comment; family_map_comment({'a': 1}); "
+            "print(sorted(m for m in sys.modules if m.startswith(('nlscope.dissectors', "
+            "'nlscope.decode', 'construct', 'dissectors'))))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "[]"

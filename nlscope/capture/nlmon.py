@@ -192,14 +192,13 @@ GENL_COMMENT_KEY = "nlscope-genl-families"
 
 
 def family_map_comment(ids: dict[str, int]) -> str:
-    """The section comment saving the family ids, in the genl dissector's format."""
-    try:
-        from ..dissectors.genl import genl_family_map_comment
-    except ImportError:  # the dissector is not there: same format, written here
-        import json
-        clean = {str(k): int(v) for k, v in sorted(ids.items())}
-        return f"{GENL_COMMENT_KEY}: {json.dumps(clean, separators=(', ', ': '))}"
-    return genl_family_map_comment(ids)
+    """The section comment saving the family ids, in the genl dissector's format
+    (dissectors.genl.genl_family_map_comment; a test holds them equal). Written here:
+    importing the dissector pulls in the decoding stack, 5.5 s of a capture's start
+    under the lab's TCG for a line of JSON (issue 15)."""
+    import json
+    clean = {str(k): int(v) for k, v in sorted(ids.items())}
+    return f"{GENL_COMMENT_KEY}: {json.dumps(clean, separators=(', ', ': '))}"
 
 
 def genl_family_comment(on_warning: Callable[[str], None] | None = None) -> str | None:

@@ -259,6 +259,31 @@ def _kill_group(proc: subprocess.Popen) -> None:
             continue
 
 
+#: The repository's Python packages byte-compiled on the host before a boot (precompile).
+_COMPILED_DIRS = ("nlscope", "dissectors", "tests", "bench")
+
+
+def precompile() -> None:
+    """Byte-compile the repository's own Python into its __pycache__/ dirs, on the host.
+
+    The VM sees this tree read-only (9p) and the lab runs it with
+    PYTHONDONTWRITEBYTECODE (so does this machine's environment): without .pyc files
+    every nlscope start in the VM compiled each module it imports from source, under
+    TCG. Measured in the VM: `nlscope read -c 1` 26.6 s, of which 9.1 s importing
+    nlscope's own modules. Ordinary timestamp .pyc, as Python writes them itself: a
+    file edited later is seen as stale and compiled again in memory, never misread.
+    Quick when nothing changed (a stat per file). A file that does not compile (being
+    edited) is skipped; a read-only tree is left as it is."""
+    import compileall
+    for d in _COMPILED_DIRS:
+        p = REPO / d
+        if p.is_dir():
+            try:
+                compileall.compile_dir(str(p), quiet=2)
+            except OSError:
+                pass
+
+
 def run_in_vm(
     script: str,
     *,
@@ -291,6 +316,7 @@ def run_in_vm(
     vng = _find_vng()
     assert vng is not None
     rel = kernel_release()
+    precompile()
     labdir = outdir / _LAB_DIRNAME
     if labdir.exists():
         shutil.rmtree(labdir)
