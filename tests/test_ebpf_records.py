@@ -181,3 +181,83 @@ def test_ebpf_capture_start_imports_no_decoder():
             "'nlscope.decode', 'construct', 'dissectors'))))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "[]"
+
+
+def _ring_of(records: list[bytes | None], size: int = 1 << 14, start: int = 0,
+             busy_last: bool = False):
+    """A _Ring over anonymous memory laid out as the kernel's (kernel/bpf/ringbuf.c):
+    consumer page, producer page, the data twice. None is a discarded record."""
+    import mmap
+    ring = ebpf._Ring.__new__(ebpf._Ring)
+    page = mmap.PAGESIZE
+    ring.page, ring.mask = page, size - 1
+    ring.cons = mmap.mmap(-1, page)
+    ring.data = mmap.mmap(-1, page + 2 * size)
+    ring.view = memoryview(ring.data)
+    pos = start
+    struct.pack_into("Q", ring.cons, 0, start)
+    for i, rec in enumerate(records):
+        body = rec if rec is not None else b"\xee" * 24
+        ln = len(body) | (ebpf._RB_DISCARD if rec is None else 0)
+        if busy_last and i == len(records) - 1:
+            ln |= ebpf._RB_BUSY
+        blob = struct.pack("II", ln, 0) + body
+        blob += b"\0" * (-len(blob) % 8)
+        for base in (page, page + size):  # the data pages are mapped twice in a row
+            at = base + (pos & ring.mask)
+            n = min(len(blob), page + 2 * size - at)
+            ring.data[at:at + n] = blob[:n]
+        pos += len(blob)
+    struct.pack_into("Q", ring.data, 0, pos)
+    return ring, pos
+
+
+def test_ring_read_in_place_skips_discarded_stops_at_busy_and_frees_room():
+    msgs = [_message(40 + i) for i in range(5)]
+    recs = [_record(i, m, len(m), 0) for i, m in enumerate(msgs)]
+    ring, end = _ring_of([recs[0], None, recs[1], recs[2]], start=(1 << 14) - 64)  # wraps
+    cap = ebpf.EbpfCapture(genl_map=False)
+    assert ring.consume(cap._sample) == 3
+    assert [f.raw[16:] for f in cap._ready] == msgs[:3]
+    assert struct.unpack_from("Q", ring.cons, 0)[0] == end
+    # a record not committed yet (BUSY) stops the read there, its room kept
+    ring, end = _ring_of([recs[3], recs[4]], busy_last=True)
+    cap = ebpf.EbpfCapture(genl_map=False)
+    assert ring.consume(cap._sample) == 1 and [f.raw[16:] for f in cap._ready] == msgs[3:4]
+    first = (8 + len(recs[3]) + 7) & ~7
+    assert struct.unpack_from("Q", ring.cons, 0)[0] == first < end
+
+
+def test_bulk_records_write_the_same_pcapng_as_frames():
+    """batches() hands the writer (ts, proto, raw, orig, options) records: the file is
+    byte for byte what writing the Frames of the same ring records makes."""
+    big = _message(2 * ebpf.CHUNK + 7)
+    recs = [_record(1, _message(40), 40, 0),
+            _record(2, _message(60), 60, 0, direction=1, pid=0, comm=b""),
+            _record(3, big[:ebpf.CHUNK], len(big), 0, proto=0, comm=b"ip"),
+            _record(4, _message(20), 20, 0, portid=9, comm=b"x" * 16),
+            _record(3, big[ebpf.CHUNK:2 * ebpf.CHUNK], len(big), ebpf.CHUNK, proto=0, comm=b"ip"),
+            _record(3, big[2 * ebpf.CHUNK:], len(big), 2 * ebpf.CHUNK, proto=0, comm=b"ip")]
+    outs = []
+    for bulk in (False, True):
+        cap = ebpf.EbpfCapture(genl_map=False)
+        cap._start_owners = {(4026531840, 777): (99, "owner")}
+        cap._bulk = bulk
+        for r in recs:
+            _feed(cap, r)
+        f = io.BytesIO()
+        w = PcapngWriter(f, ifname="ebpf")
+        if bulk:
+            assert all(len(r) == 5 for r in cap._ready)
+            w.write_records(cap._ready)
+        else:
+            for fr in cap._ready:
+                w.write(fr)
+        outs.append(f.getvalue())
+        assert cap.tally == {(4242, "out"): 3, (99, "in"): 1}
+    assert outs[0] == outs[1]
+    frames = list(CaptureReader(io.BytesIO(outs[1])))
+    assert [(f.pid, f.comm, f.direction) for f in frames] == [
+        (4242, "rtmgrctl", "out"), (99, "owner", "in"), (4242, "x" * 16, "out"),
+        (4242, "ip", "out")]
+    assert bytes(frames[-1].payload) == big

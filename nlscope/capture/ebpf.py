@@ -36,7 +36,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import mmap
 import os
+import platform
+import select
 import shutil
 import struct
 import subprocess
@@ -47,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .frame import PROTOCOL_NAMES, Frame
-from .pcapio import CaptureError, cooked_header
+from .pcapio import CaptureError, cooked_header, epb_options
 
 SOURCE = Path(__file__).with_name("bpf") / "netlink_tap.bpf.c"
 OBJECT = SOURCE.with_suffix(".o")
@@ -62,6 +65,19 @@ _EVENT = struct.Struct("=QIIIIIIHBB16s")
 _CONFIG = struct.Struct("=IIII")     # struct config: proto_mask, netns, pid, traced_only
 DIRECTIONS = {1: "in", 2: "out"}
 _SOCKET_COMMENT = "nlsock"
+# The BPF ring buffer as the kernel lays it out (kernel/bpf/ringbuf.c, linux/bpf.h):
+# page 0 the consumer position (ours to write), page 1 the producer position, then the
+# data pages, mapped twice in a row so that a record wrapping the end reads straight.
+# A record: u32 length (BUSY: not committed yet; DISCARD: skip it), u32 page offset,
+# then the sample, the whole padded to 8 bytes.
+_RB_BUSY, _RB_DISCARD, _RB_HDR = 1 << 31, 1 << 30, 8
+_POS = struct.Struct("Q")            # native, aligned: one 8-byte load or store
+_RB_LEN = struct.Struct("I")
+# Reading the ring in place needs its loads in program order (the kernel publishes a
+# record by clearing BUSY after writing it): x86's memory model gives that to plain
+# loads. Elsewhere libbpf's reader (acquire loads, a C callback per record) is used.
+DIRECT_RING = platform.machine() in ("x86_64", "AMD64", "i686", "i386") \
+    and os.environ.get("NLSCOPE_EBPF_READER", "direct") != "libbpf"
 
 
 class EbpfUnavailable(CaptureError):
@@ -256,6 +272,58 @@ def socket_owners(proc: str = "/proc") -> dict[tuple[int, int], tuple[int, str]]
     return out
 
 
+class _Ring:
+    """The BPF ring buffer read in place through mmap, as libbpf's ring_buffer does,
+    without a call from C into Python per record: a burst is a loop over a memoryview."""
+
+    def __init__(self, fd: int, size: int):
+        page = mmap.PAGESIZE
+        self.page = page
+        self.mask = size - 1
+        self.cons = mmap.mmap(fd, page, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        self.data = mmap.mmap(fd, page + 2 * size, mmap.MAP_SHARED, mmap.PROT_READ,
+                              offset=page)
+        self.view = memoryview(self.data)
+        self.poller = select.poll()
+        self.poller.register(fd, select.POLLIN)
+
+    def consume(self, sample: Callable[[memoryview], None]) -> int:
+        """Hand every committed record to `sample` (which copies what it keeps), then
+        give their room back to the kernel. The records read."""
+        pos, length = _POS.unpack_from, _RB_LEN.unpack_from
+        data, view, page, mask = self.data, self.view, self.page, self.mask
+        cons = pos(self.cons, 0)[0]
+        n = 0
+        while True:
+            prod = pos(data, 0)[0]
+            start = cons
+            while cons < prod:
+                at = page + (cons & mask)
+                ln = length(data, at)[0]
+                if ln & _RB_BUSY:
+                    prod = cons  # not written yet: the rest waits for the next round
+                    break
+                size = ln & ~(_RB_BUSY | _RB_DISCARD)
+                if not ln & _RB_DISCARD:
+                    sample(view[at + _RB_HDR:at + _RB_HDR + size])
+                    n += 1
+                cons += (size + _RB_HDR + 7) & ~7
+            if cons == start:
+                return n
+            _POS.pack_into(self.cons, 0, cons)
+
+    def wait(self, timeout_ms: int) -> None:
+        try:
+            self.poller.poll(timeout_ms)
+        except InterruptedError:
+            pass
+
+    def close(self) -> None:
+        self.view.release()
+        self.data.close()
+        self.cons.close()
+
+
 @dataclass(slots=True)
 class EbpfStats:
     captured: int = 0    # frames handed out
@@ -301,7 +369,13 @@ class EbpfCapture:
         self._rb = None
         self._fds: dict[str, int] = {}
         self._cb = _SAMPLE_FN(self._record)  # kept alive as long as the ring buffer
-        self._ready: list[Frame] = []
+        self._ring: _Ring | None = None
+        self._bulk = False   # batches(): records for a pcapng writer instead of Frames
+        # per (pid, netns, portid, proto, dir, comm) of the records: what a frame of
+        # that identity carries (made once: a burst comes from a few sockets)
+        self._idents: dict[tuple, tuple] = {}
+        self.tally: dict[tuple[int, str | None], int] = {}  # (pid, direction) -> frames
+        self._ready: list = []
         self._parts: dict[int, tuple[tuple, bytearray]] = {}
         self._stopping = False
         self._offset = 0
@@ -348,9 +422,15 @@ class EbpfCapture:
                 mask |= 1 << p
             self._update("config", 0, _CONFIG.pack(mask, self.netns or 0, self.pid or 0,
                                                    int(self.traced)))
-            self._rb = lib.ring_buffer__new(self._fds["events"], self._cb, None, None)
-            if not self._rb:
-                raise _oserror("cannot map the BPF ring buffer")
+            if DIRECT_RING:
+                try:
+                    self._ring = _Ring(self._fds["events"], self._ring_bytes())
+                except OSError as e:
+                    raise EbpfUnavailable(f"cannot map the BPF ring buffer: {e.strerror}") from None
+            else:
+                self._rb = lib.ring_buffer__new(self._fds["events"], self._cb, None, None)
+                if not self._rb:
+                    raise _oserror("cannot map the BPF ring buffer")
             prog = lib.bpf_object__next_program(obj, None)
             while prog:
                 link = lib.bpf_program__attach(prog)
@@ -389,6 +469,9 @@ class EbpfCapture:
         if self._rb:
             lib.ring_buffer__free(self._rb)
             self._rb = None
+        if self._ring is not None:
+            self._ring.close()
+            self._ring = None
         lib.bpf_object__close(self._obj)
         self._obj = None
         self._fds.clear()
@@ -412,43 +495,70 @@ class EbpfCapture:
         return self._stopping
 
     def _record(self, _ctx, data, size) -> int:
-        rec = ctypes.string_at(data, size)
+        """libbpf's callback: one ring record."""
+        self._sample(ctypes.string_at(data, size))
+        return 0
+
+    def _sample(self, rec) -> None:
+        """One ring record (bytes, or a memoryview into the ring: copied here)."""
         hdr = _EVENT.unpack_from(rec)
         ev, length, off = hdr[1:4]
+        if off == 0 and length <= len(rec) - _EVENT.size:
+            self._emit(hdr, bytes(rec[_EVENT.size:]))
+            return
         chunk = rec[_EVENT.size:]
-        if off == 0 and length <= len(chunk):
-            self._frame(hdr, chunk)
-            return 0
         if off == 0:
             self._parts[ev] = (hdr, bytearray(chunk))
             if len(self._parts) > MAX_PARTIAL:
                 # A message cut by a full ring (counted there) never completes.
                 del self._parts[next(iter(self._parts))]
-            return 0
+            return
         part = self._parts.get(ev)
         if part is None or len(part[1]) != off:
-            return 0  # its first chunk found no room: counted as a drop by the program
+            return  # its first chunk found no room: counted as a drop by the program
         part[1].extend(chunk)
         if len(part[1]) >= min(length, CHUNK * MAX_CHUNKS):
             del self._parts[ev]
-            self._frame(part[0], bytes(part[1]))
-        return 0
+            self._emit(part[0], bytes(part[1]))
 
-    def _frame(self, hdr: tuple, data: bytes) -> None:
-        ts, _ev, length, _off, pid, netns, portid, proto, direction, _pad, comm = hdr
+    def _ident(self, key: tuple) -> tuple:
+        """What every frame of one identity carries: (keep, pid, comm, comment,
+        direction, cooked header, EPB options). Made once per identity."""
+        pid, netns, portid, proto, direction, comm = key
         if pid:
             name = comm.split(b"\0", 1)[0].decode("utf-8", "replace")
         else:  # a socket the program has not seen used yet: its owner at start, if any
             pid, name = self._start_owners.get((netns, portid), (0, ""))
-        if self.comm is not None and name != self.comm:
+        keep = self.comm is None or name == self.comm
+        pid_, comm_ = (pid, name) if pid else (None, None)
+        comment = socket_comment(netns, portid)
+        d = DIRECTIONS.get(direction)
+        ident = (keep, pid_, comm_, comment, d, cooked_header(proto),
+                 epb_options(comment, pid_, comm_, d))
+        if len(self._idents) > 65536:
+            self._idents.clear()
+        self._idents[key] = ident
+        return ident
+
+    def _emit(self, hdr: tuple, data: bytes) -> None:
+        ts, _ev, length, _off, pid, netns, portid, proto, direction, _pad, comm = hdr
+        key = (pid, netns, portid, proto, direction, comm)
+        ident = self._idents.get(key) or self._ident(key)
+        if not ident[0]:
             self.stats.filtered += 1
             return
         if length > len(data):
             self.stats.truncated += 1
+        t = (ident[1], ident[4])
+        self.tally[t] = self.tally.get(t, 0) + 1
+        if self._bulk:
+            self._ready.append((ts + self._offset, proto, ident[5] + data, 16 + length,
+                                ident[6]))
+            return
         self._ready.append(Frame(
-            number=0, ts_ns=ts + self._offset, protocol=proto, raw=cooked_header(proto) + data,
-            nl_offset=16, orig_len=16 + length, direction=DIRECTIONS.get(direction),
-            pid=pid or None, comm=name if pid else None, comment=socket_comment(netns, portid)))
+            number=0, ts_ns=ts + self._offset, protocol=proto, raw=ident[5] + data,
+            nl_offset=16, orig_len=16 + length, direction=ident[4], pid=ident[1],
+            comm=ident[2], comment=ident[3]))
 
     def _counter(self, idx: int) -> int:
         k, v = ctypes.c_uint32(idx), ctypes.c_uint64(0)
@@ -466,34 +576,66 @@ class EbpfCapture:
             if self.on_drops:
                 self.on_drops(new, total)
 
-    def poll(self, timeout_ms: int) -> list[Frame]:
+    def poll(self, timeout_ms: int) -> list:
         """The frames that arrived within timeout_ms (all that are queued, at once)."""
-        r = _libbpf().ring_buffer__poll(self._rb, timeout_ms)
-        if r < 0 and -r != errno.EINTR:
-            raise CaptureError(f"reading the BPF ring buffer: {os.strerror(-r)}")
+        if self._ring is not None:
+            if not self._ring.consume(self._sample):
+                self._ring.wait(timeout_ms)
+                self._ring.consume(self._sample)
+        else:
+            r = _libbpf().ring_buffer__poll(self._rb, timeout_ms)
+            if r < 0 and -r != errno.EINTR:
+                raise CaptureError(f"reading the BPF ring buffer: {os.strerror(-r)}")
         out, self._ready = self._ready, []
         return out
 
-    def drain(self) -> list[Frame]:
-        _libbpf().ring_buffer__consume(self._rb)
+    def drain(self) -> list:
+        if self._ring is not None:
+            self._ring.consume(self._sample)
+        else:
+            _libbpf().ring_buffer__consume(self._rb)
         out, self._ready = self._ready, []
         return out
+
+    def batches(self, limit: int | None = None, done: Callable[[], bool] | None = None
+                ) -> Iterator[list[tuple]]:
+        """The frames in bulk for a pcapng writer (PcapngWriter.write_records): lists of
+        (ts_ns, protocol, raw, orig_len, EPB options), the same bytes write() makes of
+        the Frames, at most `limit` in all; no Frame objects. Ends on stop() (or when
+        `done()`), after what was queued; closes the capture."""
+        self.open()
+        self._bulk = True
+        stats = self.stats
+        try:
+            for batch in self._frames(done or (lambda: self._stopping)):
+                if limit and stats.captured >= limit:
+                    batch = batch[:len(batch) - (stats.captured - limit)]
+                    stats.captured = limit
+                    yield batch
+                    return
+                yield batch
+        finally:
+            self._bulk = False
+            self.close()
 
     def __iter__(self) -> Iterator[Frame]:
         self.open()
         try:
-            yield from self._frames(lambda: self._stopping)
+            for frames in self._frames(lambda: self._stopping):
+                yield from frames
         finally:
             self.close()
 
-    def _frames(self, done: Callable[[], bool]) -> Iterator[Frame]:
+    def _frames(self, done: Callable[[], bool]) -> Iterator[list]:
+        """Lists of what arrived (Frames, or records in bulk mode), until done()."""
         stats = self.stats
         next_stats = time.monotonic() + self.stats_interval
         while True:
             finished = done()
             frames = self.drain() if finished else self.poll(100)
             stats.captured += len(frames)
-            yield from frames
+            if frames:
+                yield frames
             now = time.monotonic()
             if finished or now >= next_stats:
                 self._read_drops()
@@ -551,7 +693,20 @@ class EbpfTrace:
             self._proc.wait()
         self.cap.close()
 
+    @property
+    def tally(self) -> dict[tuple[int, str | None], int]:
+        return self.cap.tally
+
     def __iter__(self) -> Iterator[Frame]:
+        for frames in self._run():
+            yield from frames
+
+    def batches(self) -> Iterator[list[tuple]]:
+        """As EbpfCapture.batches: records in bulk for a pcapng writer."""
+        self.cap._bulk = True
+        yield from self._run()
+
+    def _run(self) -> Iterator[list]:
         # The command waits on a pipe until its pid is in the traced set, so its first
         # message is seen; then it execs (same pid). bash, not sh: the pipe's fd is past
         # 9 here (the BPF maps and links), which dash cannot redirect.

@@ -540,6 +540,21 @@ def _opt(code: int, val: bytes) -> bytes:
     return struct.pack("<HH", code, len(val)) + val + b"\0" * (-len(val) % 4)
 
 
+def epb_options(comment: str | None, pid: int | None, comm: str | None,
+                direction: str | None) -> bytes:
+    """An EPB's options for a frame's comment, process and direction (b"" for none)."""
+    opts = b""
+    if comment:
+        opts += _opt(OPT_COMMENT, comment.encode())
+    if pid is not None:
+        opts += _opt(OPT_COMMENT, process_comment(pid, comm).encode())
+    if direction in ("in", "out"):
+        opts += _opt(EPB_FLAGS, struct.pack("<I", 1 if direction == "in" else 2))
+    if opts:
+        opts += _opt(OPT_ENDOFOPT, b"")
+    return opts
+
+
 def _block(btype: int, body: bytes) -> bytes:
     body += b"\0" * (-len(body) % 4)
     n = len(body) + 12
@@ -567,14 +582,7 @@ class PcapngWriter:
         raw = frame.raw if frame.linktype == LINKTYPE_NETLINK else as_netlink_linktype(frame)
         opts = b""
         if frame.comment or frame.pid is not None or frame.direction:
-            if frame.comment:
-                opts += _opt(OPT_COMMENT, frame.comment.encode())
-            if frame.pid is not None:
-                opts += _opt(OPT_COMMENT, process_comment(frame.pid, frame.comm).encode())
-            if frame.direction in ("in", "out"):
-                opts += _opt(EPB_FLAGS, struct.pack("<I", 1 if frame.direction == "in" else 2))
-            if opts:
-                opts += _opt(OPT_ENDOFOPT, b"")
+            opts = epb_options(frame.comment, frame.pid, frame.comm, frame.direction)
         n = len(raw)
         ts = frame.ts_ns
         orig = max(frame.orig_len - frame.nl_offset, n - 16) + 16
@@ -583,12 +591,27 @@ class PcapngWriter:
         self._f.write(_EPB_HEAD.pack(PCAPNG_EPB, blen, 0, ts >> 32, ts & 0xFFFFFFFF, n, orig)
                       + raw + _PADS[pad] + opts + _U32.pack(blen))
 
-    def write_records(self, records: Iterable[tuple[int, int, bytes, int]]) -> int:
+    def write_records(self, records: Iterable[tuple]) -> int:
         """A live capture's frames in bulk, one write: (ts_ns, protocol, raw, orig_len)
-        with raw starting with its LINKTYPE_NETLINK header, no options. The bytes written."""
+        with raw starting with its LINKTYPE_NETLINK header, no options; or, a whole
+        batch so, (ts_ns, protocol, raw, orig_len, opts) with opts from epb_options()
+        (the eBPF source: the same bytes as write() of its Frames). The bytes written."""
         head, u32, pads, epb = _EPB_HEAD.pack, _U32.pack, _PADS, PCAPNG_EPB
         parts: list[bytes] = []
         add = parts.append
+        if not isinstance(records, list):
+            records = list(records)
+        if records and len(records[0]) == 5:
+            for ts, _proto, raw, orig, opts in records:
+                n = len(raw)
+                pad = -n % 4
+                blen = 32 + n + pad + len(opts)
+                add(head(epb, blen, 0, ts >> 32, ts & 0xFFFFFFFF, n, max(orig, n)))
+                add(raw)
+                add(pads[pad] + opts + u32(blen))
+            data = b"".join(parts)
+            self._f.write(data)
+            return len(data)
         for ts, _proto, raw, orig in records:
             n = len(raw)
             pad = -n % 4

@@ -14,8 +14,8 @@ import argparse
 import sys
 from collections import Counter
 
-from .capture import (CaptureUsageError, Sink, StopSignals, _note, _quiet_stdout, _warn,
-                          check_sink_args, make_sink, pump)
+from .capture import (CaptureUsageError, PcapngSink, Sink, StopSignals, _note, _quiet_stdout,
+                      _warn, check_sink_args, make_sink, pump, pump_batches)
 
 
 def _source(via: str, argv: list[str], stdout: int | None, on_idle):
@@ -69,9 +69,16 @@ def cmd_trace(args) -> int:
             procs.add(fr.pid or 0)
             yield fr
 
+    bulk = isinstance(sink, PcapngSink) and hasattr(src, "batches") and not args.count
     with StopSignals(src.stop) as sigs:
         try:
-            pump(counted(), sink, args.count, stop=src.stop)
+            if bulk:  # eBPF to pcapng: records in bulk, no Frame per message
+                pump_batches(src.batches(), sink, stop=src.stop)
+                for (pid, direction), n in src.tally.items():
+                    seen[direction or "?"] += n
+                    procs.add(pid or 0)
+            else:
+                pump(counted(), sink, args.count, stop=src.stop)
         finally:
             try:
                 sink.close()
