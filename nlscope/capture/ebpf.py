@@ -62,7 +62,10 @@ DEFAULT_BUFFER = 128 << 20
 # struct event up to its data (netlink_tap.bpf.c): ts, id, len, off, pid, netns,
 # portid, proto, dir, pad, comm
 _EVENT = struct.Struct("=QIIIIIIHBB16s")
-_CONFIG = struct.Struct("=IIII")     # struct config: proto_mask, netns, pid, traced_only
+_CONFIG = struct.Struct("=IIIII")    # struct config: proto_mask, netns, pid, traced_only,
+                                     # wake_bytes
+POLL_MS = 50                         # the reader's timer: records wake it only in bulk
+WAKE_BYTES = 256 << 10               # ... once this much waits (at most 1/4 of the ring)
 DIRECTIONS = {1: "in", 2: "out"}
 _SOCKET_COMMENT = "nlsock"
 # The BPF ring buffer as the kernel lays it out (kernel/bpf/ringbuf.c, linux/bpf.h):
@@ -421,7 +424,8 @@ class EbpfCapture:
             for p in self.protocols or ():
                 mask |= 1 << p
             self._update("config", 0, _CONFIG.pack(mask, self.netns or 0, self.pid or 0,
-                                                   int(self.traced)))
+                                                   int(self.traced),
+                                                   min(WAKE_BYTES, self._ring_bytes() // 4)))
             if DIRECT_RING:
                 try:
                     self._ring = _Ring(self._fds["events"], self._ring_bytes())
@@ -586,6 +590,8 @@ class EbpfCapture:
             r = _libbpf().ring_buffer__poll(self._rb, timeout_ms)
             if r < 0 and -r != errno.EINTR:
                 raise CaptureError(f"reading the BPF ring buffer: {os.strerror(-r)}")
+            if r == 0:  # records below the wake-up mark wake nobody: read them now
+                _libbpf().ring_buffer__consume(self._rb)
         out, self._ready = self._ready, []
         return out
 
@@ -632,7 +638,7 @@ class EbpfCapture:
         next_stats = time.monotonic() + self.stats_interval
         while True:
             finished = done()
-            frames = self.drain() if finished else self.poll(100)
+            frames = self.drain() if finished else self.poll(POLL_MS)
             stats.captured += len(frames)
             if frames:
                 yield frames
