@@ -22,13 +22,13 @@ How, and why so:
   few hundred bytes); loading the object takes well under a second.
 * Lossless by design: one BPF ring buffer (128 MiB by default, like nlmon's -B) read
   in its own loop; a record that finds no room is counted by the program and reported
-  as a drop (on_drops), never silent.
+  as a drop (on_drops), never silent. A message goes out as records of at most 8 KiB,
+  up to the 256 KiB snapshot length; longer ones are cut and counted.
 * Cheap per message: the ring is read in place through mmap (_Ring; libbpf's C
   callback per record elsewhere than x86), records wake the reader only in bulk
   (it polls every POLL_MS), a socket's identity is made once, and writers take
   records in bulk (batches(): no Frame per message). In the lab (TCG, 6.12) the
-  reader's CPU for a 20k-frame burst went from 3.9 s to 1.6 s. A message goes out as records of at most 8 KiB,
-  up to the 256 KiB snapshot length; longer ones are cut and counted.
+  reader's CPU for a 20k-frame burst went from 3.9 s to 1.6 s.
 * Identity: the process (pid, comm) of a sent message is the sender; of a received
   one the socket's owner (the last process that used it: a reply may be queued by a
   kworker, a notification by whoever caused it; 0 when unknown). Each frame carries
