@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message as TMessage
@@ -52,6 +53,8 @@ class DetailTree(Tree[Span], can_focus=True):
         padding: 0 1;
     }
     """
+
+    _building = False  # a class default: Tree.__init__ invalidates before ours runs
 
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
@@ -106,7 +109,36 @@ class DetailTree(Tree[Span], can_focus=True):
         self._fields: dict[TreeNode[Span], tuple[Field, ...]] = {}  # node -> its Field path
         self._msg: Message | None = None
 
+    # A 1.4 kB RTM_NEWLINK is ~260 nodes. Textual invalidates the whole tree on each
+    # add, splits every label into lines and renders every label to measure its width:
+    # done once per tree instead, and from the label's own width.
+    def _invalidate(self) -> None:
+        if not self._building:
+            super()._invalidate()
+
+    def process_label(self, label) -> Text:
+        # node_label's Text is one line already (escape() leaves no line break)
+        if isinstance(label, Text) and "\n" not in label.plain:
+            return label
+        return super().process_label(label)
+
+    def get_label_width(self, node: TreeNode[Span]) -> int:
+        if not node.allow_expand:
+            return node._label.cell_len
+        icon = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
+        return cell_len(icon) + node._label.cell_len
+
     def show_message(self, msg: Message | None, names: IfNames | None = None) -> None:
+        self._building = True
+        try:
+            self._show(msg, names)
+        finally:
+            self._building = False
+        self._invalidate()
+        if msg is not None:
+            self.move_cursor(self.root)
+
+    def _show(self, msg: Message | None, names: IfNames | None) -> None:
         self.clear()
         self._paths.clear()
         self._offs.clear()
@@ -140,7 +172,6 @@ class DetailTree(Tree[Span], can_focus=True):
         info.append(escape(msg.summary))
         self.root.add_leaf(info, data=(msg.start, msg.end))
         self.root.expand()
-        self.move_cursor(self.root)
 
     def show_pending(self, i: int) -> None:
         """Message index i is being decoded (the loader's thread): say so, show nothing
