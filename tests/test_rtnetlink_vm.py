@@ -22,10 +22,8 @@ pytestmark = pytest.mark.vm
 
 SCRIPT = r"""
 exec 2>&1
-modprobe nlmon && ip link add nlmon0 type nlmon && ip link set nlmon0 up || exit 2
-tcpdump -U -n -s 0 -B 32768 --time-stamp-precision=nano -i nlmon0 -w "$OUT/rtnl.pcap" 2> "$OUT/tcpdump.txt" &
-TP=$!
-for i in $(seq 1 200); do grep -q "listening on" "$OUT/tcpdump.txt" 2>/dev/null && break; sleep 0.05; done
+. "$REPO/tests/vm/nlmon-capture.sh"
+nlmon_capture_start "$OUT/rtnl.pcap" --time-stamp-precision=nano
 ip monitor all > "$OUT/monitor.txt" 2>&1 &
 MON=$!
 sleep 0.3
@@ -127,8 +125,7 @@ r ip link del dummy0
 
 sleep 0.5
 kill $MON
-kill -INT $TP
-wait $TP
+nlmon_capture_stop
 exit 0
 """
 

@@ -4,6 +4,7 @@ against what `ip -j` printed between the commands. One boot serves every test.""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from vm.lab import vm_fixture
@@ -19,10 +20,8 @@ pytestmark = pytest.mark.vm
 
 SCRIPT = r"""
 exec 2>&1
-modprobe nlmon && ip link add nlmon0 type nlmon && ip link set nlmon0 up || exit 2
-tcpdump -U -n -s 0 -B 32768 --time-stamp-precision=nano -i nlmon0 -w "$OUT/views.pcap" 2> "$OUT/tcpdump.txt" &
-TP=$!
-for i in $(seq 1 400); do grep -q "listening on" "$OUT/tcpdump.txt" 2>/dev/null && break; sleep 0.05; done
+. "$REPO/tests/vm/nlmon-capture.sh"
+nlmon_capture_start "$OUT/views.pcap" --time-stamp-precision=nano
 set -x
 ip link add dummy0 type dummy
 ip -j link show dummy0 > "$OUT/before.json"
@@ -40,9 +39,7 @@ ip link del wan0
 ip link add dummy9 type dummy
 ip -j link > "$OUT/after.json"
 set +x
-sleep 0.5
-kill -INT $TP
-wait $TP
+nlmon_capture_stop
 echo done > "$OUT/ok"
 """
 
@@ -52,6 +49,10 @@ lab = vm_fixture(SCRIPT, timeout=900)
 @pytest.fixture(scope="module")
 def capture(lab):
     assert (lab.outdir / "ok").exists(), lab.stdout[-3000:]
+    # tcpdump wrote every frame nlmon gave it (nlmon_capture_stop waited for it)
+    said = (lab.outdir / "tcpdump.txt").read_text()
+    n = {k: int(v) for v, k in re.findall(r"(\d+) packets? (captured|received by filter|dropped by kernel)", said)}
+    assert n["captured"] == n["received by filter"] and n["dropped by kernel"] == 0, said
     ix, sc = open_file_index(str(lab.outdir / "views.pcap"), new_decoder())
     tx = TxnIndex(ix)
     sc.scan(final=True, on_messages=tx.feed)
@@ -65,6 +66,16 @@ def capture(lab):
 
 def _last(ix, pred) -> int:
     return max(i for i in range(ix.count) if pred(ix.message(i)))
+
+
+def _ends_deleted(hist, tx) -> None:
+    """The last delete request's ACK says "deleted", and no state of it comes after."""
+    seen = "\n".join(f"{e.index} {e.role} {e.action} {e.note} | {e.summary}" for e in hist.entries)
+    k = max(k for k, e in enumerate(hist.entries) if e.role == "request" and e.action == "del")
+    after = hist.entries[k + 1:]
+    ack = next((e for e in after if tx.of(e.index) == tx.of(hist.entries[k].index)), None)
+    assert ack is not None and ack.action == "ack" and ack.note.startswith("deleted"), seen
+    assert not any(e.role == "state" for e in after), seen
 
 
 def test_names_follow_the_rename_and_the_reuse(capture):
@@ -92,6 +103,9 @@ def test_link_history_shows_the_rename_and_mtu(capture):
     changes = {(c.path, c.old, c.new) for e in hist.entries if e.role == "state" for c in e.changes}
     assert ("IFLA_IFNAME", '"dummy0"', '"wan0"') in changes
     assert ("IFLA_MTU", str(js["before"][0]["mtu"]), "1400") in changes
+    # nothing listens to RTNLGRP_LINK, so nlmon sees no RTM_DELLINK notification: the
+    # history ends at `ip link del wan0` and the kernel's ACK of it
+    _ends_deleted(hist, tx)
     # the create request (index 0, named dummy0) is in it, found by the learned name
     assert any(e.role == "request" and "dummy0 type dummy" in e.summary for e in hist.entries)
 
@@ -110,6 +124,7 @@ def test_route_history_shows_the_replace(capture):
     # "created" when the kernel flags its notification NLM_F_CREATE, which not every
     # kernel does; either way it comes after the add request
     assert notes[0] == "created" or notes[0].startswith("first seen")
+    _ends_deleted(hist, tx)
     assert hist.entries[0].role == "request" and "via 192.0.2.254" in hist.entries[0].summary
     reqs = [e for e in hist.entries if e.role == "request"]
     assert len(reqs) == 3 and all(any(a.action == "ack" for a in hist.entries) for _ in reqs)

@@ -12,7 +12,8 @@ such a request is shown too.
 
 What a message changed: the object's state is the last full picture the kernel sent
 (a notification, a dump or GET reply, flattened to path -> value); a NEW/SET from the
-kernel is compared with it, a request with the fields it sets, a DEL ends the object.
+kernel is compared with it, a request with the fields it sets, a DEL ends the object
+(the kernel's notification, or the ACK of a delete request when none was captured).
 Counters and timers (VOLATILE) change with every message and are not compared.
 
     hist = history_of(index, txns, i, names)     # the object message index i touches
@@ -377,7 +378,13 @@ def history(ix: Any, txns: Any, kind: ObjectKind, key: tuple, names: Any = None,
                     hits.append(end)
     hits = sorted(set(hits))
     dropped = max(0, len(hits) - max_entries)
-    entries = _judge(ix, hits[dropped:])
+    answers = {}  # ACK/error index -> the request it ends
+    if txns is not None:
+        for i in hits:
+            t = txns.of(i)
+            if t >= 0 and txns.t_first[t] != i and txns.t_end[t] == i:
+                answers[i] = txns.t_first[t]
+    entries = _judge(ix, hits[dropped:], answers)
     return History(kind, key, entries, dropped, complete)
 
 
@@ -394,23 +401,38 @@ def _raw_ifindex(ix: Any, i: int) -> int:
     return _S32[m.order].unpack_from(m.frame.raw, p)[0]
 
 
-def _judge(ix: Any, hits: list[int]) -> list[Entry]:
+def _judge(ix: Any, hits: list[int], answers: dict[int, int]) -> list[Entry]:
     state: dict[str, str] | None = None
+    gone = False  # the object was deleted and not seen since
+    deletes: set[int] = set()  # the delete requests seen
     out: list[Entry] = []
     for i in hits:
         m = decoded_message(ix, i)
-        e, state = _judge_one(m, i, state, out[-1] if out else None)
+        if m.type == NLMSG_ERROR:
+            code = m.error_code or 0
+            if code:
+                e = Entry(i, "error", "answer", m.summary)
+            elif answers.get(i) in deletes and not gone:
+                # nlmon sees the kernel's DEL notification only when some socket listens
+                # to its group: the ACK of the delete is then the one sign of the end
+                e = Entry(i, "ack", "answer", "deleted (the kernel ACKed the delete request)")
+                state, gone = None, True
+            else:
+                e = Entry(i, "ack", "answer", "ACK")
+        else:
+            if m.flags & NLM_F_REQUEST and _action(m) == "del":
+                deletes.add(i)
+            e, state = _judge_one(m, i, state, gone)
+            if e.role == "state":
+                gone = e.action == "del"
         e.type_name, e.summary, e.ts_ns = m.type_name or "?", m.summary, m.frame.ts_ns
         out.append(e)
     return out
 
 
-def _judge_one(m: Message, i: int, state: dict[str, str] | None, prev: Entry | None
+def _judge_one(m: Message, i: int, state: dict[str, str] | None, gone: bool
                ) -> tuple[Entry, dict[str, str] | None]:
-    """The entry of message i and the object's state after it."""
-    if m.type == NLMSG_ERROR:
-        code = m.error_code or 0
-        return Entry(i, "error" if code else "ack", "answer", m.summary if code else "ACK"), state
+    """The entry of request or kernel message i and the object's state after it."""
     act = _action(m)
     if m.flags & NLM_F_REQUEST:
         if act == "get":
@@ -424,7 +446,7 @@ def _judge_one(m: Message, i: int, state: dict[str, str] | None, prev: Entry | N
         return Entry(i, act, "state", "deleted"), None
     fields = flatten(m)
     if state is None:
-        if prev is not None and prev.note == "deleted":
+        if gone:
             note = "created again"
         elif m.flags & NLM_F_CREATE:
             note = "created"
