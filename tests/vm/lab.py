@@ -232,6 +232,7 @@ def _write_wrapper(labdir: Path, outdir: Path, script: str, env: dict[str, str],
         lines.append(f"export {k}={shlex.quote(v)}")
     lab = shlex.quote(str(labdir))
     lines += [
+        f"touch {lab}/started",
         'cd "$OUT" || exit 97',
         f"rm -f {lab}/rc",
         f"bash {lab}/script.sh </dev/null",
@@ -341,7 +342,38 @@ def run_in_vm(
     host_env = dict(os.environ)
     host_env["PATH"] = f"{vng.parent}:{host_env.get('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')}"
 
-    start = time.monotonic()
+    first = ""  # what the first boot did, when it had to be repeated
+    for attempt in (1, 2):
+        start = time.monotonic()
+        proc, stdout, stderr = _boot(cmd, outdir, host_env, timeout, rel)
+        elapsed = time.monotonic() - start
+        if (labdir / "started").exists() or attempt == 2:
+            break
+        # The guest never reached the script: qemu/vng failed before (a CI run had
+        # vng exit 255 after 12 s with no output, once, on a test that passes). Boot
+        # once more, with the console, so a second failure says why.
+        first = f"a first boot: vng exit {proc.returncode}, {elapsed:.0f}s, no script run\n"
+        if "--verbose" not in cmd:
+            cmd.insert(1, "--verbose")
+
+    rc_file = labdir / "rc"
+    try:
+        rc = int(rc_file.read_text().strip())
+    except (OSError, ValueError):
+        raise VMError(
+            f"the VM did not run the script (vng exit {proc.returncode}, "
+            f"{elapsed:.0f}s, kernel {rel}).\ncommand: {shlex.join(cmd)}\n"
+            f"Hints: vng needs qemu-system-x86 and its helpers on PATH; "
+            f"try NLSCOPE_VM_VERBOSE=1 for the kernel console.\n"
+            f"{first}--- stdout (tail) ---\n{_tail(stdout)}\n--- stderr (tail) ---\n{_tail(stderr)}"
+        ) from None
+    shutil.rmtree(labdir, ignore_errors=True)
+    return VMResult(rc=rc, stdout=stdout, stderr=stderr, outdir=outdir)
+
+
+def _boot(cmd: list[str], outdir: Path, host_env: dict[str, str], timeout: float,
+          rel: str) -> tuple[subprocess.Popen, str, str]:
+    """Run vng once: (the process, its stdout, its stderr)."""
     proc = subprocess.Popen(
         cmd,
         stdin=subprocess.DEVNULL,
@@ -365,23 +397,7 @@ def run_in_vm(
     except BaseException:
         _kill_group(proc)
         raise
-    elapsed = time.monotonic() - start
-    stdout = out_b.decode(errors="replace")
-    stderr = err_b.decode(errors="replace")
-
-    rc_file = labdir / "rc"
-    try:
-        rc = int(rc_file.read_text().strip())
-    except (OSError, ValueError):
-        raise VMError(
-            f"the VM did not run the script (vng exit {proc.returncode}, "
-            f"{elapsed:.0f}s, kernel {rel}).\ncommand: {shlex.join(cmd)}\n"
-            f"Hints: vng needs qemu-system-x86 and its helpers on PATH; "
-            f"try NLSCOPE_VM_VERBOSE=1 for the kernel console.\n"
-            f"--- stdout (tail) ---\n{_tail(stdout)}\n--- stderr (tail) ---\n{_tail(stderr)}"
-        ) from None
-    shutil.rmtree(labdir, ignore_errors=True)
-    return VMResult(rc=rc, stdout=stdout, stderr=stderr, outdir=outdir)
+    return proc, out_b.decode(errors="replace"), err_b.decode(errors="replace")
 
 
 # --------------------------------------------------------------------------- pytest
