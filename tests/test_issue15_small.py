@@ -25,6 +25,7 @@ from nlscope.decode.registry import default_registry
 from nlscope.dissectors.kmod import add_protocol
 
 from conftest import committed
+from waiting import aio, panes, ready
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures" / "issue15"
@@ -225,6 +226,33 @@ def test_genl_ack_names_the_command_everywhere():
               if m.type == 2 and m.summary.startswith("ACK to RTMGR")]
     assert sample and all(re.match(r"ACK to RTMGR (CREATE|UPDATE|DELETE|GET) seq \d+$", s)
                           for s in sample), sample
+
+
+@aio
+async def test_tui_rows_name_the_genl_ack_as_read_does():
+    """The TUI pairs on its own index (TxnIndex) and decodes on its own threads: its
+    list, its transaction rows and its detail tree say what `read` says."""
+    from nlscope import open as nl_open
+    from nlscope.tui.app import make_app
+    from nlscope.tui.rows import cells_for_message, cells_for_txn
+    want = {m.number - 1: m.summary for m in nl_open(str(GENL_SAMPLE), registry=registry())}
+    acks = [i for i, s in want.items() if s.startswith("ACK to RTMGR")]
+    assert acks
+    app = make_app(str(GENL_SAMPLE), decoder=Decoder(registry()), deterministic=True)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await ready(app, pilot)
+        ix, txns = app.index, app.source.txns
+        rows = {i: cells_for_message(ix, txns, i, None)["info"] for i in range(ix.count)}
+        assert rows == want
+        for i in acks:
+            t = txns.of(i)
+            assert cells_for_txn(ix, txns, t)["info"].endswith("→  " + want[i])
+        # the detail pane (the loader's thread) on the first ACK
+        await pilot.press(*[":"] + list(str(acks[0] + 1)) + ["enter"])
+        await panes(app, pilot)
+        tree = app.query_one("#detail")
+        assert tree.message_number == acks[0] + 1
+        assert want[acks[0]] in str(tree.root.children[-1].label)
 
 
 # -- 8. two protocols carrying the modules ----------------------------------------------------

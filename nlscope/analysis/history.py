@@ -303,17 +303,10 @@ def _action(msg: Message) -> str:
     return "set"
 
 
-def decoded_message(ix: Any, i: int) -> Message:
-    """Message i decoded apart from the UI's cache (this runs in a worker thread)."""
-    fi = ix.m_frame[i]
-    m = ix.frame_messages(fi)[i - ix.fr_first[fi]]
-    return ix.decoder.decode(m)
-
-
 def key_for(ix: Any, txns: Any, i: int, names: Any = None) -> tuple[ObjectKind, tuple] | None:
     """The object message i is about: its own key; for an ACK/error or a request that
     names nothing, its transaction's request, else the first notification it caused."""
-    got = object_key(decoded_message(ix, i), names)
+    got = object_key(ix.fresh(i), names)
     if got is not None or txns is None:
         return got
     t = txns.of(i)
@@ -325,7 +318,7 @@ def key_for(ix: Any, txns: Any, i: int, names: Any = None) -> tuple[ObjectKind, 
         cands.append(txns.t_first[cause])
     for j in cands:
         if j != i:
-            got = object_key(decoded_message(ix, j), names)
+            got = object_key(ix.fresh(j), names)
             if got is not None:
                 return got
     return None
@@ -357,7 +350,7 @@ def history(ix: Any, txns: Any, kind: ObjectKind, key: tuple, names: Any = None,
                 if m_flags[i] & NLM_F_REQUEST:
                     others.append(i)
                 continue
-        m = decoded_message(ix, i)
+        m = ix.fresh(i)
         got = object_key(m, names)
         if got is not None and got[1] == key:
             hits.append(i)
@@ -407,7 +400,7 @@ def _judge(ix: Any, hits: list[int], answers: dict[int, int]) -> list[Entry]:
     deletes: set[int] = set()  # the delete requests seen
     out: list[Entry] = []
     for i in hits:
-        m = decoded_message(ix, i)
+        m = ix.fresh(i)
         if m.type == NLMSG_ERROR:
             code = m.error_code or 0
             if code:

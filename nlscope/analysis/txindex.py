@@ -242,3 +242,11 @@ class TxnIndex:
 
     def of(self, i: int) -> int:
         return self.m_txn[i] if i < len(self.m_txn) else -1
+
+    def request_of(self, i: int) -> int:
+        """The request message i answers (its transaction's first), or -1."""
+        t = self.of(i)
+        if t < 0 or self.t_kind[t] != REQUEST:
+            return -1
+        r = self.t_first[t]
+        return r if r != i else -1

@@ -499,9 +499,9 @@ def extack_attrs(msg: Message) -> list[Field]:
 def _echo_name(msg: Message, oname: str, oseq: int) -> str:
     """The echoed request's name. A capped echo of a genl request has no genlmsghdr: its
     command comes from the request the answer was paired with: "ACK to RTMGR CREATE"."""
-    t = msg.transaction
-    name = getattr(t, "type_name", None) if t is not None else None
-    if name and name.startswith(oname + " ") and getattr(t, "seq", None) == oseq:
+    req = msg.request or getattr(msg.transaction, "request", None)
+    name = req.type_name if req is not None else None
+    if name and name.startswith(oname + " ") and req.seq == oseq:
         return name
     return oname
 

@@ -31,7 +31,7 @@ from bisect import bisect_right
 
 from ..capture.frame import Frame
 from ..capture.pcapio import LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_NETLINK, CaptureReader
-from .decoder import Decoder, scan_frame
+from .decoder import NLMSG_ERROR, Decoder, scan_frame
 from .model import Message
 
 LINKTYPES = (LINKTYPE_NETLINK, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2)
@@ -123,6 +123,10 @@ class CaptureIndex:
         self._states: list[tuple[int, dict]] = [(0, decoder.state)]
         self._starts: list[int] = []
         self.listeners: list[Callable[[int, int], None]] = []
+        # message index -> the index of the request it answers, or -1: set by whoever
+        # pairs the messages beside the index (the TUI's TxnIndex), so that an answer
+        # decodes as the pipeline's does ("ACK to RTMGR CREATE", not "ACK to RTMGR")
+        self.request_of: Callable[[int], int] | None = None
         self._cache: OrderedDict[int, list[Message]] = OrderedDict()
         self._lock = threading.RLock()
 
@@ -221,9 +225,20 @@ class CaptureIndex:
                     self._cache.popitem(last=False)
             else:
                 self._cache.move_to_end(fi)
-        m = msgs[i - self.fr_first[fi]]
-        self.decoder.decode(m)
-        return m
+        return self._decode(i, msgs[i - self.fr_first[fi]])
+
+    def fresh(self, i: int) -> Message:
+        """Message number i+1, decoded apart from the cache (for another thread)."""
+        fi = self.m_frame[i]
+        return self._decode(i, self.frame_messages(fi)[i - self.fr_first[fi]])
+
+    def _decode(self, i: int, m: Message) -> Message:
+        if self.request_of is not None and m.type == NLMSG_ERROR and m.request is None:
+            r = self.request_of(i)
+            if 0 <= r < i:
+                fr = self.m_frame[r]  # its own copy: the cached one may be decoding elsewhere
+                m.request = self.decoder.decode(self.frame_messages(fr)[r - self.fr_first[fr]])
+        return self.decoder.decode(m)
 
     def iter_messages(self, start: int = 0, stop: int | None = None):
         """Decode messages [start, stop) in order, uncached (for workers)."""
@@ -236,7 +251,7 @@ class CaptureIndex:
             for m in msgs[k:]:
                 if i >= stop:
                     return
-                yield i, self.decoder.decode(m)
+                yield i, self._decode(i, m)
                 i += 1
 
     def ts(self, i: int) -> int:

@@ -152,7 +152,7 @@ class Message:
     """
 
     __slots__ = ("frame", "index", "start", "end", "nlmsg_len", "type", "flags", "seq",
-                 "pid", "order", "number", "decoder", "state", "transaction", "_problems", "_nscan", "_names", "_tree",
+                 "pid", "order", "number", "decoder", "state", "transaction", "request", "_problems", "_nscan", "_names", "_tree",
                  "_summary", "_decoding", "_partial")
 
     def __init__(self, frame: Frame, index: int, start: int, end: int, nlmsg_len: int | None,
@@ -174,6 +174,9 @@ class Message:
         self.decoder = decoder
         self.state: dict[str, Any] | None = None  # the decoder's state when it was scanned
         self.transaction: Any = None  # set by the pipeline (nlscope.analysis.transactions)
+        # the request an answer was paired with, set before decoding by an index that
+        # pairs apart from the pipeline (the TUI's); names a capped genl ACK's command
+        self.request: Message | None = None
         self._names: tuple[str, str] | None = None  # (type name, kind)
         self._tree: list[Field] | None = None
         self._summary = ""

@@ -15,7 +15,6 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..analysis.flow import Arrow, Flow, flow
-from ..analysis.history import decoded_message
 from ..escape import escape
 from .rows import fmt_time
 
@@ -47,7 +46,7 @@ def build_rows(ix, txns, flw: Flow, names=None) -> list[Row]:
     t0 = ix.fr_ts[0] if ix.frames else 0
     out = []
     for a in flw.arrows:
-        m = decoded_message(ix, a.index)
+        m = ix.fresh(a.index)
         text = names.annotate(m.summary, a.index) if names is not None else m.summary
         out.append(Row(a, a.index + 1, fmt_time(ix.ts(a.index) - t0), m.type_name or "?", text))
     return out

@@ -55,9 +55,7 @@ class LibraryTxns:
                    else None)
         mine = set(txns.members(t))
         for j in sorted(j for r in related for j in txns.members(r)):
-            fi = ix.m_frame[j]
-            m = ix.frame_messages(fi)[j - ix.fr_first[fi]]
-            ix.decoder.decode(m)
+            m = ix.fresh(j)
             lt = tracker.feed(m) if tracker is not None else None
             if j in mine:
                 out[j] = (m, lt)
@@ -73,9 +71,7 @@ class LibraryTxns:
         """(the decoded message, its library Transaction or None)."""
         t = self.txns.of(i)
         if t < 0:
-            fi = self.index.m_frame[i]
-            m = self.index.frame_messages(fi)[i - self.index.fr_first[fi]]
-            return self.index.decoder.decode(m), None
+            return self.index.fresh(i), None
         return self._group(t)[i]
 
     def clear(self) -> None:

@@ -50,13 +50,6 @@ class Ready(TMessage):
         self.details = details
 
 
-def fresh_message(ix: CaptureIndex, i: int) -> Message:
-    """Message index i, decoded, not shared with the index's cache."""
-    fi = ix.m_frame[i]
-    m = ix.frame_messages(fi)[i - ix.fr_first[fi]]
-    return ix.decoder.decode(m)
-
-
 class DetailLoader:
     def __init__(self, index: CaptureIndex, txns: TxnIndex, library_txns,
                  post: Callable[[Details], None], size: int = CACHE):
@@ -151,7 +144,7 @@ class DetailLoader:
             except Exception:  # the library's view is a bonus; the index's stands
                 msg, lib_txn = None, None
         if msg is None:
-            msg = fresh_message(ix, i)
+            msg = ix.fresh(i)
         msg.tree  # decoded here, not on the UI thread
         t = txns.of(i) if i < len(txns.m_txn) else -1
         info = txns.info(t) if t >= 0 else None
@@ -160,13 +153,13 @@ class DetailLoader:
         def message(j: int) -> Message:
             m = cache.get(j)
             if m is None:
-                m = cache[j] = fresh_message(ix, j)
+                m = cache[j] = ix.fresh(j)
             return m
         head, rows = txn_text(ix, info, i, lib_txn, message=message)
         self.decoded += 1
         return Details(i, msg, lib_txn, head, rows, key)
 
     def _failed(self, i: int, e: Exception) -> Details:
-        msg = fresh_message(self.index, i)  # undecoded header at worst
+        msg = self.index.fresh(i)  # undecoded header at worst
         head = Text(f"decoding failed: {type(e).__name__}: {e}")
         return Details(i, msg, None, head, Text(), ("failed", i))

@@ -42,6 +42,7 @@ class Source:
         self.decoder = decoder
         self.index = CaptureIndex(decoder)
         self.txns = TxnIndex(self.index)
+        self.index.request_of = self.txns.request_of
         self.names = IfNames()  # interface names, learned in the same pass
         self.stop = threading.Event()
         self.error: str | None = None
