@@ -48,7 +48,7 @@ async def test_opens_with_three_panes_and_every_message():
         tree = app.query_one(DetailTree)
         assert tree.message_number == 1
         assert "RTM_GETLINK" in str(tree.root.label) or tree.root.children
-        assert "0010  20 00 00 00 12 00" in body(app.query_one(HexView))
+        assert "0010  20 00 00 00 12 00" in app.query_one(HexView).text
         assert "Transaction 1" in body(app.query_one(TransactionPanel))
 
 

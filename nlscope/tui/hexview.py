@@ -2,11 +2,12 @@
 in full colour, the rest of the frame dim, the selected field's [start, end) reversed."""
 from __future__ import annotations
 
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from ..decode.model import Message
 
@@ -15,9 +16,14 @@ OUTSIDE = Style(dim=True)
 LINK = Style(color="#8a8a8a", italic=True)
 
 
-def hex_text(raw: bytes, msg_span: tuple[int, int], hl: tuple[int, int] | None,
-             nl_offset: int = 16) -> Text:
-    out = Text(no_wrap=True, end="")
+GREY = Style(color="#8a8a8a")
+WIDTH = 72  # "0000  " + 16 x "xx " + 1 + " " + 16 characters
+
+
+def hex_line(raw: bytes, base: int, msg_span: tuple[int, int], hl: tuple[int, int] | None,
+             nl_offset: int = 16) -> list[Segment]:
+    """The line of bytes [base, base + 16): offset, hex and ASCII, one segment per run
+    of one style."""
     ms, me = msg_span
     hs, he = hl if hl else (-1, -1)
 
@@ -30,45 +36,49 @@ def hex_text(raw: bytes, msg_span: tuple[int, int], hl: tuple[int, int] | None,
             return OUTSIDE
         return None
 
-    # Bytes of one style go in as one run: a span per byte made the pane cost ~70% of
-    # showing a 1.4 kB message on the UI thread (Static.update converts every span).
+    out: list[Segment] = []
     run: list[str] = []
     run_style: list = [None]
 
     def put(text: str, st) -> None:
         if st != run_style[0] and run:
-            out.append("".join(run), run_style[0])
+            out.append(Segment("".join(run), run_style[0]))
             run.clear()
         run_style[0] = st
         run.append(text)
 
-    for base in range(0, len(raw), 16):
-        chunk = raw[base:base + 16]
-        put(f"{base:04x}  ", "#8a8a8a")
-        for k, b in enumerate(chunk):
-            put(f"{b:02x}", style(base + k))
-            sep = "  " if k == 7 else " "
-            # the gap stays highlighted inside a highlighted run
-            put(sep, HL if hs <= base + k < he - 1 and k != 15 else None)
-        put("   " * (16 - len(chunk)) + (" " if len(chunk) <= 8 else ""), None)
-        put(" ", None)
-        for k, b in enumerate(chunk):
-            put(chr(b) if 32 <= b < 127 else ".", style(base + k))
-        put("\n", None)
+    chunk = raw[base:base + 16]
+    put(f"{base:04x}  ", GREY)
+    for k, b in enumerate(chunk):
+        put(f"{b:02x}", style(base + k))
+        # the gap stays highlighted inside a highlighted run
+        put("  " if k == 7 else " ", HL if hs <= base + k < he - 1 and k != 15 else None)
+    put("   " * (16 - len(chunk)) + (" " if len(chunk) <= 8 else ""), None)
+    put(" ", None)
+    for k, b in enumerate(chunk):
+        put(chr(b) if 32 <= b < 127 else ".", style(base + k))
     if run:
-        out.append("".join(run), run_style[0])
+        out.append(Segment("".join(run), run_style[0]))
     return out
 
 
-class HexView(VerticalScroll, can_focus=True):
+def hex_text(raw: bytes, msg_span: tuple[int, int], hl: tuple[int, int] | None,
+             nl_offset: int = 16) -> str:
+    """The whole dump as plain text (what the pane shows, without its styles)."""
+    return "\n".join("".join(seg.text for seg in hex_line(raw, base, msg_span, hl, nl_offset))
+                     for base in range(0, len(raw), 16))
+
+
+class HexView(ScrollView, can_focus=True):
+    """Only the lines on screen are built (Line API): a dump batch's frame holds tens
+    of kB, and building all of it on each cursor move cost ~100 ms for a 1.4 kB
+    RTM_NEWLINK in a 30 kB frame."""
+
     DEFAULT_CSS = """
     HexView {
         height: 1fr;
         background: $surface;
         padding: 0 1;
-    }
-    HexView > Static {
-        width: auto;
     }
     """
 
@@ -84,23 +94,41 @@ class HexView(VerticalScroll, can_focus=True):
         self._msg: Message | None = None
         self.span: tuple[int, int] | None = None
 
-    def compose(self):
-        yield Static(id="hex-body")
+    @property
+    def text(self) -> str:
+        """What the pane shows, as plain text."""
+        m = self._msg
+        if m is None:
+            return ""
+        return hex_text(m.frame.raw, (m.start, m.end), self.span, m.frame.nl_offset)
 
     def show(self, msg: Message | None, span: tuple[int, int] | None = None) -> None:
+        new = msg is not self._msg
         self._msg = msg
         self.span = span
-        body = self.query_one("#hex-body", Static)
-        if msg is None:
-            body.update("")
+        n = 0 if msg is None else (len(msg.frame.raw) + 15) // 16
+        self.virtual_size = Size(WIDTH if n else 0, n)
+        self.refresh()
+        if span is None:
+            if msg is None:
+                self.scroll_to(y=0, animate=False, immediate=True)
             return
-        fr = msg.frame
-        body.update(hex_text(fr.raw, (msg.start, msg.end), span, fr.nl_offset))
-        if span is not None:
-            line = span[0] // 16
-            h = self.scrollable_content_region.height
-            if not self.scroll_y <= line < self.scroll_y + max(h, 1):
-                self.scroll_to(y=max(0, line - 1), animate=False, immediate=True)
+        line = span[0] // 16
+        h = max(self.scrollable_content_region.height, 1)
+        if new or not self.scroll_y <= line < self.scroll_y + h:
+            # a line of what comes before, when the pane has room for it
+            self.scroll_to(y=max(0, line - (1 if h > 4 else 0)), animate=False, immediate=True)
 
     def highlight(self, span: tuple[int, int] | None) -> None:
         self.show(self._msg, span)
+
+    def render_line(self, y: int) -> Strip:
+        sx, sy = self.scroll_offset
+        m = self._msg
+        width = self.scrollable_content_region.width
+        base = (y + sy) * 16
+        if m is None or base >= len(m.frame.raw):
+            return Strip.blank(width, self.rich_style)
+        segs = hex_line(m.frame.raw, base, (m.start, m.end), self.span, m.frame.nl_offset)
+        return (Strip(segs).crop(sx, sx + width).extend_cell_length(width)
+                .apply_style(self.rich_style))
