@@ -439,21 +439,6 @@ def _last_header(msg: Message) -> tuple[int, int, int, int] | None:
     return last
 
 
-def _wiped_echo(t: Transaction, msg: Message) -> bool:
-    """The error echoes the request's header, but its payload is zeros where the
-    request's was not."""
-    req = t.request
-    if req is None or msg.flags & NLM_F_CAPPED or req.nlmsg_len is None or req.nlmsg_len <= 16:
-        return False
-    emb = _embedded_header(msg)
-    if emb is None or emb != req.frame.raw[req.start:req.start + 16]:
-        return False
-    s = msg.start + 20 + 16
-    n = req.nlmsg_len - 16
-    echo = msg.frame.raw[s:min(s + n, msg.end)]
-    return len(echo) == n and not any(echo) and any(req.frame.raw[req.start + 16:req.start + req.nlmsg_len])
-
-
 # -- the tracker ---------------------------------------------------------------------
 
 class Tracker:
@@ -665,6 +650,8 @@ class Tracker:
 
     def _join(self, t: Transaction, msg: Message, answer: bool = True) -> None:
         t.numbers.append(msg.number)
+        if answer and t.request is not None and msg.request is None:
+            msg.pair(t.request)
         if self.keep_messages:
             t.messages.append(msg)
         if answer:
@@ -721,14 +708,6 @@ class Tracker:
         return t
 
     def _finish_error(self, t: Transaction, msg: Message) -> None:
-        if _wiped_echo(t, msg):
-            # nl80211 zeroes a request that carried keys (NL80211_FLAG_CLEAR_SKB) before
-            # its error echoes it: the header stays, the payload names nothing.
-            req = t.request
-            head, sep, rest = msg.summary.partition(" to ")
-            if sep:
-                tail = rest.partition(f" seq {req.seq}")[2]
-                msg.summary = f"{head} to {req.type_name} seq {req.seq} (echo wiped by the kernel){tail}"
         err = _error_code(msg)
         ext = _extack(msg)
         for f in ext:

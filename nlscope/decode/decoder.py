@@ -411,7 +411,7 @@ class Decoder:
                 Field("nlmsg_seq", "int", oseq, pos + 8, pos + 12),
                 Field("nlmsg_pid", "int", opid, pos + 12, pos + 16),
             ]
-            orig_desc = f"{_echo_name(msg, oname, oseq)} seq {oseq}"
+            orig_desc = _echo_desc(msg, oname, oseq)
             own = getattr(proto, "errno_name", None)  # a family's private codes (ipset's)
             if err and own is not None and errno_name(err) is None:
                 own_name = own(err, otype)
@@ -496,14 +496,34 @@ def extack_attrs(msg: Message) -> list[Field]:
     return walk_attrs(buf, pos, end, EXTACK_ATTRS, order, [])
 
 
-def _echo_name(msg: Message, oname: str, oseq: int) -> str:
-    """The echoed request's name. A capped echo of a genl request has no genlmsghdr: its
-    command comes from the request the answer was paired with: "ACK to RTMGR CREATE"."""
-    req = msg.request or getattr(msg.transaction, "request", None)
-    name = req.type_name if req is not None else None
+def _echo_desc(msg: Message, oname: str, oseq: int) -> str:
+    """The echoed request, named from the request the answer was paired with when the
+    echo cannot name it: a capped echo of a genl request has no genlmsghdr ("ACK to
+    RTMGR CREATE"); nl80211 zeroes a request that carried keys (NL80211_FLAG_CLEAR_SKB)
+    before its error echoes it: the header stays, the payload names nothing."""
+    req = msg.request
+    if req is None:
+        return f"{oname} seq {oseq}"
+    if _wiped_echo(msg, req):
+        return f"{req.type_name} seq {req.seq} (echo wiped by the kernel)"
+    name = req.type_name
     if name and name.startswith(oname + " ") and req.seq == oseq:
-        return name
-    return oname
+        return f"{name} seq {oseq}"
+    return f"{oname} seq {oseq}"
+
+
+def _wiped_echo(msg: Message, req: Message) -> bool:
+    """The error echoes the request's header, but its payload is zeros where the
+    request's was not."""
+    if msg.flags & NLM_F_CAPPED or req.nlmsg_len is None or req.nlmsg_len <= NLMSG_HDRLEN:
+        return False
+    raw, s = msg.frame.raw, msg.start + 4 + NLMSG_HDRLEN
+    rraw, rs = req.frame.raw, req.start
+    if s + NLMSG_HDRLEN > min(len(raw), msg.end) or raw[s:s + 16] != rraw[rs:rs + 16]:
+        return False
+    n = req.nlmsg_len - NLMSG_HDRLEN
+    echo = raw[s + 16:min(s + 16 + n, msg.end)]
+    return len(echo) == n and not any(echo) and any(rraw[rs + 16:rs + req.nlmsg_len])
 
 
 def printable_text(raw: bytes) -> str | None:

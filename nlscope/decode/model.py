@@ -174,8 +174,8 @@ class Message:
         self.decoder = decoder
         self.state: dict[str, Any] | None = None  # the decoder's state when it was scanned
         self.transaction: Any = None  # set by the pipeline (nlscope.analysis.transactions)
-        # the request an answer was paired with, set before decoding by an index that
-        # pairs apart from the pipeline (the TUI's); names a capped genl ACK's command
+        # the request an answer was paired with, set before its Info is made (by the
+        # Tracker, or the TUI's index): names what a capped or wiped echo cannot
         self.request: Message | None = None
         self._names: tuple[str, str] | None = None  # (type name, kind)
         self._tree: list[Field] | None = None
@@ -306,6 +306,13 @@ class Message:
         self._summary = ""
         del self._problems[self._nscan:]
         self.decoder.decode(self, json=json)
+
+    def pair(self, request: Message) -> None:
+        """This answer was paired with `request`. An error's Info made before names the
+        echo alone: it is made again, naming the request (decoder._echo_desc)."""
+        self.request = request
+        if self._tree is not None and self.type == 2 and self.decoder is not None:
+            self._complete()
 
     @property
     def scan_problems(self) -> list[str]:
