@@ -734,33 +734,19 @@ class Tracker:
                 mtype = t.request.type if t.request is not None else (
                     _HDR[msg.order].unpack_from(emb)[1] if emb is not None else None)
                 name = hook(err, mtype)
-                if name is not None:  # the decoder knew no name for it: the Info line says ?
-                    head = f"error {err} ?"
-                    if msg.summary.startswith(head):
-                        msg.summary = f"error {err} {name}" + msg.summary[len(head):]
         return name
 
     def _point(self, t: Transaction, msg: Message, f: Field) -> None:
-        """Name the request attribute NLMSGERR_ATTR_OFFS points at. The core does it when
-        the error carries the whole request; for a capped error the paired request does."""
+        """The path of the request attribute NLMSGERR_ATTR_OFFS points at. (The message's
+        own Info names it: the decoder, from the echo or from the paired request.)"""
         if f.kind == "enum" and f.meta:
             t.error_attr = f.meta
-            if t.request is not None:  # a nested attribute: give its path
-                hit = field_path_at(t.request.tree, t.request.start + f.value)
-                if hit is not None and hit[0].name == f.meta:
-                    t.error_attr = hit[1]
-            return
         req = t.request
         if req is None or not isinstance(f.value, int):
             return
-        hit = field_path_at(req.tree, req.start + f.value)
-        if hit is None:
-            return
-        field, path = hit
-        t.error_attr = path
-        f.kind, f.meta = "enum", field.name
-        if msg.decoded and f" at {field.name}" not in msg.summary:
-            msg.summary += f" at {field.name}"
+        hit = field_path_at(req.tree, req.start + f.value)  # a nested one: its path
+        if hit is not None and (t.error_attr is None or hit[0].name == t.error_attr):
+            t.error_attr = hit[1]
 
     def _done(self, msg: Message) -> Transaction:
         b = self._batch

@@ -394,6 +394,7 @@ class Decoder:
         orig_note = ""
         orig_fields: list[Field] = []
         orig_start = pos
+        echo_type = msg.request.type if msg.request is not None else None
         if end - pos >= NLMSG_HDRLEN:
             oln, otype, oflags, oseq, opid = _HDR[order].unpack_from(buf, pos)
             capped = bool(msg.flags & NLM_F_CAPPED)
@@ -412,11 +413,7 @@ class Decoder:
                 Field("nlmsg_pid", "int", opid, pos + 12, pos + 16),
             ]
             orig_desc = _echo_desc(msg, oname, oseq)
-            own = getattr(proto, "errno_name", None)  # a family's private codes (ipset's)
-            if err and own is not None and errno_name(err) is None:
-                own_name = own(err, otype)
-                if own_name is not None:
-                    out[0] = Field("error", "enum", err, out[0].start, out[0].end, own_name)
+            echo_type = otype
             if capped:
                 o_end = pos + NLMSG_HDRLEN
             else:
@@ -436,11 +433,16 @@ class Decoder:
             ctx.problems.append(f"NLMSG_ERROR: {end - pos} bytes left, too short for the original header")
             out.append(Field("original", "bytes", bytes(buf[pos:end]), pos, end))
             pos = end
+        own = getattr(proto, "errno_name", None)  # a family's private codes (ipset's)
+        if err and own is not None and echo_type is not None and errno_name(err) is None:
+            own_name = own(err, echo_type)
+            if own_name is not None:
+                out[0] = Field("error", "enum", err, out[0].start, out[0].end, own_name)
         ext: list[Field] = []
         if pos < end:
             if msg.flags & NLM_F_ACK_TLVS:
                 ext = walk_attrs(buf, pos, end, EXTACK_ATTRS, order, ctx.problems)
-                _point_offset(ext, orig_start, orig_fields)
+                _point_offset(ext, orig_start, orig_fields, msg.request)
                 out.append(Field("extack", "nest", None, pos, end, children=ext))
             else:
                 out.append(Field("trailing", "bytes", bytes(buf[pos:end]), pos, end))
@@ -590,12 +592,15 @@ def _extack_msg(ext: list[Field]) -> str | None:
     return None
 
 
-def _point_offset(ext: list[Field], orig_start: int, orig_fields: list[Field]) -> None:
-    """NLMSGERR_ATTR_OFFS counts from the original nlmsghdr: name the attribute there."""
+def _point_offset(ext: list[Field], orig_start: int, orig_fields: list[Field],
+                  req: Message | None) -> None:
+    """NLMSGERR_ATTR_OFFS counts from the original nlmsghdr: name the attribute there,
+    or, when the echo is capped, in the request the error was paired with."""
     for f in ext:
         if f.name == "NLMSGERR_ATTR_OFFS" and f.kind == "int":
-            target = orig_start + f.value
-            hit = _field_at(orig_fields, target)
+            hit = _field_at(orig_fields, orig_start + f.value)
+            if hit is None and req is not None:
+                hit = _field_at(req.tree, req.start + f.value)
             if hit is not None:
                 f.kind, f.meta = "enum", hit.name
 
