@@ -27,7 +27,11 @@ def settle(*keys: str, wait_for=None):
         app = pilot.app
         await until(lambda: app.index.complete and app.source.finished and not app.view.filtering,
                     "the index to complete")
+        # the first message's panes shown (and the tree's highlight on the hex pane)
+        # before any key: a dialog then covers a settled screen, whatever the timing
+        await until(lambda: not app.details_pending, "the first panes")
         app.tick()
+        await pilot.pause()
         await pilot.pause()
         for k in keys:
             await pilot.press(k)

@@ -116,8 +116,9 @@ class HexView(ScrollView, can_focus=True):
         line = span[0] // 16
         h = max(self.scrollable_content_region.height, 1)
         if new or not self.scroll_y <= line < self.scroll_y + h:
-            # a line of what comes before, when the pane has room for it
-            self.scroll_to(y=max(0, line - (1 if h > 4 else 0)), animate=False, immediate=True)
+            # with a line of what comes before (not from the pane's height: before the
+            # first layout it is not known yet)
+            self.scroll_to(y=max(0, line - 1), animate=False, immediate=True)
 
     def highlight(self, span: tuple[int, int] | None) -> None:
         self.show(self._msg, span)
