@@ -371,13 +371,7 @@ def history(ix: Any, txns: Any, kind: ObjectKind, key: tuple, names: Any = None,
                     hits.append(end)
     hits = sorted(set(hits))
     dropped = max(0, len(hits) - max_entries)
-    answers = {}  # ACK/error index -> the request it ends
-    if txns is not None:
-        for i in hits:
-            t = txns.of(i)
-            if t >= 0 and txns.t_first[t] != i and txns.t_end[t] == i:
-                answers[i] = txns.t_first[t]
-    entries = _judge(ix, hits[dropped:], answers)
+    entries = _judge(ix, hits[dropped:], txns.request_of if txns is not None else None)
     return History(kind, key, entries, dropped, complete)
 
 
@@ -394,7 +388,7 @@ def _raw_ifindex(ix: Any, i: int) -> int:
     return _S32[m.order].unpack_from(m.frame.raw, p)[0]
 
 
-def _judge(ix: Any, hits: list[int], answers: dict[int, int]) -> list[Entry]:
+def _judge(ix: Any, hits: list[int], request_of: Callable[[int], int] | None) -> list[Entry]:
     state: dict[str, str] | None = None
     gone = False  # the object was deleted and not seen since
     deletes: set[int] = set()  # the delete requests seen
@@ -405,7 +399,7 @@ def _judge(ix: Any, hits: list[int], answers: dict[int, int]) -> list[Entry]:
             code = m.error_code or 0
             if code:
                 e = Entry(i, "error", "answer", m.summary)
-            elif answers.get(i) in deletes and not gone:
+            elif request_of is not None and request_of(i) in deletes and not gone:
                 # nlmon sees the kernel's DEL notification only when some socket listens
                 # to its group: the ACK of the delete is then the one sign of the end
                 e = Entry(i, "ack", "answer", "deleted (the kernel ACKed the delete request)")

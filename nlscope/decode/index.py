@@ -236,8 +236,11 @@ class CaptureIndex:
         if self.request_of is not None and m.type == NLMSG_ERROR and m.request is None:
             r = self.request_of(i)
             if 0 <= r < i:
-                fr = self.m_frame[r]  # its own copy: the cached one may be decoding elsewhere
-                m.request = self.decoder.decode(self.frame_messages(fr)[r - self.fr_first[fr]])
+                # its own copy (the cached one may be decoding on another thread), decoded
+                # only as far as the answer reads it: its name, or the tree an extack
+                # offset points into
+                fr = self.m_frame[r]
+                m.request = self.frame_messages(fr)[r - self.fr_first[fr]]
         return self.decoder.decode(m)
 
     def iter_messages(self, start: int = 0, stop: int | None = None):
