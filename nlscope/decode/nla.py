@@ -129,7 +129,7 @@ def ip_text(b: bytes) -> str:
 
 
 def mac_text(b: bytes) -> str:
-    return ":".join(f"{x:02x}" for x in b)
+    return b.hex(":")
 
 
 # -- fixed headers (construct) ---------------------------------------------------------
@@ -398,6 +398,7 @@ def nla_spans(buf: bytes, start: int, end: int, order: str, problems: list[str],
 
 
 TRAILING, MALFORMED = -1, -2
+_NLA_HDR = {o: struct.Struct(o + "HH").unpack_from for o in "<>"}  # nla_len, nla_type
 _RAW_NAMES = {TRAILING: "TRAILING", MALFORMED: "MALFORMED"}
 
 
@@ -408,29 +409,51 @@ def walk_attrs(buf: bytes, start: int, end: int, aset: AttrSet | None, order: st
     a 'bytes' field so nothing vanishes."""
     out: list[Field] = []
     get = _plan_of(aset)[0].get if aset is not None else _NO_PLAN.get
-    for pos, a_end, raw_type in nla_spans(buf, start, end, order, problems, path):
-        if raw_type < 0:
-            out.append(Field(_RAW_NAMES[raw_type], "bytes", bytes(buf[pos:a_end]), pos, a_end))
-            continue
+    hdr = _NLA_HDR[order]
+    pos = start
+    rest = None
+    while pos < end:
+        # the well-formed attributes framed here; from the first that is not, the
+        # one walk of the framing (nla_spans) says what is wrong, in its order
+        if rest is None:
+            if end - pos >= 4:
+                nla_len, raw_type = hdr(buf, pos)
+                a_end = pos + nla_len
+                if nla_len < 4 or a_end > end:
+                    rest = nla_spans(buf, pos, end, order, problems, path)
+                    continue
+                at = pos
+                pos = at + ((nla_len + 3) & ~3)
+            else:
+                rest = nla_spans(buf, pos, end, order, problems, path)
+                continue
+        else:
+            nxt = next(rest, None)
+            if nxt is None:
+                break
+            at, a_end, raw_type = nxt
+            if raw_type < 0:
+                out.append(Field(_RAW_NAMES[raw_type], "bytes", bytes(buf[at:a_end]), at, a_end))
+                continue
         p = get(raw_type & NLA_TYPE_MASK)
         if p is not None:  # the compiled plan's kinds, as decode_attr makes them
             code = p[0]
-            if code <= _P_FMT and a_end - pos - 4 >= p[2]:
-                v = p[3][">" if raw_type & NLA_F_NET_BYTEORDER else order](buf, pos + 4)[0]
+            if code <= _P_FMT and a_end - at - 4 >= p[2]:
+                v = p[3][">" if raw_type & NLA_F_NET_BYTEORDER else order](buf, at + 4)[0]
                 if code == _P_INT:
-                    out.append(Field(p[1], "int", v, pos, a_end))
+                    out.append(Field(p[1], "int", v, at, a_end))
                 elif code == _P_ENUM:
-                    out.append(Field(p[1], "enum", v, pos, a_end, p[4].get(v)))
+                    out.append(Field(p[1], "enum", v, at, a_end, p[4].get(v)))
                 elif code == _P_FLAGS:
-                    out.append(Field(p[1], "flags", v, pos, a_end, flag_names(v, p[4])))
+                    out.append(Field(p[1], "flags", v, at, a_end, flag_names(v, p[4])))
                 else:
-                    out.append(Field(p[1], "enum", v, pos, a_end, p[4](v)))
+                    out.append(Field(p[1], "enum", v, at, a_end, p[4](v)))
                 continue
             if code == _P_STR:
-                out.append(Field(p[1], "str", bytes(buf[pos + 4:a_end]).split(b"\0", 1)[0]
-                                 .decode("utf-8", "replace"), pos, a_end))
+                out.append(Field(p[1], "str", bytes(buf[at + 4:a_end]).split(b"\0", 1)[0]
+                                 .decode("utf-8", "replace"), at, a_end))
                 continue
-        out.append(decode_attr(buf, pos, a_end, raw_type, aset, order, problems, path, out))
+        out.append(decode_attr(buf, at, a_end, raw_type, aset, order, problems, path, out))
     return out
 
 
@@ -540,6 +563,8 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
             if n < st.size:
                 problems.append(f"{here}: {st.name} needs {st.size} bytes, got {n}")
                 return Field(name, "bytes", bytes(data), pos, a_end)
+            if _MODE.mode == LAZY:  # a summary reads a struct's members seldom: made when read
+                return Lazy(name, "struct", pos, a_end, (_parse_later, (st, buf, p0, order)))
             return Field(name, "struct", None, pos, a_end, children=st.parse(buf, p0, order))
         if kind == "custom":
             return spec.decode(name, buf, pos, a_end, order, problems, here, siblings)
@@ -554,6 +579,13 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
 
 
 _CONTAINERS = frozenset(["nested", "nested-array", "custom"])
+
+
+def _parse_later(st: FixedHeader, buf: bytes, p0: int, order: str, problems: list[str]) -> list[Field]:
+    return st.parse(buf, p0, order)
+
+
+_parse_later.clean = True  # fields_clean: a struct of its size reports no problem
 
 
 def _int_attr(spec: Attr, v: int, a: int, b: int) -> Field:
@@ -618,14 +650,34 @@ def attrs_json(buf: bytes, start: int, end: int, aset: AttrSet | None, order: st
         return fields_to_json(walk_attrs(buf, start, end, aset, order, problems, path))
     out: dict[str, Any] = {}
     get = plan.get
-    for pos, a_end, raw_type in nla_spans(buf, start, end, order, problems, path):
+    hdr = _NLA_HDR[order]
+    pos = start
+    rest = None
+    while pos < end:
+        if rest is None:  # as walk_attrs: nla_spans from the first badly framed one
+            if end - pos >= 4:
+                nla_len, raw_type = hdr(buf, pos)
+                a_end = pos + nla_len
+                if nla_len < 4 or a_end > end:
+                    rest = nla_spans(buf, pos, end, order, problems, path)
+                    continue
+                at = pos
+                pos = at + ((nla_len + 3) & ~3)
+            else:
+                rest = nla_spans(buf, pos, end, order, problems, path)
+                continue
+        else:
+            nxt = next(rest, None)
+            if nxt is None:
+                break
+            at, a_end, raw_type = nxt
         if raw_type < 0:
-            name, v = _RAW_NAMES[raw_type], bytes(buf[pos:a_end]).hex()
+            name, v = _RAW_NAMES[raw_type], bytes(buf[at:a_end]).hex()
         else:
             p = get(raw_type & NLA_TYPE_MASK)
             code = p[0] if p is not None else _P_FIELD
-            if code <= _P_FMT and a_end - pos - 4 >= p[2]:
-                v = p[3][">" if raw_type & NLA_F_NET_BYTEORDER else order](buf, pos + 4)[0]
+            if code <= _P_FMT and a_end - at - 4 >= p[2]:
+                v = p[3][">" if raw_type & NLA_F_NET_BYTEORDER else order](buf, at + 4)[0]
                 if code == _P_ENUM:
                     v = {"name": p[4].get(v), "value": v}
                 elif code == _P_FLAGS:
@@ -634,20 +686,20 @@ def attrs_json(buf: bytes, start: int, end: int, aset: AttrSet | None, order: st
                     v = {"name": p[4](v), "value": v}
                 name = p[1]
             elif code == _P_STR:
-                name, v = p[1], bytes(buf[pos + 4:a_end]).split(b"\0", 1)[0].decode("utf-8", "replace")
+                name, v = p[1], bytes(buf[at + 4:a_end]).split(b"\0", 1)[0].decode("utf-8", "replace")
             elif code == _P_NEST:
                 name = p[1]
                 here = path + name
                 try:
                     if _too_deep(path, here, problems):
-                        v = bytes(buf[pos + 4:a_end]).hex()
+                        v = bytes(buf[at + 4:a_end]).hex()
                     else:
-                        v = attrs_json(buf, pos + 4, a_end, p[4], order, problems, here + ".")
+                        v = attrs_json(buf, at + 4, a_end, p[4], order, problems, here + ".")
                 except Exception as e:  # as decode_attr: a table bug costs this attribute
                     problems.append(f"{here}: cannot decode ({type(e).__name__}: {e})")
-                    v = bytes(buf[pos + 4:a_end]).hex()
+                    v = bytes(buf[at + 4:a_end]).hex()
             else:
-                f = decode_attr(buf, pos, a_end, raw_type, aset, order, problems, path, [])
+                f = decode_attr(buf, at, a_end, raw_type, aset, order, problems, path, [])
                 name, v = f.name, f.to_json()
         prev = out.get(name, _NOJSON)
         if prev is _NOJSON:
@@ -720,16 +772,15 @@ def attrs_clean(buf: bytes, start: int, end: int, aset: AttrSet | None, order: s
         with decoding(LAZY):
             kids = walk_attrs(buf, start, end, aset, order, probs, path)
         return not probs and fields_clean(kids)
-    hdr = _UNPACK[order + "u16"].unpack_from
+    hdr = _NLA_HDR[order]
     deep = path.count(".") >= MAX_DEPTH
     pos = start
     while pos < end:
         if end - pos < 4:
             return False
-        nla_len = hdr(buf, pos)[0]
+        nla_len, raw_type = hdr(buf, pos)
         if nla_len < 4 or pos + nla_len > end:
             return False
-        raw_type = hdr(buf, pos + 2)[0]
         c = plan.get(raw_type & NLA_TYPE_MASK)
         if c is not None:
             code, arg = c
