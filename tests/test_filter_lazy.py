@@ -23,6 +23,7 @@ FILTERS = [
     "attr.CTRL_ATTR_OP_ID == 1",
     "attr.NFTA_TABLE_NAME",
     "attr.NLMSGERR_ATTR_MSG",
+    "attr.1",  # an element number: any list may have one
 ]
 
 
@@ -107,3 +108,42 @@ def test_sets_that_make_attributes_as_they_come_are_walked(registry):
                          capture_output=True, text=True, check=True).stdout
     got = [int(line.split()[0]) for line in out.splitlines()[1:]]
     assert got == want
+
+
+@pytest.mark.parametrize("path", sample_captures(), ids=lambda p: p.name)
+def test_a_type_names_every_node_its_messages_have(registry, path):
+    """type_names(spec) lets a decoding filter skip a message whose type cannot hold
+    the name without decoding it: it must hold every name a full decode gives."""
+    from nlscope.analysis.fields import type_names
+    checked = 0
+    for m in _messages(registry, path):
+        if m.type is None or m.type < 16:
+            continue
+        names = type_names(m.decoder.spec(m))
+        for top in m.tree[1:]:
+            for _depth, node in top.walk():
+                # element numbers and UNKNOWN(n) cannot be named by a filter's attr.NAME
+                if node.name.isdigit() or node.name.startswith(("UNKNOWN(", "[")):
+                    continue
+                assert node.name in names, (path.name, m.number, m.type_name, node.name)
+        checked += 1
+    assert checked or path.name.startswith(("kmod", "empty"))
+
+
+def test_a_decoding_filter_skips_types_that_cannot_hold_its_name(registry):
+    msgs = _messages(registry, SAMPLES / "iproute2.pcapng")
+    flt = compile_filter("attr.RTA_GATEWAY", registry)
+    links = [m for m in msgs if m.type_name == "RTM_NEWLINK"]
+    routes = [m for m in msgs if m.type_name == "RTM_NEWROUTE"]
+    assert links and routes
+    for m in links + routes:
+        flt(m)
+    assert not any(m.decoded for m in links)  # no link table names RTA_GATEWAY
+    assert all(m.decoded for m in routes)
+    # an element number names a member of any list: nothing is skipped for it
+    flt = compile_filter("attr.1", registry)
+    fresh = _messages(registry, SAMPLES / "iproute2.pcapng")
+    for m in fresh:
+        if m.type_name == "RTM_NEWLINK":
+            flt(m)
+            assert m.decoded

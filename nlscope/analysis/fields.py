@@ -36,7 +36,7 @@ from typing import Any
 from ..decode.nla import Attr, AttrSet, FixedHeader
 from ..decode.registry import MessageType, Protocol, Registry
 
-__all__ = ["known_attribute_names", "attribute_field_names", "is_known_component", "spellings",
+__all__ = ["known_attribute_names", "type_names", "attribute_field_names", "is_known_component", "spellings",
            "suggest", "CORE_NODE_NAMES"]
 
 # Nodes the core decoder itself builds (nlscope.decode.decoder): the payload's
@@ -64,6 +64,11 @@ def spellings(part: str) -> frozenset[str]:
         if low.startswith(ws):
             out.add(ours + low[len(ws):])
     return frozenset(out)
+
+
+# id(table) -> (table, its size, every name reachable from it); tables being walked
+_SET_NAMES: dict[int, tuple[AttrSet, int, frozenset[str]]] = {}
+_WALKING: set[int] = set()
 
 
 class _Walker:
@@ -130,6 +135,28 @@ class _Walker:
             self.instance(obj)
 
     def attr_set(self, s: AttrSet) -> None:
+        """An attribute table's names, walked once per table (and size) for every walk:
+        families share big tables between their message types (nl80211's commands)."""
+        key = id(s)
+        hit = _SET_NAMES.get(key)
+        if hit is None or hit[0] is not s or hit[1] != len(s.attrs):
+            if key in _WALKING:  # a table inside itself, further up: walked here directly
+                self._attr_set(s)
+                return
+            _WALKING.add(key)
+            try:
+                w = _Walker()
+                w.seen.add(key)
+                w.keep.append(s)
+                w._attr_set(s)
+            finally:
+                _WALKING.discard(key)
+            if len(_SET_NAMES) >= 4096:
+                _SET_NAMES.clear()
+            hit = _SET_NAMES[key] = (s, len(s.attrs), frozenset(w.names))
+        self.names |= hit[2]
+
+    def _attr_set(self, s: AttrSet) -> None:
         for a in list(s.attrs.values()):
             self.visit(a)
         self.methods(s, AttrSet)
@@ -262,6 +289,29 @@ def _walk(reg: Registry) -> frozenset[str]:
         if isinstance(v, (AttrSet, FixedHeader)):
             w.visit(v)
     return frozenset(w.names)
+
+
+_TYPE_CACHE: dict[int, tuple[Any, frozenset[str]]] = {}
+# What the core decoder builds around any type's payload (decoder._payload): the
+# CORE_NODE_NAMES, and the note on bytes past a type's struct.
+_PAYLOAD_CORE = CORE_NODE_NAMES | {"note"}
+
+
+def type_names(spec: MessageType | None) -> frozenset[str]:
+    """Every name a node of the payload of one message type can have: the same walk as
+    known_attribute_names, from that type alone (its header, tables, decoder and
+    summary code). A superset: a decoding filter skips a message whose type cannot
+    hold the attribute it looks for, without decoding it. Cached per type."""
+    hit = _TYPE_CACHE.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    w = _Walker()
+    w.visit(spec)
+    names = frozenset(w.names | _PAYLOAD_CORE)
+    if len(_TYPE_CACHE) >= 4096:  # types made on demand (generic netlink): stay bounded
+        _TYPE_CACHE.clear()
+    _TYPE_CACHE[id(spec)] = (spec, names)
+    return names
 
 
 def known_attribute_names(registry: Registry | None = None) -> frozenset[str]:

@@ -223,6 +223,17 @@ class Decoder:
         name, kind, _ = resolve_type(self.registry.get(msg.frame.protocol), msg.type, ctx)
         return name, kind
 
+    def spec(self, msg: Message) -> MessageType | None:
+        """The family's MessageType of a message (None for control types and types no
+        family describes), chosen as `decode` would, without decoding."""
+        if msg.type is None or msg.type < 16:
+            return None
+        proto = self.registry.get(msg.frame.protocol)
+        ctx = self._ctx(msg.frame.raw, msg.start + NLMSG_HDRLEN, _body_end(msg), msg.order,
+                        msg.frame.protocol, msg.type, msg.flags, [], msg.state)
+        found = resolve_type(proto, msg.type, ctx)
+        return found[2] if found is not None else None
+
     def decode(self, msg: Message, json: bool = False, partial: bool | str = False) -> Message:
         """Decode the payload (once): tree, summary, the payload's problems. With
         `json`, what lies below the top-level attributes is built as its JSON and
