@@ -229,6 +229,10 @@ class Decoder:
         if msg.type is None or msg.type < 16:
             return None
         proto = self.registry.get(msg.frame.protocol)
+        if proto is None:
+            return None
+        if type(proto).message_type is Protocol.message_type:  # the type alone decides
+            return proto.messages.get(msg.type)
         ctx = self._ctx(msg.frame.raw, msg.start + NLMSG_HDRLEN, _body_end(msg), msg.order,
                         msg.frame.protocol, msg.type, msg.flags, [], msg.state)
         found = resolve_type(proto, msg.type, ctx)

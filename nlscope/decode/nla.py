@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import struct
 import threading
+from itertools import chain
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -397,8 +398,28 @@ def nla_spans(buf: bytes, start: int, end: int, order: str, problems: list[str],
         pos += (nla_len + 3) & ~3
 
 
-TRAILING, MALFORMED = -1, -2
 _NLA_HDR = {o: struct.Struct(o + "HH").unpack_from for o in "<>"}  # nla_len, nla_type
+
+
+def attr_spans(buf: bytes, start: int, end: int, order: str, problems: list[str], path: str):
+    """nla_spans, the well-framed attributes cut in one loop (no generator step each):
+    from the first that is not, nla_spans itself, so its problems come in its order."""
+    hdr = _NLA_HDR[order]
+    out = []
+    pos = start
+    while end - pos >= 4:
+        nla_len, raw_type = hdr(buf, pos)
+        a_end = pos + nla_len
+        if nla_len < 4 or a_end > end:
+            break
+        out.append((pos, a_end, raw_type))
+        pos += (nla_len + 3) & ~3
+    if pos < end:
+        return chain(out, nla_spans(buf, pos, end, order, problems, path))
+    return out
+
+
+TRAILING, MALFORMED = -1, -2
 _RAW_NAMES = {TRAILING: "TRAILING", MALFORMED: "MALFORMED"}
 
 
@@ -409,32 +430,10 @@ def walk_attrs(buf: bytes, start: int, end: int, aset: AttrSet | None, order: st
     a 'bytes' field so nothing vanishes."""
     out: list[Field] = []
     get = _plan_of(aset)[0].get if aset is not None else _NO_PLAN.get
-    hdr = _NLA_HDR[order]
-    pos = start
-    rest = None
-    while pos < end:
-        # the well-formed attributes framed here; from the first that is not, the
-        # one walk of the framing (nla_spans) says what is wrong, in its order
-        if rest is None:
-            if end - pos >= 4:
-                nla_len, raw_type = hdr(buf, pos)
-                a_end = pos + nla_len
-                if nla_len < 4 or a_end > end:
-                    rest = nla_spans(buf, pos, end, order, problems, path)
-                    continue
-                at = pos
-                pos = at + ((nla_len + 3) & ~3)
-            else:
-                rest = nla_spans(buf, pos, end, order, problems, path)
-                continue
-        else:
-            nxt = next(rest, None)
-            if nxt is None:
-                break
-            at, a_end, raw_type = nxt
-            if raw_type < 0:
-                out.append(Field(_RAW_NAMES[raw_type], "bytes", bytes(buf[at:a_end]), at, a_end))
-                continue
+    for at, a_end, raw_type in attr_spans(buf, start, end, order, problems, path):
+        if raw_type < 0:
+            out.append(Field(_RAW_NAMES[raw_type], "bytes", bytes(buf[at:a_end]), at, a_end))
+            continue
         p = get(raw_type & NLA_TYPE_MASK)
         if p is not None:  # the compiled plan's kinds, as decode_attr makes them
             code = p[0]
@@ -650,27 +649,7 @@ def attrs_json(buf: bytes, start: int, end: int, aset: AttrSet | None, order: st
         return fields_to_json(walk_attrs(buf, start, end, aset, order, problems, path))
     out: dict[str, Any] = {}
     get = plan.get
-    hdr = _NLA_HDR[order]
-    pos = start
-    rest = None
-    while pos < end:
-        if rest is None:  # as walk_attrs: nla_spans from the first badly framed one
-            if end - pos >= 4:
-                nla_len, raw_type = hdr(buf, pos)
-                a_end = pos + nla_len
-                if nla_len < 4 or a_end > end:
-                    rest = nla_spans(buf, pos, end, order, problems, path)
-                    continue
-                at = pos
-                pos = at + ((nla_len + 3) & ~3)
-            else:
-                rest = nla_spans(buf, pos, end, order, problems, path)
-                continue
-        else:
-            nxt = next(rest, None)
-            if nxt is None:
-                break
-            at, a_end, raw_type = nxt
+    for at, a_end, raw_type in attr_spans(buf, start, end, order, problems, path):
         if raw_type < 0:
             name, v = _RAW_NAMES[raw_type], bytes(buf[at:a_end]).hex()
         else:
