@@ -36,7 +36,7 @@ from typing import Any
 from ..decode.nla import Attr, AttrSet, FixedHeader
 from ..decode.registry import MessageType, Protocol, Registry
 
-__all__ = ["known_attribute_names", "type_names", "attribute_field_names", "is_known_component", "spellings",
+__all__ = ["known_attribute_names", "type_names", "message_names", "attribute_field_names", "is_known_component", "spellings",
            "suggest", "CORE_NODE_NAMES"]
 
 # Nodes the core decoder itself builds (nlscope.decode.decoder): the payload's
@@ -312,6 +312,41 @@ def type_names(spec: MessageType | None) -> frozenset[str]:
         _TYPE_CACHE.clear()
     _TYPE_CACHE[id(spec)] = (spec, names)
     return names
+
+
+_CONTROL: frozenset[str] | None = None
+
+
+def _control_names() -> frozenset[str]:
+    """What an ACK with a capped echo, or a DONE, can hold: the core's nodes and the
+    extended ACK's attributes."""
+    global _CONTROL
+    if _CONTROL is None:
+        from ..decode.decoder import EXTACK_ATTRS
+        w = _Walker()
+        w.visit(EXTACK_ATTRS)
+        _CONTROL = frozenset(w.names | _PAYLOAD_CORE)
+    return _CONTROL
+
+
+def message_names(msg: Any) -> frozenset[str] | None:
+    """Every name a node of this message's payload can have, known without decoding
+    it (type_names for a family's type); None when only a decode tells: an error that
+    echoes a whole request, a DONE its family decodes its own way."""
+    t = msg.type
+    if t is None:
+        return _PAYLOAD_CORE
+    if t >= 16:
+        return type_names(msg.decoder.spec(msg))
+    if t == 2:  # the echoed request's payload comes along unless capped (or absent)
+        from ..decode.decoder import NLM_F_CAPPED
+        if msg.flags & NLM_F_CAPPED or msg.nlmsg_len <= 36:
+            return _control_names()
+        return None
+    if t == 3:
+        proto = msg.decoder.registry.get(msg.protocol)
+        return None if getattr(proto, "decode_done", None) is not None else _control_names()
+    return _PAYLOAD_CORE  # NOOP, OVERRUN, reserved types: their bytes
 
 
 def known_attribute_names(registry: Registry | None = None) -> frozenset[str]:

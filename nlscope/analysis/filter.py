@@ -531,11 +531,11 @@ def _attr_getter(path: list[str]) -> Getter:
 
     def get(m: Message, t: Any) -> list:
         if not m.decoded and m.decoder is not None:
-            # a type whose tables and code cannot make the first name has none of it
-            # (control types may echo any request: they are looked into)
-            if prune and m.type is not None and m.type >= 16 and \
-                    _known.type_names(m.decoder.spec(m)).isdisjoint(parts[0]):
-                return []
+            # a message whose type's tables and code cannot make the first name has none
+            if prune:
+                can = _known.message_names(m)
+                if can is not None and can.isdisjoint(parts[0]):
+                    return []
             m.decoder.decode(m, partial=True)  # nests only as the names need them
         found = list(below(_payload(m), parts[0]))
         for names in parts[1:]:

@@ -349,8 +349,7 @@ class CaptureReader:
         self.records += 1
         if iface.linktype == LINKTYPE_NETLINK and len(raw) >= 16:  # nlmon's: the usual case
             return Frame(0, ts_ns, (raw[14] << 8) | raw[15], raw, 16, orig_len, LINKTYPE_NETLINK,
-                         ifidx, comment=comment, direction=direction, pid=pid, comm=comm,
-                         offset=offset)
+                         ifidx, comment, direction, pid, comm, offset)
         where = netlink_offset(iface.linktype, raw)
         if isinstance(where, str):
             self.skipped += 1

@@ -90,18 +90,15 @@ def resolve_type(proto: Protocol | None, mtype: int, ctx: DecodeCtx | None = Non
 
 
 
+_U32 = {o: struct.Struct(o + "I").unpack_from for o in "<>"}
+
+
 def guess_order(buf: bytes, pos: int, end: int) -> str:
     """The capturing host's byte order: the one whose nlmsg_len fits the bytes left."""
     left = end - pos
-    if left < 4:
+    if left < 4 or NLMSG_HDRLEN <= _U32["<"](buf, pos)[0] <= left:
         return "<"
-    le = struct.unpack_from("<I", buf, pos)[0]
-    be = struct.unpack_from(">I", buf, pos)[0]
-    le_ok = NLMSG_HDRLEN <= le <= left
-    be_ok = NLMSG_HDRLEN <= be <= left
-    if be_ok and not le_ok:
-        return ">"
-    return "<"
+    return ">" if NLMSG_HDRLEN <= _U32[">"](buf, pos)[0] <= left else "<"
 
 
 def scan_frame(frame: Frame, decoder: Decoder | None = None) -> list[Message]:
@@ -144,7 +141,7 @@ def scan_frame(frame: Frame, decoder: Decoder | None = None) -> list[Message]:
         nxt = min(pos + ((ln + 3) & ~3), end)
         out.append(Message(frame, idx, pos, nxt, ln, mtype, flags, seq, pid, order, problems, decoder))
         pos = nxt
-    if frame.truncated:
+    if frame.orig_len > end:  # frame.truncated
         out[-1].add_scan_problem(f"frame truncated by the capture: {len(buf)} of {frame.orig_len} bytes")
     return out
 
