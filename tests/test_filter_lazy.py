@@ -110,7 +110,14 @@ def test_sets_that_make_attributes_as_they_come_are_walked(registry):
     assert got == want
 
 
-@pytest.mark.parametrize("path", sample_captures(), ids=lambda p: p.name)
+def _real_and_hostile():
+    """The samples, and the hand-made fixtures (malformed, truncated, hostile lengths)."""
+    from conftest import FIXTURES
+    return sample_captures() + sorted(p for p in FIXTURES.glob("*.pcap*")
+                                      if p.name != "ethernet.pcap")
+
+
+@pytest.mark.parametrize("path", _real_and_hostile(), ids=lambda p: p.name)
 def test_a_type_names_every_node_its_messages_have(registry, path):
     """message_names (type_names(spec) for a family's type) lets a decoding filter skip
     a message that cannot hold the name without decoding it: it must hold every name a
@@ -153,3 +160,23 @@ def test_a_decoding_filter_skips_types_that_cannot_hold_its_name(registry):
         if m.type_name == "RTM_NEWLINK":
             flt(m)
             assert m.decoded
+
+
+def test_an_error_shorter_than_its_header_is_looked_into(registry):
+    """An NLMSG_ERROR whose nlmsg_len is under 16 decodes to the frame's end, echo and
+    all: a decoding filter must not take it for a capped ACK."""
+    import struct
+
+    from nlscope.capture.frame import Frame
+    from nlscope.decode.decoder import scan_frame
+    gw = struct.pack("<HH4s", 8, 5, bytes([10, 9, 0, 254]))  # RTA_GATEWAY 10.9.0.254
+    rtmsg = bytes([2, 24, 0, 0, 254, 4, 0, 1]) + struct.pack("<I", 0)
+    echo = struct.pack("<IHHII", 16 + len(rtmsg) + len(gw), 24, 0x405, 7, 99) + rtmsg + gw
+    err = struct.pack("<IHHII", 8, 2, 0, 7, 99) + struct.pack("<i", -17) + echo
+    flt = compile_filter("attr.RTA_GATEWAY == 10.9.0.254", registry)
+    dec = Decoder(registry)
+    full = scan_frame(Frame(1, 0, 0, bytes(16) + err), dec)[0]
+    full.decoder.decode(full)
+    assert flt(full)  # the whole decode finds the echoed gateway
+    lazy = scan_frame(Frame(1, 0, 0, bytes(16) + err), Decoder(registry))[0]
+    assert flt(lazy)

@@ -340,7 +340,8 @@ def message_names(msg: Any) -> frozenset[str] | None:
         return type_names(msg.decoder.spec(msg))
     if t == 2:  # the echoed request's payload comes along unless capped (or absent)
         from ..decode.decoder import NLM_F_CAPPED
-        if msg.flags & NLM_F_CAPPED or msg.nlmsg_len <= 36:
+        # (an nlmsg_len under 16 leaves the payload to the frame's end: any echo)
+        if msg.flags & NLM_F_CAPPED or 16 <= msg.nlmsg_len <= 36:
             return _control_names()
         return None
     if t == 3:

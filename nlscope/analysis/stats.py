@@ -9,6 +9,7 @@ kept (plus one latency number per answered request, for exact percentiles).
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -63,8 +64,10 @@ class Stats:
         self.transactions = 0
         # errno -> [count, Counter(request type), Counter(extack text)]
         self.errors: dict[int, list[Any]] = {}
-        self.latency: dict[tuple[str, str, bool], list[int]] = defaultdict(list)
-        self.first_latency: dict[tuple[str, str, bool], list[int]] = defaultdict(list)
+        # one number per answered request (exact percentiles): 8 bytes each in an array,
+        # not a Python int in a list (~36)
+        self.latency: dict[tuple[str, str, bool], array] = defaultdict(lambda: array("q"))
+        self.first_latency: dict[tuple[str, str, bool], array] = defaultdict(lambda: array("q"))
         self.unanswered: list[dict[str, Any]] = []
         self.incomplete: list[dict[str, Any]] = []
         self.n_unanswered = 0
@@ -177,7 +180,7 @@ class Stats:
     def latency_rows(self) -> list[dict[str, Any]]:
         rows = []
         for (fam, typ, dump), vals in sorted(self.latency.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            vals.sort()
+            vals = sorted(vals)
             firsts = sorted(self.first_latency.get((fam, typ, dump), ()))
             rows.append({
                 "family": fam, "request": typ, "dump": dump, "count": len(vals),
