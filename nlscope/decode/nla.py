@@ -540,15 +540,10 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
             return _nest(name, buf, p0, pos, a_end, sub, order, problems, here)
         if kind == "nested-array":
             sub = spec.nested(siblings) if callable(spec.nested) else spec.nested
-            kids = []
-            # each element is an attribute whose type is its index
-            for a, b, it in nla_spans(buf, p0, a_end, order, problems, here + "."):
-                if it < 0:
-                    kids.append(Field(_RAW_NAMES[it], "bytes", bytes(buf[a:b]), a, b))
-                else:
-                    idx = str(it & NLA_TYPE_MASK)
-                    kids.append(_nest(idx, buf, a + 4, a, b, sub, order, problems, f"{here}[{idx}]"))
-            return Field(name, "list", None, pos, a_end, children=kids)
+            if _MODE.mode == LAZY:  # a summary reads an array seldom (nlctrl's 50 ops)
+                return Lazy(name, "list", pos, a_end, (_array_later, (buf, p0, a_end, sub, order, here)))
+            return Field(name, "list", None, pos, a_end,
+                         children=_array_later(buf, p0, a_end, sub, order, here, problems))
         if kind == "bitfield32":
             if n < 8:
                 problems.append(f"{here}: bitfield32 of {n} bytes")
@@ -578,6 +573,19 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
 
 
 _CONTAINERS = frozenset(["nested", "nested-array", "custom"])
+
+
+def _array_later(buf: bytes, p0: int, a_end: int, sub: AttrSet | None, order: str, here: str,
+                 problems: list[str]) -> list[Field]:
+    """A nested array's elements: each an attribute whose type is its index."""
+    kids = []
+    for a, b, it in nla_spans(buf, p0, a_end, order, problems, here + "."):
+        if it < 0:
+            kids.append(Field(_RAW_NAMES[it], "bytes", bytes(buf[a:b]), a, b))
+        else:
+            idx = str(it & NLA_TYPE_MASK)
+            kids.append(_nest(idx, buf, a + 4, a, b, sub, order, problems, f"{here}[{idx}]"))
+    return kids
 
 
 def _parse_later(st: FixedHeader, buf: bytes, p0: int, order: str, problems: list[str]) -> list[Field]:
@@ -743,9 +751,11 @@ def _check_code(a: Attr) -> tuple:
 
 
 def attrs_clean(buf: bytes, start: int, end: int, aset: AttrSet | None, order: str,
-                path: str = "") -> bool:
-    """Whether walk_attrs(buf, start, end, aset, ...) in full would report no problem."""
-    plan = _check_plan(aset) if aset is not None else _NO_PLAN
+                path: str = "", plan: Any = False) -> bool:
+    """Whether walk_attrs(buf, start, end, aset, ...) in full would report no problem
+    (`plan`: the set's _check_plan, when the caller has it)."""
+    if plan is False:
+        plan = _check_plan(aset) if aset is not None else _NO_PLAN
     if plan is None:
         probs: list[str] = []
         with decoding(LAZY):
@@ -794,10 +804,21 @@ def attrs_clean(buf: bytes, start: int, end: int, aset: AttrSet | None, order: s
 
 
 def _array_clean(buf: bytes, start: int, end: int, sub: AttrSet | None, order: str, here: str) -> bool:
-    probs: list[str] = []  # the elements' framing, as decode_attr walks it (nla_spans)
-    for pos, a_end, it in nla_spans(buf, start, end, order, probs, here + "."):
-        if probs or it < 0 or not attrs_clean(buf, pos + 4, a_end, sub, order, f"{here}[]."):
+    # the elements' framing as nla_spans walks it (any fault is a problem), then each
+    # element as a nest of `sub`
+    path = here + "[]."
+    plan = _check_plan(sub) if sub is not None else _NO_PLAN
+    hdr = _NLA_HDR[order]
+    pos = start
+    while pos < end:
+        if end - pos < 4:
             return False
+        nla_len, _type = hdr(buf, pos)
+        if nla_len < 4 or pos + nla_len > end:
+            return False
+        if not attrs_clean(buf, pos + 4, pos + nla_len, sub, order, path, plan):
+            return False
+        pos += (nla_len + 3) & ~3
     return True
 
 
@@ -813,6 +834,10 @@ def fields_clean(fields) -> bool:
             if fn is _walk_later:
                 buf, start, end, sub, order, path = args
                 if not attrs_clean(buf, start, end, sub, order, path):
+                    return False
+            elif fn is _array_later:
+                buf, start, end, sub, order, here = args
+                if not _array_clean(buf, start, end, sub, order, here):
                     return False
             elif not getattr(fn, "clean", False):
                 probs: list[str] = []
@@ -879,9 +904,11 @@ def may_hold(f: Field, names) -> bool:
     if not isinstance(f, Lazy) or f._kids is not None:
         return True
     fn, args, *known = f._expand
+    if any(n.isdigit() for n in names):  # an array's element: tables do not name them
+        return True
     if known:  # (expand, args, the names it makes)
         return not known[0].isdisjoint(names)
-    if fn is _walk_later:
+    if fn is _walk_later or fn is _array_later:
         reach = reach_of(args[3])
         return reach is None or not reach.isdisjoint(names)
     return True
