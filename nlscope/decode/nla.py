@@ -452,6 +452,9 @@ def walk_attrs(buf: bytes, start: int, end: int, aset: AttrSet | None, order: st
                 out.append(Field(p[1], "str", bytes(buf[at + 4:a_end]).split(b"\0", 1)[0]
                                  .decode("utf-8", "replace"), at, a_end))
                 continue
+            if code == _P_NEST and path.count(".") < MAX_DEPTH:  # else decode_attr says why not
+                out.append(_nest(p[1], buf, at + 4, at, a_end, p[4], order, problems, path + p[1]))
+                continue
         out.append(decode_attr(buf, at, a_end, raw_type, aset, order, problems, path, out))
     return out
 
@@ -487,8 +490,7 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
         if kind == "string":
             return Field(spec.name, "str", bytes(buf[p0:a_end]).split(b"\0", 1)[0].decode("utf-8", "replace"),
                          pos, a_end)
-    data = buf[p0:a_end]
-    n = len(data)
+    n = a_end - p0  # the payload's bytes, sliced only where a field keeps them
     if spec is None:
         name = f"UNKNOWN({t})"
         if raw_type & NLA_F_NESTED and n and path.count(".") < MAX_DEPTH:
@@ -496,7 +498,7 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
             kids = walk_attrs(buf, p0, a_end, None, order, sub_problems, f"{path}{name}.")
             if not sub_problems:
                 return Field(name, "nest", None, pos, a_end, children=kids)
-        return Field(name, "bytes", bytes(data), pos, a_end)
+        return Field(name, "bytes", bytes(buf[p0:a_end]), pos, a_end)
     name = spec.name
     kind = spec.kind
     here = f"{path}{name}"
@@ -509,18 +511,18 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
                 o = ">" if raw_type & NLA_F_NET_BYTEORDER else order
             if n < size:
                 problems.append(f"{here}: expected {size} bytes, got {n}")
-                return Field(name, "bytes", bytes(data), pos, a_end)
+                return Field(name, "bytes", bytes(buf[p0:a_end]), pos, a_end)
             v = _UNPACK[o + fmt].unpack_from(buf, p0)[0]
             return _int_attr(spec, v, pos, a_end)
         if kind in ("uint", "sint"):
             if n not in (1, 2, 4, 8):
                 problems.append(f"{here}: variable-width integer of {n} bytes")
-                return Field(name, "bytes", bytes(data), pos, a_end)
+                return Field(name, "bytes", bytes(buf[p0:a_end]), pos, a_end)
             fmt = ("u" if kind == "uint" else "s") + str(n * 8)
             o = ">" if raw_type & NLA_F_NET_BYTEORDER else order
             return _int_attr(spec, _UNPACK[o + fmt].unpack_from(buf, p0)[0], pos, a_end)
         if kind == "string":
-            return Field(name, "str", bytes(data).split(b"\0", 1)[0].decode("utf-8", "replace"), pos, a_end)
+            return Field(name, "str", bytes(buf[p0:a_end]).split(b"\0", 1)[0].decode("utf-8", "replace"), pos, a_end)
         if kind == "flag":
             if n:
                 problems.append(f"{here}: flag attribute carries {n} bytes")
@@ -529,12 +531,12 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
             want = {"ipv4": (4,), "ipv6": (16,), "ipaddr": (4, 16)}[kind]
             if n not in want:
                 problems.append(f"{here}: address of {n} bytes")
-                return Field(name, "bytes", bytes(data), pos, a_end)
-            return Field(name, "addr", ip_text(bytes(data)), pos, a_end)
+                return Field(name, "bytes", bytes(buf[p0:a_end]), pos, a_end)
+            return Field(name, "addr", ip_text(bytes(buf[p0:a_end])), pos, a_end)
         if kind == "mac":
-            return Field(name, "mac", mac_text(bytes(data)), pos, a_end)
+            return Field(name, "mac", mac_text(bytes(buf[p0:a_end])), pos, a_end)
         if kind in _CONTAINERS and _too_deep(path, here, problems):
-            return Field(name, "bytes", bytes(data), pos, a_end)
+            return Field(name, "bytes", bytes(buf[p0:a_end]), pos, a_end)
         if kind == "nested":
             sub = spec.nested(siblings) if callable(spec.nested) else spec.nested
             return _nest(name, buf, p0, pos, a_end, sub, order, problems, here)
@@ -547,7 +549,7 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
         if kind == "bitfield32":
             if n < 8:
                 problems.append(f"{here}: bitfield32 of {n} bytes")
-                return Field(name, "bytes", bytes(data), pos, a_end)
+                return Field(name, "bytes", bytes(buf[p0:a_end]), pos, a_end)
             value, selector = struct.unpack_from(order + "II", buf, p0)
             return Field(name, "struct", None, pos, a_end, children=[
                 int_field("value", value, p0, p0 + 4, None, spec.flags or {}),
@@ -556,7 +558,7 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
             st = spec.struct
             if n < st.size:
                 problems.append(f"{here}: {st.name} needs {st.size} bytes, got {n}")
-                return Field(name, "bytes", bytes(data), pos, a_end)
+                return Field(name, "bytes", bytes(buf[p0:a_end]), pos, a_end)
             if _MODE.mode == LAZY:  # a summary reads a struct's members seldom: made when read
                 return Lazy(name, "struct", pos, a_end, (_parse_later, (st, buf, p0, order)))
             return Field(name, "struct", None, pos, a_end, children=st.parse(buf, p0, order))
@@ -566,10 +568,10 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
             kids = [Field(str(i), "int", _UNPACK[order + "u32"].unpack_from(buf, p0 + 4 * i)[0],
                           p0 + 4 * i, p0 + 4 * i + 4) for i in range(n // 4)]
             return Field(name, "list", None, pos, a_end, children=kids)
-        return Field(name, "bytes", bytes(data), pos, a_end)  # binary, hex
+        return Field(name, "bytes", bytes(buf[p0:a_end]), pos, a_end)  # binary, hex
     except Exception as e:  # a table bug must not stop the capture
         problems.append(f"{here}: cannot decode ({type(e).__name__}: {e})")
-        return Field(name, "bytes", bytes(data), pos, a_end)
+        return Field(name, "bytes", bytes(buf[p0:a_end]), pos, a_end)
 
 
 _CONTAINERS = frozenset(["nested", "nested-array", "custom"])
