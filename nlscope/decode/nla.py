@@ -325,7 +325,7 @@ class Lazy(Field):
     by the same tables. Reading the children drops that JSON: whoever reads them may
     change them (family fixups do)."""
 
-    __slots__ = ("_kids", "_json", "_expand")
+    __slots__ = ("_kids", "_json", "_expand", "_bad")
 
     def __init__(self, name: str, kind: str, start: int, end: int, expand: tuple, json: Any = _NOJSON):
         self.name, self.kind, self.value, self.meta = name, kind, None, None
@@ -333,16 +333,20 @@ class Lazy(Field):
         self._kids: list[Field] | None = None
         self._json = json
         self._expand = expand
+        self._bad = False  # its expansion found a problem (fields_clean need not walk it again)
 
     @property
     def children(self) -> list[Field]:
         kids = self._kids
         if kids is None:
             fn, args = self._expand[:2]
-            # problems: already reported. Made for an export (it had its JSON), its
-            # nests keep theirs; else nothing below is decoded until read.
+            # problems: not the message's (a full decode reports them in its order);
+            # only whether there were any is kept. Made for an export (it had its
+            # JSON), its nests keep theirs; else nothing below is decoded until read.
+            probs: list[str] = []
             with decoding(JSON if self._json is not _NOJSON else LAZY):
-                kids = self._kids = fn(*args, [])
+                kids = self._kids = fn(*args, probs)
+            self._bad = bool(probs)
             self._json = _NOJSON
         return kids
 
@@ -832,6 +836,11 @@ def fields_clean(fields) -> bool:
     while stack:
         f = stack.pop()
         if isinstance(f, Lazy):
+            if f._kids is not None:  # read already (by the summary): its own level is known
+                if f._bad:
+                    return False
+                stack.extend(f._kids)
+                continue
             fn, args = f._expand[:2]
             if fn is _walk_later:
                 buf, start, end, sub, order, path = args
