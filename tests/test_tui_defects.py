@@ -238,3 +238,29 @@ async def test_live_capture_failure_is_a_dialog():
         assert isinstance(app.focused, type(app.message_list))
         app.tick()
         assert not isinstance(app.screen, MessageScreen)  # once per error, not every tick
+
+
+@aio
+async def test_a_node_highlighted_in_a_tree_shown_before_leaves_the_hex_pane_alone():
+    """The tree tells the hex pane which bytes its cursor node covers by a message,
+    handled later: when the tree has moved to another message meanwhile (keys faster
+    than the screen, a filter settling under load), that span is not this message's.
+    It once cleared the new message's highlight (a snapshot taken on a busy machine)."""
+    from nlscope.tui.detail import DetailTree
+    app = make_app(GOLDEN, deterministic=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        tree, hexp = app._panes["tree"], app._panes["hex"]
+        first = hexp.message
+        await pilot.press("j")
+        await pilot.pause()
+        await panes(app, pilot)
+        assert shown(app) == 2 and hexp.message is not first
+        seen = []
+        shown_span = hexp.highlight
+        hexp.highlight = lambda span: (seen.append(span), shown_span(span))
+        own = (hexp.message.start, hexp.message.start + 4)
+        tree.post_message(DetailTree.SpanSelected(None, first))  # late, from message 1's tree
+        tree.post_message(DetailTree.SpanSelected(own, hexp.message))  # this message's own
+        await waiting.until(lambda: hexp.span == own, "the own span applied")
+        assert seen == [own]  # the late one, handled before it, did not reach the pane

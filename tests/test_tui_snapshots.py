@@ -22,6 +22,17 @@ MIXED = SAMPLES / "mixed.pcapng"
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
+def _hex_follows_tree(app) -> bool:
+    """The hex pane shows the bytes of the tree's cursor node (or of what an extack
+    offset there points at): the tree tells it by a message, handled a frame later."""
+    tree, hexp = app._panes["tree"], app._panes["hex"]
+    node = tree.cursor_node
+    if node is None or node.data is None:
+        return True
+    target = tree._offs_target(node)
+    return hexp.span == (target.data if target is not None else node.data)
+
+
 def settle(*keys: str, wait_for=None):
     async def run(pilot):
         app = pilot.app
@@ -29,7 +40,7 @@ def settle(*keys: str, wait_for=None):
                     "the index to complete")
         # the first message's panes shown (and the tree's highlight on the hex pane)
         # before any key: a dialog then covers a settled screen, whatever the timing
-        await until(lambda: not app.details_pending, "the first panes")
+        await until(lambda: not app.details_pending and _hex_follows_tree(app), "the first panes")
         app.tick()
         await pilot.pause()
         await pilot.pause()
@@ -38,7 +49,7 @@ def settle(*keys: str, wait_for=None):
         if wait_for is not None:
             await until(lambda: wait_for(app), "the screen the keys open")
         await until(lambda: not app.view.filtering and app.busy is None
-                    and not app.details_pending, "the view to settle")
+                    and not app.details_pending and _hex_follows_tree(app), "the view to settle")
         app.tick()
         await pilot.pause()
     return run

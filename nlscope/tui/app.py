@@ -442,7 +442,9 @@ class NlscopeApp(App[None]):
 
     @on(DetailTree.SpanSelected)
     def _span(self, event: DetailTree.SpanSelected) -> None:
-        self._panes["hex"].highlight(event.span)
+        hexp = self._panes["hex"]
+        if event.msg is hexp.message:  # a node of a tree shown before: not these bytes
+            hexp.highlight(event.span)
 
     @on(MessageList.FollowChanged)
     def _follow_changed(self, event: MessageList.FollowChanged) -> None:

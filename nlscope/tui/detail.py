@@ -83,9 +83,13 @@ class DetailTree(Tree[Span], can_focus=True):
             self.path = path
 
     class SpanSelected(TMessage):
-        def __init__(self, span: Span | None):
+        """The bytes of the highlighted node, of message `msg` (the one the tree showed
+        then: the event may be handled after the tree moved to another)."""
+
+        def __init__(self, span: Span | None, msg: Message | None):
             super().__init__()
             self.span = span
+            self.msg = msg
 
     class OffsetOutside(TMessage):
         """An extack offset points past what the error quotes (a capped error): the
@@ -230,7 +234,7 @@ class DetailTree(Tree[Span], can_focus=True):
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         event.stop()
         target = self._offs_target(event.node)  # an extack offset: what it points at
-        self.post_message(self.SpanSelected(target.data if target else event.node.data))
+        self.post_message(self.SpanSelected(target.data if target else event.node.data, self._msg))
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         """Enter on an extack offset: to the attribute it points at (in the request

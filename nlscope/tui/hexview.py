@@ -95,6 +95,11 @@ class HexView(ScrollView, can_focus=True):
         self.span: tuple[int, int] | None = None
 
     @property
+    def message(self) -> Message | None:
+        """The message whose bytes the pane shows."""
+        return self._msg
+
+    @property
     def text(self) -> str:
         """What the pane shows, as plain text."""
         m = self._msg
