@@ -29,8 +29,7 @@ def _hex_follows_tree(app) -> bool:
     node = tree.cursor_node
     if node is None or node.data is None:
         return True
-    target = tree._offs_target(node)
-    return hexp.span == (target.data if target is not None else node.data)
+    return hexp.span == tree.span_of(node)
 
 
 def settle(*keys: str, wait_for=None):

@@ -215,25 +215,24 @@ class Decoder:
         hit = self.header_names(msg.frame.protocol, msg.type)
         if hit is not None:
             return hit
-        ctx = self._ctx(msg.frame.raw, msg.start + NLMSG_HDRLEN, _body_end(msg), msg.order,
-                        msg.frame.protocol, msg.type, msg.flags, [], msg.state)
-        name, kind, _ = resolve_type(self.registry.get(msg.frame.protocol), msg.type, ctx)
-        return name, kind
+        return self._by_payload(msg)[:2]
 
     def spec(self, msg: Message) -> MessageType | None:
         """The family's MessageType of a message (None for control types and types no
         family describes), chosen as `decode` would, without decoding."""
-        if msg.type is None or msg.type < 16:
+        if msg.type is None:
             return None
-        proto = self.registry.get(msg.frame.protocol)
-        if proto is None:
-            return None
-        if type(proto).message_type is Protocol.message_type:  # the type alone decides
-            return proto.messages.get(msg.type)
+        found = resolve_type(self.registry.get(msg.frame.protocol), msg.type)
+        if found is None:  # the family chooses by payload
+            found = self._by_payload(msg)
+        return found[2]
+
+    def _by_payload(self, msg: Message) -> tuple[str, str, MessageType | None]:
+        """resolve_type for a family that peeks at the payload, with the state the
+        message was seen with."""
         ctx = self._ctx(msg.frame.raw, msg.start + NLMSG_HDRLEN, _body_end(msg), msg.order,
                         msg.frame.protocol, msg.type, msg.flags, [], msg.state)
-        found = resolve_type(proto, msg.type, ctx)
-        return found[2] if found is not None else None
+        return resolve_type(self.registry.get(msg.frame.protocol), msg.type, ctx)
 
     def decode(self, msg: Message, json: bool = False, partial: bool | str = False) -> Message:
         """Decode the payload (once): tree, summary, the payload's problems. With

@@ -585,7 +585,7 @@ def _array_later(buf: bytes, p0: int, a_end: int, sub: AttrSet | None, order: st
                  problems: list[str]) -> list[Field]:
     """A nested array's elements: each an attribute whose type is its index."""
     kids = []
-    for a, b, it in nla_spans(buf, p0, a_end, order, problems, here + "."):
+    for a, b, it in attr_spans(buf, p0, a_end, order, problems, here + "."):
         if it < 0:
             kids.append(Field(_RAW_NAMES[it], "bytes", bytes(buf[a:b]), a, b))
         else:
@@ -810,21 +810,12 @@ def attrs_clean(buf: bytes, start: int, end: int, aset: AttrSet | None, order: s
 
 
 def _array_clean(buf: bytes, start: int, end: int, sub: AttrSet | None, order: str, here: str) -> bool:
-    # the elements' framing as nla_spans walks it (any fault is a problem), then each
-    # element as a nest of `sub`
+    probs: list[str] = []  # the elements' framing, as _array_later walks it
+    plan = _check_plan(sub) if sub is not None else _NO_PLAN  # looked up once for them all
     path = here + "[]."
-    plan = _check_plan(sub) if sub is not None else _NO_PLAN
-    hdr = _NLA_HDR[order]
-    pos = start
-    while pos < end:
-        if end - pos < 4:
+    for pos, a_end, it in attr_spans(buf, start, end, order, probs, here + "."):
+        if probs or it < 0 or not attrs_clean(buf, pos + 4, a_end, sub, order, path, plan):
             return False
-        nla_len, _type = hdr(buf, pos)
-        if nla_len < 4 or pos + nla_len > end:
-            return False
-        if not attrs_clean(buf, pos + 4, pos + nla_len, sub, order, path, plan):
-            return False
-        pos += (nla_len + 3) & ~3
     return True
 
 

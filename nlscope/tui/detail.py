@@ -231,10 +231,15 @@ class DetailTree(Tree[Span], can_focus=True):
         quoted = next((n for n, p in self._paths.items() if p == ("original",)), None)
         return _first_at(quoted, at) if quoted is not None else None
 
+    def span_of(self, node: TreeNode[Span]) -> Span | None:
+        """The bytes a node shows in the hex pane: its own, or for an extack offset
+        those of what it points at."""
+        target = self._offs_target(node)
+        return target.data if target else node.data
+
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         event.stop()
-        target = self._offs_target(event.node)  # an extack offset: what it points at
-        self.post_message(self.SpanSelected(target.data if target else event.node.data, self._msg))
+        self.post_message(self.SpanSelected(self.span_of(event.node), self._msg))
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         """Enter on an extack offset: to the attribute it points at (in the request
