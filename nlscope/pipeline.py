@@ -112,7 +112,9 @@ class Pipeline:
                     continue
             elif match is not None and not match(m, t):
                 continue
-            m.transaction = t
+            # m.transaction is left to the API (open_messages): a message and its
+            # transaction pointing at each other are a cycle the garbage collector,
+            # not the reference count, would have to free, for every message
             self.shown += 1
             yield m, t
 
@@ -153,7 +155,6 @@ class Pipeline:
             t = self.tracker.feed(m)
             if self._match is not None and not self._match(m, t):
                 continue
-            m.transaction = t
             self.shown += 1
             for s in self.sinks:
                 s.write(m, t)
@@ -182,7 +183,8 @@ def open_messages(source: Any, *, filter: str | Any = None, registry: Any = None
         with CaptureReader(source) as first:
             pipe.look_ahead(first)
     try:
-        for m, _t in pipe.pairs(reader):
+        for m, t in pipe.pairs(reader):
+            m.transaction = t
             yield m
     finally:
         reader.close()

@@ -331,9 +331,12 @@ class Decoder:
     # -- internals -----------------------------------------------------------------
     def _header_fields(self, msg: Message) -> Field:
         s = msg.start
+        # the header's values, not the message: a tree holding its message is a cycle,
+        # and every message would then wait for the garbage collector
+        vals = (s, msg.nlmsg_len, msg.type, msg.type_name, msg.flags, msg.kind, msg.seq, msg.pid)
         if decode_mode() != TREE:  # the export writes the header from the message
-            return Lazy("nlmsghdr", "struct", s, s + 16, (_header_kids, (msg,)))
-        return Field("nlmsghdr", "struct", None, s, s + 16, children=_header_kids(msg, []))
+            return Lazy("nlmsghdr", "struct", s, s + 16, (_header_kids, vals))
+        return Field("nlmsghdr", "struct", None, s, s + 16, children=_header_kids(*vals, []))
 
     def _ctx(self, msg_buf: bytes, start: int, end: int, order: str, protocol: int,
              mtype: int, flags: int, problems: list[str], state: dict | None = None) -> DecodeCtx:
@@ -572,14 +575,14 @@ def _summary(spec: MessageType | None, msg: Message, payload: list[Field], name:
         return f"{name} (summary error)"
 
 
-def _header_kids(msg: Message, problems: list[str]) -> list[Field]:
-    s = msg.start
+def _header_kids(s: int, nlmsg_len: int, mtype: int, type_name: str | None, flags: int,
+                 kind: str, seq: int, pid: int, problems: list[str]) -> list[Field]:
     return [
-        Field("nlmsg_len", "int", msg.nlmsg_len, s, s + 4),
-        Field("nlmsg_type", "enum", msg.type, s + 4, s + 6, msg.type_name),
-        Field("nlmsg_flags", "flags", msg.flags, s + 6, s + 8, msg.flag_names),
-        Field("nlmsg_seq", "int", msg.seq, s + 8, s + 12),
-        Field("nlmsg_pid", "int", msg.pid, s + 12, s + 16),
+        Field("nlmsg_len", "int", nlmsg_len, s, s + 4),
+        Field("nlmsg_type", "enum", mtype, s + 4, s + 6, type_name),
+        Field("nlmsg_flags", "flags", flags, s + 6, s + 8, name_flags(flags, kind)),
+        Field("nlmsg_seq", "int", seq, s + 8, s + 12),
+        Field("nlmsg_pid", "int", pid, s + 12, s + 16),
     ]
 
 
