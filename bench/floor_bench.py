@@ -26,6 +26,12 @@ best of --repeat):
              no pairing)
   nlscope-reader  nlscope's CaptureReader + scan_frame: what nlscope pays before any
              naming, pairing or decoding
+  startup    nlscope's imports and tables (the registry with its YNL specs), no
+             message: what every command pays once before its first
+  json       attrs, and every attribute's value (an int for 1/2/4/8 bytes, else hex)
+             into a dict per nest keyed by type number, the header as a dict, one
+             orjson line per message: the least an export can do (it names every
+             attribute, enum and flag too), beside `tshark -T json`
 
 If `headers` alone costs more than half of `tshark -r`, no pure-Python design meets the
 2x header-only target; if `attrs` or `lines` costs more than `tshark -r`, none meets
@@ -46,7 +52,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-FLOORS = ["blocks", "headers", "pairs", "attrs", "lines", "attrs-lines", "nlscope-reader"]
+FLOORS = ["blocks", "headers", "pairs", "attrs", "lines", "attrs-lines", "nlscope-reader",
+          "startup", "json"]
 
 
 # ------------------------------------------------------------------ the floors (children)
@@ -172,6 +179,59 @@ def floor_attrs_lines(path: str) -> int:
     return _walk(path, attrs=True, lines=True)
 
 
+def floor_startup(path: str) -> int:
+    from nlscope.decode.decoder import Decoder
+    from nlscope.decode.registry import default_registry
+    from nlscope.pipeline import Pipeline
+    Pipeline(Decoder(default_registry()))
+    return 0
+
+
+def floor_json(path: str) -> int:
+    import orjson
+    hdr = struct.Struct("<IHHII").unpack_from
+    nla = struct.Struct("<HH").unpack_from
+    size = _fixed_sizes()
+    write = sys.stdout.buffer.write
+    dumps = orjson.dumps
+    ints = {1: "<B", 2: "<H", 4: "<I", 8: "<Q"}
+    n = 0
+
+    def walk(raw: bytes, p: int, e: int) -> dict:
+        out: dict[str, object] = {}
+        while e - p >= 4:
+            alen, atype = nla(raw, p)
+            if alen < 4 or p + alen > e:
+                break
+            k = str(atype & 0x3FFF)
+            if atype & 0x8000:
+                out[k] = walk(raw, p + 4, p + alen)
+            else:
+                f = ints.get(alen - 4)
+                out[k] = struct.unpack_from(f, raw, p + 4)[0] if f else raw[p + 4:p + alen].hex()
+            p += (alen + 3) & ~3
+        return out
+
+    for buf, a, b in _packets(path):
+        raw = buf[a:b]
+        proto = (raw[14] << 8) | raw[15]
+        pos, end = 16, len(raw)
+        while end - pos >= 16:
+            ln, ty, fl, seq, pid = hdr(raw, pos)
+            if ln < 16:
+                break
+            n += 1
+            rec = {"number": n, "family": proto, "offset": pos,
+                   "header": {"len": ln, "type": ty, "flags": fl, "seq": seq, "pid": pid}}
+            fixed = size(proto, ty) if ty >= 16 else None
+            if fixed is not None:
+                rec["payload"] = walk(raw, pos + 16 + fixed, min(pos + ln, end))
+            rec["raw"] = raw[pos:pos + ln].hex()
+            write(dumps(rec) + b"\n")
+            pos += (ln + 3) & ~3
+    return n
+
+
 def floor_nlscope_reader(path: str) -> int:
     from nlscope.capture.pcapio import CaptureReader
     from nlscope.decode.decoder import scan_frame
@@ -205,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         mrc.build(250_000, cap)
     total = mrc.capture_info(cap)["messages"]
     py = sys.executable
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(cb.bytecode_env(os.environ), PYTHONPATH=str(ROOT))
 
     def best(argv: list[str]) -> "cb.Run":
         runs = [cb.run_one(argv, 3600, 4096, total, env) for _ in range(max(1, a.repeat))]
@@ -223,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"capture {cap}: {total:,} messages", flush=True)
     row("tshark -r", "tshark, one summary line per frame", ["tshark", "-r", str(cap)])
+    row("tshark -T json", "tshark, every frame dissected, as JSON",
+        ["tshark", "-T", "json", "-r", str(cap)])
     for f in FLOORS:
         row(f"floor {f}", "pure Python floor", [py, str(Path(__file__).resolve()), "--floor", f,
                                                 "--capture", str(cap)])
@@ -245,7 +307,15 @@ def main(argv: list[str] | None = None) -> int:
               f"- read target (1x tshark -r): at most {ref / total * 1e6:.2f} us/message; floor `attrs-lines` "
               f"(attribute framing and a line per message, what read does at least): "
               f"{by['floor attrs-lines'] / total * 1e6:.2f} us/message "
-              f"({'within' if by['floor attrs-lines'] <= ref else 'above'} it)"]
+              f"({'within' if by['floor attrs-lines'] <= ref else 'above'} it)",
+              f"- start-up (imports and tables, no message): {by['floor startup']:.2f} s CPU, "
+              f"{by['floor startup'] / total * 1e6:.2f} us/message on this capture; with the least "
+              f"pairing: {(by['floor startup'] + by['floor pairs']) / total * 1e6:.2f} us/message "
+              f"({'within' if by['floor startup'] + by['floor pairs'] <= ref / 2 else 'above'} "
+              f"the header-only target)",
+              f"- export target (3x tshark -T json): at most "
+              f"{by['tshark -T json'] / 3 / total * 1e6:.2f} us/message; floor `json` (values "
+              f"unnamed): {by['floor json'] / total * 1e6:.2f} us/message"]
     table = "\n".join(lines)
     print("\n" + table)
     Path(a.json).parent.mkdir(parents=True, exist_ok=True)
