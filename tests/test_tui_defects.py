@@ -264,3 +264,23 @@ async def test_a_node_highlighted_in_a_tree_shown_before_leaves_the_hex_pane_alo
         tree.post_message(DetailTree.SpanSelected(own, hexp.message))  # this message's own
         await waiting.until(lambda: hexp.span == own, "the own span applied")
         assert seen == [own]  # the late one, handled before it, did not reach the pane
+
+
+@aio
+async def test_collector_is_batched_while_the_app_runs_and_given_back_after():
+    """While the TUI runs, what it holds at start is frozen (never traversed again by
+    a full collection: those took 90-130 ms, the slowest key presses) and young objects
+    are collected in batches; the process gets its collector back when the app ends
+    (the TUI may be one part of a longer program: tests, the API)."""
+    import gc
+    before = gc.get_threshold()
+    app = make_app(MIXED, deterministic=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        assert gc.get_freeze_count() > 10_000  # the tables and widgets made at start
+        assert gc.get_threshold()[0] > before[0]
+        await pilot.press(*"jjjjjjjjjj")
+        await panes(app, pilot)
+        assert shown(app) == 11
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0

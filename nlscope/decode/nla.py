@@ -180,6 +180,7 @@ class FixedHeader:
             off += size
         self._plans: dict[str, list[tuple[struct.Struct, int, list[int]]]] = {}
         self._emit: list[tuple[int, _Slot, Any]] | None = None
+        self._plain: bool | None = None  # json(): every member an integer, names distinct
 
     def _plan(self, order: str) -> list[tuple[struct.Struct, int, list[int]]]:
         """Runs of integer fields of one byte order, each unpacked by one struct.Struct
@@ -256,6 +257,34 @@ class FixedHeader:
                 out.append(_bytes_field(sl.name, x, bytes(buf[a:b]), a, b))
             else:
                 out.append(Field(sl.name, "addr", ip_text(buf[a:b]), a, b))
+        return out
+
+
+    def json(self, buf: bytes, start: int, order: str) -> dict[str, Any]:
+        """What fields_to_json(parse(...)) gives, built from the same unpacked values
+        without a Field per member (an export's IFLA_STATS64: 25 counters)."""
+        em = self._emit
+        if em is None:
+            em = self._emit = self._emitters()
+        if self._plain is None:  # integer members with distinct names only
+            self._plain = len({sl.name for _c, sl, _x in em}) == len(em) and all(
+                c <= _H_FMT for c, _sl, _x in em)
+        if not self._plain:
+            return fields_to_json(self.parse(buf, start, order))
+        vals: list[Any] = [None] * len(em)
+        for st, base, idxs in self._plans.get(order) or self._plan(order):
+            for i, v in zip(idxs, st.unpack_from(buf, start + base)):
+                vals[i] = v
+        out: dict[str, Any] = {}
+        for (code, sl, x), v in zip(em, vals):
+            if code == _H_INT:
+                out[sl.name] = v
+            elif code == _H_ENUM:
+                out[sl.name] = {"name": x.get(v), "value": v}
+            elif code == _H_FLAGS:
+                out[sl.name] = {"value": v, "names": flag_names(v, x)}
+            else:
+                out[sl.name] = {"name": x(v), "value": v}
         return out
 
 
@@ -546,8 +575,12 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
             return _nest(name, buf, p0, pos, a_end, sub, order, problems, here)
         if kind == "nested-array":
             sub = spec.nested(siblings) if callable(spec.nested) else spec.nested
-            if _MODE.mode == LAZY:  # a summary reads an array seldom (nlctrl's 50 ops)
+            mode = _MODE.mode
+            if mode == LAZY:  # a summary reads an array seldom (nlctrl's 50 ops)
                 return Lazy(name, "list", pos, a_end, (_array_later, (buf, p0, a_end, sub, order, here)))
+            if mode == JSON:  # the elements straight to JSON, no Lazy nest per element
+                return Lazy(name, "list", pos, a_end, (_array_later, (buf, p0, a_end, sub, order, here)),
+                            _array_json(buf, p0, a_end, sub, order, here, problems))
             return Field(name, "list", None, pos, a_end,
                          children=_array_later(buf, p0, a_end, sub, order, here, problems))
         if kind == "bitfield32":
@@ -563,8 +596,12 @@ def decode_attr(buf: bytes, pos: int, a_end: int, raw_type: int, aset: AttrSet |
             if n < st.size:
                 problems.append(f"{here}: {st.name} needs {st.size} bytes, got {n}")
                 return Field(name, "bytes", bytes(buf[p0:a_end]), pos, a_end)
-            if _MODE.mode == LAZY:  # a summary reads a struct's members seldom: made when read
+            mode = _MODE.mode
+            if mode == LAZY:  # a summary reads a struct's members seldom: made when read
                 return Lazy(name, "struct", pos, a_end, (_parse_later, (st, buf, p0, order)))
+            if mode == JSON:
+                return Lazy(name, "struct", pos, a_end, (_parse_later, (st, buf, p0, order)),
+                            st.json(buf, p0, order))
             return Field(name, "struct", None, pos, a_end, children=st.parse(buf, p0, order))
         if kind == "custom":
             return spec.decode(name, buf, pos, a_end, order, problems, here, siblings)
@@ -592,6 +629,18 @@ def _array_later(buf: bytes, p0: int, a_end: int, sub: AttrSet | None, order: st
             idx = str(it & NLA_TYPE_MASK)
             kids.append(_nest(idx, buf, a + 4, a, b, sub, order, problems, f"{here}[{idx}]"))
     return kids
+
+
+def _array_json(buf: bytes, p0: int, a_end: int, sub: AttrSet | None, order: str, here: str,
+                problems: list[str]) -> list[Any]:
+    """What _array_later's elements give as JSON, with the same problems in the same order."""
+    out: list[Any] = []
+    for a, b, it in attr_spans(buf, p0, a_end, order, problems, here + "."):
+        if it < 0:
+            out.append(bytes(buf[a:b]).hex())
+        else:
+            out.append(attrs_json(buf, a + 4, b, sub, order, problems, f"{here}[{it & NLA_TYPE_MASK}]."))
+    return out
 
 
 def _parse_later(st: FixedHeader, buf: bytes, p0: int, order: str, problems: list[str]) -> list[Field]:
