@@ -47,4 +47,6 @@ def escape(text: str) -> str:
 
 def escape_lines(lines: list[str]) -> list[str]:
     """Each line escaped (the lines themselves are joined by the caller)."""
+    if _BAD.search(" ".join(lines)) is None:  # the usual case: one search, not one per line
+        return lines
     return [escape(s) for s in lines]
