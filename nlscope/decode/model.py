@@ -39,6 +39,8 @@ class Field:
 
     def display(self) -> str:
         k, v = self.kind, self.value
+        if k == "int":  # most nodes of a -V tree
+            return str(v)
         if k == "enum":
             return f"{self.meta} ({v})" if self.meta is not None else str(v)
         if k == "flags":
