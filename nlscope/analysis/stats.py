@@ -90,10 +90,11 @@ class Stats:
         self.last_ts = ts
         if msg.scan_problems:  # framing (lengths, truncation): known without decoding
             self.malformed += 1
-        fam = self.families[msg.family]
+        family = msg.family
+        fam = self.families[family]
         fam[0] += 1
         fam[1] += size
-        ty = self.types[(msg.family, msg.type_name or "?")]
+        ty = self.types[(family, msg.type_name or "?")]
         ty[0] += 1
         ty[1] += size
         role = txn.role_of(msg) if txn is not None else "other"
