@@ -232,6 +232,10 @@ def decode_payload(ctx: DecodeCtx, header: FixedHeader, attrs: AttrsFor, fixup: 
     p = pos + ((header.size + 3) & ~3)
     if p < end:
         aset = attrs(out) if callable(attrs) else attrs
+        lazy = nla.lazy_attrs(buf, p, end, aset, ctx.order) if fixup is None else None
+        if lazy is not None:  # a summary line's decode: read by name (View)
+            out.append(lazy)
+            return out
         kids = walk_attrs(buf, p, end, aset, ctx.order, ctx.problems)
         if fixup is not None:
             fixup(kids, buf, ctx.order, ctx.problems)
@@ -267,10 +271,14 @@ class View:
 
     def __init__(self, fields: list[Field]):
         self.h: dict[str, Field] = {}
-        self.a: dict[str, Field] = {}
+        self.a: dict[str, Field] | nla.AttrIndex = {}
         self.fam = family_of(fields) or 0
         for f in fields:
             if f.name == "attributes":
+                index = nla.attr_index(f)  # not read yet: only what the summary asks
+                if index is not None:
+                    self.a = index
+                    continue
                 for c in f.children or ():
                     if c.kind != "bytes":  # raw, or a typed attribute of the wrong size
                         self.a.setdefault(c.name, c)

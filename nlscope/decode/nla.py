@@ -495,6 +495,75 @@ def walk_attrs(buf: bytes, start: int, end: int, aset: AttrSet | None, order: st
 _NO_PLAN: dict[int, tuple] = {}
 
 
+def lazy_attrs(buf: bytes, start: int, end: int, aset: AttrSet | None, order: str,
+               name: str = "attributes") -> Field | None:
+    """A message's top-level attributes for a LAZY decode (a summary line): a Lazy nest
+    when no attribute of the set is chosen by its siblings, so that a summary reading
+    a few of them by name (attr_index) decodes those few; walked now otherwise."""
+    if _MODE.mode == LAZY and aset is not None and not _plan_of(aset)[1]:
+        return Lazy(name, "nest", start, end, (_walk_later, (buf, start, end, aset, order, "")))
+    return None
+
+
+class AttrIndex:
+    """The attributes of a Lazy nest not read yet, by name: the first of that name not
+    left as bytes (as a summary's View takes them), each decoded when first asked, the
+    rest never. Whether the nest holds problems is still checked (fields_clean)."""
+
+    __slots__ = ("_args", "_spans", "_hits")
+
+    def __init__(self, args: tuple):
+        self._args = args
+        buf, start, end, aset, order, path = args
+        spans: dict[str, list[tuple[int, int, int]]] = {}
+        get = aset.get
+        for at, a_end, raw_type in attr_spans(buf, start, end, order, [], path):
+            if raw_type < 0:  # bytes that are no attribute: never offered
+                continue
+            t = raw_type & NLA_TYPE_MASK
+            spec = get(t)
+            name = spec.name if spec is not None else f"UNKNOWN({t})"
+            hit = spans.get(name)
+            if hit is None:
+                spans[name] = [(at, a_end, raw_type)]
+            else:
+                hit.append((at, a_end, raw_type))
+        self._spans = spans
+        self._hits: dict[str, Field | None] = {}
+
+    def get(self, name: str, default: Any = None) -> Any:
+        hits = self._hits
+        if name in hits:
+            f = hits[name]
+        else:
+            f = None
+            buf, _s, _e, aset, order, path = self._args
+            for at, a_end, raw_type in self._spans.get(name, ()):
+                c = decode_attr(buf, at, a_end, raw_type, aset, order, [], path, [])
+                if c.kind != "bytes":  # raw, or a typed attribute of the wrong size
+                    f = c
+                    break
+            hits[name] = f
+        return default if f is None else f
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name) is not None
+
+    def __getitem__(self, name: str) -> Field:
+        f = self.get(name)
+        if f is None:
+            raise KeyError(name)
+        return f
+
+
+def attr_index(f: Field) -> AttrIndex | None:
+    """An AttrIndex over a Lazy nest of attributes not read yet; None for any other."""
+    if isinstance(f, Lazy) and f._kids is None and f._expand[0] is _walk_later \
+            and f._expand[1][3] is not None:
+        return AttrIndex(f._expand[1])
+    return None
+
+
 def _walk_later(buf, start, end, aset, order, path, problems):
     return walk_attrs(buf, start, end, aset, order, problems, path)
 
