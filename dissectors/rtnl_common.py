@@ -117,6 +117,7 @@ def counters(names: list[str], fmt: str = "Q") -> Callable[..., Field]:
         return nla.Lazy(name, "struct", start, end, (kids, (buf, p0, unpack, keys), decode.names), js)
     decode.siblings = False  # nla: what it decodes does not depend on other attributes
     decode.names = frozenset(names)  # nla.reach_of: the names it gives (filters)
+    decode.whole = size  # nla.attrs_clean: its one problem is a length not a multiple of this
     return decode
 
 

@@ -118,3 +118,40 @@ def test_a_family_choice_made_on_a_partial_walk_is_the_full_decodes():
     full[0].tree  # noqa: B018
     assert full[0].problems
     assert (lazy[0].summary, lazy[0].problems) == (full[0].summary, full[0].problems)
+
+
+@pytest.mark.parametrize("stats64, inet6_conf, bad", [
+    (8 * 24, 4 * 60, False),
+    (8 * 24 + 4, 4 * 60, True),  # top-level counter block, half a counter too long
+    (8 * 24, 4 * 60 + 2, True),  # DEVCONF array two nests down, not whole either
+])
+def test_counter_blocks_are_checked_by_their_length(stats64, inet6_conf, bad):
+    """A summary line reads a few of RTM_NEWLINK's attributes by name; the rest,
+    counter blocks included, are checked from their lengths (a block's only problem is
+    one that is not a whole number of counters): a bad one anywhere makes the line
+    the full decode's, a clean message keeps its attributes unread."""
+    import struct
+
+    from fixtures.make_fixtures import cooked, ifinfomsg, nlmsg
+    from fixtures.make_fixtures import nla as attr
+
+    from nlscope.capture.frame import Frame
+    from nlscope.decode.decoder import scan_frame
+    from nlscope.decode.registry import default_registry
+
+    af_spec = attr(26, attr(10, attr(3, b"\1" * inet6_conf), nested=True), nested=True)  # AF_INET6
+    attrs = (attr(3, b"eth0\0") + attr(4, struct.pack("<I", 1500))
+             + attr(23, b"\0" * stats64) + af_spec)
+    raw = cooked(0) + nlmsg(16, 0, 1, 0, ifinfomsg(2) + attrs)
+    dec = Decoder(default_registry())
+    fr = Frame(0, 0, 0, raw, 16, len(raw))
+    full, lazy = scan_frame(fr, dec), scan_frame(fr, dec)
+    for m in (*full, *lazy):
+        dec.note(m)
+    full[0].tree  # noqa: B018
+    assert bool(full[0].problems) == bad
+    assert "eth0" in lazy[0].summary and "mtu 1500" in lazy[0].summary
+    assert (lazy[0].summary, lazy[0].problems) == (full[0].summary, full[0].problems)
+    attributes = next(f for f in lazy[0].tree if f.name == "attributes")
+    assert (isinstance(attributes, nla.Lazy) and attributes._kids is None) == (not bad)
+    assert fields_to_json(lazy[0].tree) == fields_to_json(full[0].tree)

@@ -828,7 +828,7 @@ def attrs_json(buf: bytes, start: int, end: int, aset: AttrSet | None, order: st
 # their Fields: the same rules as walk_attrs/decode_attr, answered yes or no. Anything a
 # table does not describe (a custom decoder, a table chosen by a sibling) is decoded for
 # real, so the answer is that of a full decode by construction.
-_C_OK, _C_MIN, _C_IN, _C_EMPTY, _C_NEST, _C_ARRAY, _C_DECODE = range(7)
+_C_OK, _C_MIN, _C_IN, _C_EMPTY, _C_NEST, _C_ARRAY, _C_DECODE, _C_WHOLE = range(8)
 _ADDR_SIZES = {"ipv4": (4,), "ipv6": (16,), "ipaddr": (4, 16)}
 
 
@@ -870,7 +870,10 @@ def _check_code(a: Attr) -> tuple:
     if k == "nested-array":
         return _C_ARRAY, a.nested
     if k == "custom":
-        return _C_DECODE, None
+        # a decoder whose only problem is a length that is not a whole number of its
+        # items (counter blocks: IFLA_STATS64, DEVCONF arrays) says so: checked, not decoded
+        whole = getattr(a.decode, "whole", None)
+        return (_C_WHOLE, whole) if isinstance(whole, int) and whole > 0 else (_C_DECODE, None)
     return _C_OK, None  # string, mac, binary, hex, u32-array: any length is theirs
 
 
@@ -906,6 +909,9 @@ def attrs_clean(buf: bytes, start: int, end: int, aset: AttrSet | None, order: s
                     return False
             elif code == _C_EMPTY:
                 if n:
+                    return False
+            elif code == _C_WHOLE:
+                if deep or n % arg:  # too deep: decode_attr keeps it as bytes, a problem
                     return False
             elif code != _C_OK:
                 if deep:
