@@ -103,21 +103,25 @@ def test_a_family_choice_made_on_a_partial_walk_is_the_full_decodes():
     hid its problem, so the line said "(ifinfomsg header)" where the full decode (-V)
     says otherwise. The summary of a message whose nests hold problems is the full
     decode's."""
-    from nlscope.capture.frame import Frame
-    from nlscope.decode.decoder import scan_frame
-    from nlscope.decode.registry import default_registry
-
     raw = bytes.fromhex(
         "000403380000000000000000000000003c00000016000506e810076b000000000000000000"
         "00000000000000000000000b00030064756d6d79320000100012000903000064756d6d79000000")
+    full, lazy = _full_and_lazy(raw)
+    assert full[0].problems
+    assert (lazy[0].summary, lazy[0].problems) == (full[0].summary, full[0].problems)
+
+def _full_and_lazy(raw: bytes):
+    """The messages of one frame twice: decoded in full (the tree read), and not yet."""
+    from nlscope.capture.frame import Frame
+    from nlscope.decode.decoder import scan_frame
+    from nlscope.decode.registry import default_registry
     dec = Decoder(default_registry())
     fr = Frame(0, 0, 0, raw, 16, len(raw))
     full, lazy = scan_frame(fr, dec), scan_frame(fr, dec)
     for m in (*full, *lazy):
         dec.note(m)
     full[0].tree  # noqa: B018
-    assert full[0].problems
-    assert (lazy[0].summary, lazy[0].problems) == (full[0].summary, full[0].problems)
+    return full, lazy
 
 
 @pytest.mark.parametrize("stats64, inet6_conf, bad", [
@@ -135,20 +139,10 @@ def test_counter_blocks_are_checked_by_their_length(stats64, inet6_conf, bad):
     from fixtures.make_fixtures import cooked, ifinfomsg, nlmsg
     from fixtures.make_fixtures import nla as attr
 
-    from nlscope.capture.frame import Frame
-    from nlscope.decode.decoder import scan_frame
-    from nlscope.decode.registry import default_registry
-
     af_spec = attr(26, attr(10, attr(3, b"\1" * inet6_conf), nested=True), nested=True)  # AF_INET6
     attrs = (attr(3, b"eth0\0") + attr(4, struct.pack("<I", 1500))
              + attr(23, b"\0" * stats64) + af_spec)
-    raw = cooked(0) + nlmsg(16, 0, 1, 0, ifinfomsg(2) + attrs)
-    dec = Decoder(default_registry())
-    fr = Frame(0, 0, 0, raw, 16, len(raw))
-    full, lazy = scan_frame(fr, dec), scan_frame(fr, dec)
-    for m in (*full, *lazy):
-        dec.note(m)
-    full[0].tree  # noqa: B018
+    full, lazy = _full_and_lazy(cooked(0) + nlmsg(16, 0, 1, 0, ifinfomsg(2) + attrs))
     assert bool(full[0].problems) == bad
     assert "eth0" in lazy[0].summary and "mtu 1500" in lazy[0].summary
     assert (lazy[0].summary, lazy[0].problems) == (full[0].summary, full[0].problems)
