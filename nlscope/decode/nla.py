@@ -180,7 +180,7 @@ class FixedHeader:
             off += size
         self._plans: dict[str, list[tuple[struct.Struct, int, list[int]]]] = {}
         self._emit: list[tuple[int, _Slot, Any]] | None = None
-        self._plain: bool | None = None  # json(): every member an integer, names distinct
+        self._plain = False  # json(): every member an integer, names distinct (_emitted)
 
     def _plan(self, order: str) -> list[tuple[struct.Struct, int, list[int]]]:
         """Runs of integer fields of one byte order, each unpacked by one struct.Struct
@@ -230,15 +230,28 @@ class FixedHeader:
                 em.append((_H_INT, sl, None))
         return em
 
-    def parse(self, buf: bytes, start: int, order: str) -> list[Field]:
-        """Fields of the struct at buf[start:]; the caller checks there are self.size bytes."""
+    def _emitted(self) -> list[tuple[int, _Slot, Any]]:
+        """The emitters, made once (and whether json() can build from the values alone)."""
         em = self._emit
         if em is None:
-            em = self._emit = self._emitters()
-        vals: list[Any] = [None] * len(em)
+            em = self._emitters()
+            self._plain = len({sl.name for _c, sl, _x in em}) == len(em) and all(
+                c <= _H_FMT for c, _sl, _x in em)
+            self._emit = em
+        return em
+
+    def _values(self, n: int, buf: bytes, start: int, order: str) -> list[Any]:
+        """The n members' integer values (None for the others), a few unpacks in all."""
+        vals: list[Any] = [None] * n
         for st, base, idxs in self._plans.get(order) or self._plan(order):
             for i, v in zip(idxs, st.unpack_from(buf, start + base)):
                 vals[i] = v
+        return vals
+
+    def parse(self, buf: bytes, start: int, order: str) -> list[Field]:
+        """Fields of the struct at buf[start:]; the caller checks there are self.size bytes."""
+        em = self._emitted()
+        vals = self._values(len(em), buf, start, order)
         out: list[Field] = []
         for (code, sl, x), v in zip(em, vals):
             a = start + sl.offset
@@ -259,22 +272,13 @@ class FixedHeader:
                 out.append(Field(sl.name, "addr", ip_text(buf[a:b]), a, b))
         return out
 
-
     def json(self, buf: bytes, start: int, order: str) -> dict[str, Any]:
         """What fields_to_json(parse(...)) gives, built from the same unpacked values
         without a Field per member (an export's IFLA_STATS64: 25 counters)."""
-        em = self._emit
-        if em is None:
-            em = self._emit = self._emitters()
-        if self._plain is None:  # integer members with distinct names only
-            self._plain = len({sl.name for _c, sl, _x in em}) == len(em) and all(
-                c <= _H_FMT for c, _sl, _x in em)
-        if not self._plain:
+        em = self._emitted()
+        if not self._plain:  # a member that is no integer, or a name given twice
             return fields_to_json(self.parse(buf, start, order))
-        vals: list[Any] = [None] * len(em)
-        for st, base, idxs in self._plans.get(order) or self._plan(order):
-            for i, v in zip(idxs, st.unpack_from(buf, start + base)):
-                vals[i] = v
+        vals = self._values(len(em), buf, start, order)
         out: dict[str, Any] = {}
         for (code, sl, x), v in zip(em, vals):
             if code == _H_INT:
@@ -495,13 +499,13 @@ def walk_attrs(buf: bytes, start: int, end: int, aset: AttrSet | None, order: st
 _NO_PLAN: dict[int, tuple] = {}
 
 
-def lazy_attrs(buf: bytes, start: int, end: int, aset: AttrSet | None, order: str,
-               name: str = "attributes") -> Field | None:
+def lazy_attrs(buf: bytes, start: int, end: int, aset: AttrSet | None, order: str) -> Field | None:
     """A message's top-level attributes for a LAZY decode (a summary line): a Lazy nest
     when no attribute of the set is chosen by its siblings, so that a summary reading
-    a few of them by name (attr_index) decodes those few; walked now otherwise."""
+    a few of them by name (attr_index) decodes those few; None otherwise (the caller
+    walks them)."""
     if _MODE.mode == LAZY and aset is not None and not _plan_of(aset)[1]:
-        return Lazy(name, "nest", start, end, (_walk_later, (buf, start, end, aset, order, "")))
+        return Lazy("attributes", "nest", start, end, (_walk_later, (buf, start, end, aset, order, "")))
     return None
 
 
