@@ -185,7 +185,7 @@ class Decoder:
         self.state: dict[str, Any] = {}
         self.state_version = 0  # changes whenever a family learned something
         self._families: dict[int, str] = {}
-        self._names: dict[tuple[int, int], tuple[str, str] | None] = {}
+        self._names: dict[tuple[int, int], tuple[str, str, MessageType | None] | None] = {}
         self._learners: dict[int, Protocol | None] = {}
         self._notes: list[str] = []  # a family's failure on a capture comment: told on the next message
 
@@ -197,35 +197,35 @@ class Decoder:
             name = self._families[protocol] = proto.name if proto is not None else protocol_name(protocol)
         return name
 
-    def header_names(self, protocol: int, mtype: int) -> tuple[str, str] | None:
-        """(type name, kind) when the header alone decides them; None when the family
-        chooses by payload (generic netlink: family id and command). Cached."""
+    def header_names(self, protocol: int, mtype: int) -> tuple[str, str, MessageType | None] | None:
+        """(type name, kind, MessageType) when the header alone decides them; None when
+        the family chooses by payload (generic netlink: family id and command). Cached."""
         key = (protocol, mtype)
         hit = self._names.get(key, False)
         if hit is False:
             if len(self._names) >= 4096:  # a capture of random types: stay bounded
                 self._names.clear()
-            found = resolve_type(self.registry.get(protocol), mtype)
-            hit = self._names[key] = found[:2] if found is not None else None
+            hit = self._names[key] = resolve_type(self.registry.get(protocol), mtype)
         return hit
 
-    def names(self, msg: Message) -> tuple[str, str]:
-        """(type name, kind) of a message from its header; families that choose by
-        payload peek at it (no attribute walk), with the state it was seen with."""
+    def names(self, msg: Message) -> tuple[str, str, MessageType | None]:
+        """(type name, kind, MessageType) of a message from its header; families that
+        choose by payload peek at it (no attribute walk), with the state it was seen
+        with. The message keeps them (Message._names)."""
         hit = self.header_names(msg.frame.protocol, msg.type)
         if hit is not None:
             return hit
-        return self._by_payload(msg)[:2]
+        return self._by_payload(msg)
 
     def spec(self, msg: Message) -> MessageType | None:
         """The family's MessageType of a message (None for control types and types no
         family describes), chosen as `decode` would, without decoding."""
         if msg.type is None:
             return None
-        found = resolve_type(self.registry.get(msg.frame.protocol), msg.type)
-        if found is None:  # the family chooses by payload
-            found = self._by_payload(msg)
-        return found[2]
+        n = msg._names
+        if n is None:
+            n = msg._names = self.names(msg)
+        return n[2]
 
     def _by_payload(self, msg: Message) -> tuple[str, str, MessageType | None]:
         """resolve_type for a family that peeks at the payload, with the state the
@@ -349,7 +349,7 @@ class Decoder:
         ctx = self._ctx(msg.frame.raw, msg.start + NLMSG_HDRLEN, _body_end(msg), msg.order,
                         msg.protocol, mtype, msg.flags, msg._problems, msg.state)
         name, kind, spec = resolve_type(proto, mtype, ctx)
-        msg._names = (name, kind)
+        msg._names = (name, kind, spec)
         tree = [self._header_fields(msg)]
         if mtype == NLMSG_ERROR:
             payload, summary = self._error(msg, ctx, proto)

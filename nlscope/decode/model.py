@@ -179,7 +179,7 @@ class Message:
         # the request an answer was paired with, set before its Info is made (by the
         # Tracker, or the TUI's index): names what a capped or wiped echo cannot
         self.request: Message | None = None
-        self._names: tuple[str, str] | None = None  # (type name, kind)
+        self._names: tuple | None = None  # (type name, kind, MessageType): Decoder.names
         self._tree: list[Field] | None = None
         self._summary = ""
         self._decoding = False

@@ -135,7 +135,7 @@ class HeaderView:
         hit = dec.header_names(self.protocol, self.type)
         if hit is None:
             hit = dec.names(self._message())
-        self._names, self._kind = hit
+        self._names, self._kind = hit[0], hit[1]
 
     def _message(self) -> Message:
         """The message's bytes (its frame read once for all its messages)."""
