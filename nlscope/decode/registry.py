@@ -57,6 +57,11 @@ class MessageType:
     summary: Summary | None = None
     decode: Callable[[DecodeCtx], list[Field]] | None = None
 
+    def __deepcopy__(self, memo: dict) -> MessageType:
+        # A table, shared: a copied message (the workers' snapshot of the Tracker holds
+        # requests) names the same type.
+        return self
+
 
 class Protocol:
     """A netlink protocol (family number). Subclass and override `message_type` when
