@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """How fast pure Python can go at all, beside tshark, in one run: the floors under
-issue 10's targets (read >= tshark -r; header-only commands >= 2x tshark -r).
+issue 10's targets (read >= tshark -r; header-only commands >= 2x tshark -r) and
+issue 11's (export at 3x tshark -T json; read -V at 1x tshark -V).
 
     .venv/bin/python bench/floor_bench.py                      # bench/out/real-250k.pcapng
     .venv/bin/python bench/floor_bench.py --capture FILE --repeat 3
@@ -32,6 +33,15 @@ best of --repeat):
              into a dict per nest keyed by type number, the header as a dict, one
              orjson line per message: the least an export can do (it names every
              attribute, enum and flag too), beside `tshark -T json`
+  tree-lines  attrs, and one line per attribute with its value (an int for 1/2/4/8
+             bytes, else hex) indented by depth, under a line of header fields per
+             message: the least `read -V` can print (it names every attribute, enum and
+             flag, and nests tshark walks without NLA_F_NESTED), beside `tshark -V`
+  export-frame  nlscope's own `export --format jsonl -j 1` with no payload decoded:
+             its reader, look-ahead, transactions and each message's record (header,
+             txn, raw) as written, the payload left empty. Not a floor of Python but
+             of nlscope's pipeline around the decoder: what an export costs before
+             the first attribute, beside the export target's budget
 
 If `headers` alone costs more than half of `tshark -r`, no pure-Python design meets the
 2x header-only target; if `attrs` or `lines` costs more than `tshark -r`, none meets
@@ -53,7 +63,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 FLOORS = ["blocks", "headers", "pairs", "attrs", "lines", "attrs-lines", "nlscope-reader",
-          "startup", "json"]
+          "startup", "json", "tree-lines", "export-frame"]
 
 
 # ------------------------------------------------------------------ the floors (children)
@@ -232,6 +242,59 @@ def floor_json(path: str) -> int:
     return n
 
 
+def floor_tree_lines(path: str) -> int:
+    hdr = struct.Struct("<IHHII").unpack_from
+    nla = struct.Struct("<HH").unpack_from
+    size = _fixed_sizes()
+    write = sys.stdout.write
+    ints = {1: "<B", 2: "<H", 4: "<I", 8: "<Q"}
+    n = 0
+
+    def walk(raw: bytes, p: int, e: int, indent: str, out: list[str]) -> None:
+        while e - p >= 4:
+            alen, atype = nla(raw, p)
+            if alen < 4 or p + alen > e:
+                break
+            if atype & 0x8000:
+                out.append(f"{indent}type {atype & 0x3FFF}")
+                walk(raw, p + 4, p + alen, indent + "    ", out)
+            else:
+                f = ints.get(alen - 4)
+                v = struct.unpack_from(f, raw, p + 4)[0] if f else raw[p + 4:p + alen].hex()
+                out.append(f"{indent}type {atype & 0x3FFF}: {v}")
+            p += (alen + 3) & ~3
+
+    for buf, a, b in _packets(path):
+        raw = buf[a:b]
+        proto = (raw[14] << 8) | raw[15]
+        pos, end = 16, len(raw)
+        while end - pos >= 16:
+            ln, ty, fl, seq, pid = hdr(raw, pos)
+            if ln < 16:
+                break
+            n += 1
+            out = [f"Message {n}: family {proto}, len {ln}, type {ty}, flags 0x{fl:x}, "
+                   f"seq {seq}, pid {pid}"]
+            fixed = size(proto, ty) if ty >= 16 else None
+            if fixed is not None:
+                walk(raw, pos + 16 + fixed, min(pos + ln, end), "    ", out)
+            out.append("")
+            write("\n".join(out))
+            pos += (ln + 3) & ~3
+    return n
+
+
+def floor_export_frame(path: str) -> int:
+    from nlscope.cli.main import main as nlscope_main
+    from nlscope.decode.decoder import Decoder
+
+    def header_only(self, msg) -> None:
+        msg._tree = [self._header_fields(msg)]
+        msg._summary = ""
+    Decoder._decode = header_only
+    return nlscope_main(["export", "--format", "jsonl", "-j", "1", path])
+
+
 def floor_nlscope_reader(path: str) -> int:
     from nlscope.capture.pcapio import CaptureReader
     from nlscope.decode.decoder import scan_frame
@@ -285,12 +348,16 @@ def main(argv: list[str] | None = None) -> int:
     row("tshark -r", "tshark, one summary line per frame", ["tshark", "-r", str(cap)])
     row("tshark -T json", "tshark, every frame dissected, as JSON",
         ["tshark", "-T", "json", "-r", str(cap)])
+    row("tshark -V", "tshark, every frame dissected, as a tree", ["tshark", "-V", "-r", str(cap)])
     for f in FLOORS:
         row(f"floor {f}", "pure Python floor", [py, str(Path(__file__).resolve()), "--floor", f,
                                                 "--capture", str(cap)])
     if not a.no_nlscope:
         row("nlscope read", "nlscope", [py, "-m", "nlscope", "read", str(cap)])
         row("nlscope stats", "nlscope", [py, "-m", "nlscope", "stats", str(cap)])
+        row("nlscope read -V", "nlscope", [py, "-m", "nlscope", "read", "-V", "-j", "1", str(cap)])
+        row("nlscope export", "nlscope", [py, "-m", "nlscope", "export", "--format", "jsonl",
+                                          "-j", "1", str(cap)])
 
     ref = rows[0][2].cpu
     lines = [f"Capture `{cap.name}`: {total:,} messages. CPU time (user+sys), best of "
@@ -315,7 +382,13 @@ def main(argv: list[str] | None = None) -> int:
               f"the header-only target)",
               f"- export target (3x tshark -T json): at most "
               f"{by['tshark -T json'] / 3 / total * 1e6:.2f} us/message; floor `json` (values "
-              f"unnamed): {by['floor json'] / total * 1e6:.2f} us/message"]
+              f"unnamed): {by['floor json'] / total * 1e6:.2f} us/message; nlscope's export with "
+              f"no payload decoded (`export-frame`): {by['floor export-frame'] / total * 1e6:.2f} "
+              f"us/message ({'within' if by['floor export-frame'] <= by['tshark -T json'] / 3 else 'above'} "
+              f"it before the first attribute)",
+              f"- read -V target (1x tshark -V): at most {by['tshark -V'] / total * 1e6:.2f} "
+              f"us/message; floor `tree-lines` (a line per attribute, unnamed): "
+              f"{by['floor tree-lines'] / total * 1e6:.2f} us/message"]
     table = "\n".join(lines)
     print("\n" + table)
     Path(a.json).parent.mkdir(parents=True, exist_ok=True)
