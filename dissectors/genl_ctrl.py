@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from nlscope.decode.decoder import POLICY_ATTRS
 from nlscope.decode.model import Field
-from nlscope.decode.nla import Attr, AttrSet
+from nlscope.decode.nla import Attr, AttrSet, child_count
 
 from .genl import GENL_ID_CTRL, GenlFamily, IndexSet, add_family, attrs_of, family_map, join
 
@@ -106,7 +106,7 @@ def summary(cmd: str, fields: list[Field]) -> str:
     who = join(name.value if name else None, f"id {fid.value}" if fid else None)
     if cmd in ("NEWFAMILY", "DELFAMILY"):
         groups = a.get("CTRL_ATTR_MCAST_GROUPS")
-        n = len(groups.children or ()) if groups else 0
+        n = child_count(groups) if groups else 0
         ops = a.get("CTRL_ATTR_OPS")
         if groups is None and ops is None:
             return who

@@ -9,7 +9,7 @@ for link modes, features, flags. Name tables below are from the 6.12 UAPI header
 from __future__ import annotations
 
 from nlscope.decode.model import Field
-from nlscope.decode.nla import AttrSet
+from nlscope.decode.nla import AttrSet, child_count
 
 from .genl import GenlFamily, K, add_family, attrs_of, join, table_set
 
@@ -471,7 +471,7 @@ def summary(cmd: str, fields: list[Field]) -> str:
                 parts.append(f"{k.lower()} {f.value}")
     elif space == "STRSET":
         sets = a.get("STRSET_STRINGSETS")
-        n = len(sets.children or ()) if sets is not None else 0
+        n = child_count(sets) if sets is not None else 0
         parts.append(f"{n} string set{'s' if n != 1 else ''}" if sets is not None else None)
     elif space == "PAUSE":
         for k in ("AUTONEG", "RX", "TX"):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import construct as cs
 
 from nlscope.decode.model import Field
-from nlscope.decode.nla import Attr, AttrSet, FixedHeader, walk_attrs
+from nlscope.decode.nla import Attr, AttrSet, FixedHeader, child_count, walk_attrs
 from nlscope.decode.registry import DecodeCtx
 
 from . import genl_nl80211_tables as T
@@ -468,15 +468,15 @@ def summary(cmd: str, fields: list[Field]) -> str:
     if cmd.endswith("WIPHY"):
         bands = a.get("NL80211_ATTR_WIPHY_BANDS")
         return join(dev, "split dump" if "NL80211_ATTR_SPLIT_WIPHY_DUMP" in a else None,
-                    f"{len(bands.children or ())} band(s)" if bands is not None else None,
+                    f"{child_count(bands)} band(s)" if bands is not None else None,
                     _settings(attrs) if cmd == "SET_WIPHY" else None)
     if "NL80211_ATTR_BSS" in a:
         return join(dev, "bss " + _bss_text(a["NL80211_ATTR_BSS"]))
     if cmd in ("TRIGGER_SCAN", "NEW_SCAN_RESULTS", "SCAN_ABORTED", "START_SCHED_SCAN"):
         freqs = a.get("NL80211_ATTR_SCAN_FREQUENCIES")
         ssids = a.get("NL80211_ATTR_SCAN_SSIDS")
-        return join(dev, f"{len(freqs.children or ())} freqs" if freqs is not None else None,
-                    f"{len(ssids.children or ())} ssids" if ssids is not None else None)
+        return join(dev, f"{child_count(freqs)} freqs" if freqs is not None else None,
+                    f"{child_count(ssids)} ssids" if ssids is not None else None)
     if cmd.endswith("STATION"):
         info = a.get("NL80211_ATTR_STA_INFO")
         return join(dev, f"sta {a['NL80211_ATTR_MAC'].value}" if "NL80211_ATTR_MAC" in a else None,
@@ -489,7 +489,7 @@ def summary(cmd: str, fields: list[Field]) -> str:
         return join(dev if "NL80211_ATTR_WIPHY" in a else None,
                     f"country {a['NL80211_ATTR_REG_ALPHA2'].value}" if "NL80211_ATTR_REG_ALPHA2" in a else None,
                     f"dfs {dfs.short()}" if dfs is not None else None,
-                    f"{len(rules.children or ())} rules" if rules is not None else None,
+                    f"{child_count(rules)} rules" if rules is not None else None,
                     f"by {init.short().lower()}" if init is not None else None,
                     f"type {rtype.short().lower()}" if rtype is not None else None)
     if cmd.endswith("POWER_SAVE"):

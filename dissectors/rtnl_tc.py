@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from construct import Int8un, Int16sn, Int32sn, Int32un, Padding, Struct
 
 from nlscope.decode.model import Field
-from nlscope.decode.nla import AttrSet, FixedHeader, walk_attrs
+from nlscope.decode.nla import AttrSet, FixedHeader, child_count, walk_attrs
 from nlscope.decode import summary_fields as sf
 
 from .rtnl_common import (AF_NAMES, ETH_WORD, A, View, dump_line, hdr, is_dump_request, kept_raw,
@@ -203,7 +203,7 @@ def _options_detail(kind: str | None, opts: Field | None) -> list[str]:
                 out.append(f"classid {c.meta or c.value}")
             elif c.name == "TCA_U32_SEL":
                 keys = c.get("keys")
-                out.append(f"keys {len(keys.children or ()) if keys is not None else 0}")
+                out.append(f"keys {child_count(keys) if keys is not None else 0}")
             elif c.name.endswith("_ACT") and c.kind == "list":
                 for act in c.children or ():
                     out.extend(_action_words(act))

@@ -149,3 +149,30 @@ def test_counter_blocks_are_checked_by_their_length(stats64, inet6_conf, bad):
     attributes = next(f for f in lazy[0].tree if f.name == "attributes")
     assert (isinstance(attributes, nla.Lazy) and attributes._kids is None) == (not bad)
     assert fields_to_json(lazy[0].tree) == fields_to_json(full[0].tree)
+
+
+@pytest.mark.parametrize("mode", [nla.LAZY, nla.JSON])
+@pytest.mark.parametrize("kind", ["nested", "nested-array"])
+@pytest.mark.parametrize("inside", [b"", "two", "two+3 trailing", "two+bad nla_len"])
+def test_child_count_is_the_number_of_children_a_decode_makes(mode, kind, inside):
+    """Summaries count entries (bands, rules, mcast groups) with nla.child_count, from
+    the spans: the count must be len(children) of the same nest, damaged ones too
+    (bytes that are no attribute are a child), and nothing is decoded to count."""
+    import struct
+
+    def a(t: int, data: bytes) -> bytes:
+        return struct.pack("<HH", 4 + len(data), t) + data + b"\0" * (-len(data) % 4)
+    entry = a(1, struct.pack("<I", 7)) + a(2, b"x\0")
+    body = {b"": b"", "two": a(1, entry) + a(2, entry),
+            "two+3 trailing": a(1, entry) + a(2, entry) + b"\1\2\3",
+            "two+bad nla_len": a(1, entry) + a(2, entry) + struct.pack("<HH", 2, 1)}[inside]
+    sub = nla.AttrSet("entry", {1: nla.Attr("E_NUM", "u32"), 2: nla.Attr("E_NAME", "string")})
+    parent = nla.AttrSet("parent", {1: nla.Attr("P_LIST", kind, nested=sub)})
+    buf = a(1, body)
+    with nla.decoding(mode):
+        f = nla.decode_attr(buf, 0, len(buf), 1, parent, "<", [], "", [])
+        assert isinstance(f, nla.Lazy) and f._kids is None
+        n = nla.child_count(f)
+        assert f._kids is None  # counted, not decoded
+        assert n == len(f.children)
+    assert n == {b"": 0, "two": 2, "two+3 trailing": 3, "two+bad nla_len": 3}[inside]

@@ -572,6 +572,17 @@ def _walk_later(buf, start, end, aset, order, path, problems):
     return walk_attrs(buf, start, end, aset, order, problems, path)
 
 
+def child_count(f: Field) -> int:
+    """len(f.children), without making them when not read yet: a summary counting a
+    nest's or a list's entries (bands, rules, groups) must not decode them all, nor,
+    in an export, make Fields of what went straight to JSON. One child per attribute
+    span, as walk_attrs and _array_later make them (bytes that are no attribute too)."""
+    if isinstance(f, Lazy) and f._kids is None and f._expand[0] in (_walk_later, _array_later):
+        buf, start, end, _sub, order = f._expand[1][:5]
+        return len(list(attr_spans(buf, start, end, order, [], "")))
+    return len(f.children or ())
+
+
 def _nest(name: str, buf: bytes, p0: int, pos: int, a_end: int, sub: AttrSet | None, order: str,
           problems: list[str], here: str) -> Field:
     path = here + "."
