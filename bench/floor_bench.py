@@ -198,11 +198,22 @@ def floor_startup(path: str) -> int:
 
 
 def floor_json(path: str) -> int:
+    return _payload_floor(path, tree=False)
+
+
+def floor_tree_lines(path: str) -> int:
+    return _payload_floor(path, tree=True)
+
+
+def _payload_floor(path: str, tree: bool) -> int:
+    """Every attribute's value (an int for 1/2/4/8 bytes, else hex; into nests flagged
+    NLA_F_NESTED), per message: one orjson line of dicts keyed by type number (`json`),
+    or a line per attribute indented by depth under a header line (`tree-lines`)."""
     import orjson
     hdr = struct.Struct("<IHHII").unpack_from
     nla = struct.Struct("<HH").unpack_from
     size = _fixed_sizes()
-    write = sys.stdout.buffer.write
+    write_bytes, write_text = sys.stdout.buffer.write, sys.stdout.write
     dumps = orjson.dumps
     ints = {1: "<B", 2: "<H", 4: "<I", 8: "<Q"}
     n = 0
@@ -222,42 +233,14 @@ def floor_json(path: str) -> int:
             p += (alen + 3) & ~3
         return out
 
-    for buf, a, b in _packets(path):
-        raw = buf[a:b]
-        proto = (raw[14] << 8) | raw[15]
-        pos, end = 16, len(raw)
-        while end - pos >= 16:
-            ln, ty, fl, seq, pid = hdr(raw, pos)
-            if ln < 16:
-                break
-            n += 1
-            rec = {"number": n, "family": proto, "offset": pos,
-                   "header": {"len": ln, "type": ty, "flags": fl, "seq": seq, "pid": pid}}
-            fixed = size(proto, ty) if ty >= 16 else None
-            if fixed is not None:
-                rec["payload"] = walk(raw, pos + 16 + fixed, min(pos + ln, end))
-            rec["raw"] = raw[pos:pos + ln].hex()
-            write(dumps(rec) + b"\n")
-            pos += (ln + 3) & ~3
-    return n
-
-
-def floor_tree_lines(path: str) -> int:
-    hdr = struct.Struct("<IHHII").unpack_from
-    nla = struct.Struct("<HH").unpack_from
-    size = _fixed_sizes()
-    write = sys.stdout.write
-    ints = {1: "<B", 2: "<H", 4: "<I", 8: "<Q"}
-    n = 0
-
-    def walk(raw: bytes, p: int, e: int, indent: str, out: list[str]) -> None:
+    def lines(raw: bytes, p: int, e: int, indent: str, out: list[str]) -> None:
         while e - p >= 4:
             alen, atype = nla(raw, p)
             if alen < 4 or p + alen > e:
                 break
             if atype & 0x8000:
                 out.append(f"{indent}type {atype & 0x3FFF}")
-                walk(raw, p + 4, p + alen, indent + "    ", out)
+                lines(raw, p + 4, p + alen, indent + "    ", out)
             else:
                 f = ints.get(alen - 4)
                 v = struct.unpack_from(f, raw, p + 4)[0] if f else raw[p + 4:p + alen].hex()
@@ -273,13 +256,21 @@ def floor_tree_lines(path: str) -> int:
             if ln < 16:
                 break
             n += 1
-            out = [f"Message {n}: family {proto}, len {ln}, type {ty}, flags 0x{fl:x}, "
-                   f"seq {seq}, pid {pid}"]
             fixed = size(proto, ty) if ty >= 16 else None
-            if fixed is not None:
-                walk(raw, pos + 16 + fixed, min(pos + ln, end), "    ", out)
-            out.append("")
-            write("\n".join(out))
+            if tree:
+                out = [f"Message {n}: family {proto}, len {ln}, type {ty}, flags 0x{fl:x}, "
+                       f"seq {seq}, pid {pid}"]
+                if fixed is not None:
+                    lines(raw, pos + 16 + fixed, min(pos + ln, end), "    ", out)
+                out.append("")
+                write_text("\n".join(out))
+            else:
+                rec = {"number": n, "family": proto, "offset": pos,
+                       "header": {"len": ln, "type": ty, "flags": fl, "seq": seq, "pid": pid}}
+                if fixed is not None:
+                    rec["payload"] = walk(raw, pos + 16 + fixed, min(pos + ln, end))
+                rec["raw"] = raw[pos:pos + ln].hex()
+                write_bytes(dumps(rec) + b"\n")
             pos += (ln + 3) & ~3
     return n
 
