@@ -129,7 +129,7 @@ def compile_set(aset: nla.AttrSet, order: str):
     plan, _siblings = nla._plan_of(aset)
     items = [(t, p, aset.attrs[t].kind, k) for k, (t, p) in enumerate(sorted(plan.items()))]
     env = {"ORDER": order, "HDR": nla._NLA_HDR[order], "aset": aset, "_generic": _generic,
-           "_nest_json": _nest_json, "_tail": _tail, "_put": _put, "_Repeated": _Repeated,
+           "_nest_json": _nest_json, "_tail": _tail, "_Repeated": _Repeated,
            "NOJ": nla._NOJSON, "flag_names": nla.flag_names}
     body = _dispatch(items, env, 0) if items else [f"        {_FALLBACK}"]
     src = "\n".join([
@@ -206,8 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     reg = default_registry()
     rows = []
     for label, types in [("all messages", None), *((t, {t}) for t in a.types)]:
-        lib, comp = _records(a.capture, a.messages, reg, types, "library")[0], \
-            _records(a.capture, a.messages, reg, types, "compiled")[0]
+        lib = _records(a.capture, a.messages, reg, types, "library")[0]
+        comp = _records(a.capture, a.messages, reg, types, "compiled")[0]
         if not lib:
             print(f"{label}: none in the first {a.messages} messages", file=sys.stderr)
             continue

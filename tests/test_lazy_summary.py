@@ -110,6 +110,7 @@ def test_a_family_choice_made_on_a_partial_walk_is_the_full_decodes():
     assert full[0].problems
     assert (lazy[0].summary, lazy[0].problems) == (full[0].summary, full[0].problems)
 
+
 def _full_and_lazy(raw: bytes):
     """The messages of one frame twice: decoded in full (the tree read), and not yet."""
     from nlscope.capture.frame import Frame
