@@ -96,7 +96,9 @@ class Pipeline:
         messages passes)."""
         msgs = self.messages(frames)
         if self.final and self.lookahead is not None:
-            it = with_final(msgs, self.tracker, self.lookahead)
+            # the transactions open before the first message: a worker's part
+            it = with_final(msgs, self.lookahead, self.tracker.open_transactions(),
+                            self.tracker.on_close)
         elif self.final:
             it = correlate(msgs, self.tracker)
         else:

@@ -7,9 +7,10 @@ process's.
 What a worker needs to start in the middle of the file is kept at each chunk's
 start by the first pass: the reader's place (byte offset, the section's byte order
 and interfaces), the decoder's learned state (genl family ids...) and a copy of the
-Tracker (the transactions open there), so that the worker pairs its messages exactly
-as one pass would; what each transaction becomes comes from the first pass's
-FinalStore. Workers are forked after the first pass: they share these by
+Tracker (the transactions open there, with their requests). Which transaction each
+message belongs to, and what each becomes, comes from the first pass's FinalStore;
+where a sink shows transactions as known so far (text), the copy pairs the worker's
+messages exactly as one pass would. Workers are forked after the first pass: they share these by
 copy-on-write, nothing is sent to them but a chunk number, and nothing they do waits
 on another worker (the parts are merged by the parent as they are finished).
 """
@@ -132,7 +133,8 @@ def first_pass(path: str, registry: Any, chunk_messages: int, count: int | None 
                 chunks.append(Chunk(len(chunks), frames.current, m.frame.number, m.number,
                                     dec.state, snap, m.frame.ts_ns))
         chunks[-1].messages += 1
-        tracker.feed(m)
+        n = m.scan_count
+        store.paired(m, tracker.feed(m), n)
     tracker.flush()
     if chunks:
         chunks[-1].end_offset = reader.tell()

@@ -117,8 +117,25 @@ def test_read_from_a_pipe_prints_each_message_before_the_next_frame_comes(tmp_pa
     assert n > 40  # frames with several messages were part of it
 
 
+# What a sink or filter can read of a transaction, beside its JSON
+_TXN_FIELDS = ("id", "kind", "protocol", "family", "seq", "portid", "pid", "comm", "dump", "want_ack",
+               "want_echo", "want_reply", "multipart", "replies", "first_answer", "first_ts",
+               "last_answer", "last_ts", "end", "end_type", "status", "errno", "errno_name", "extack",
+               "error_attr", "events", "caused_by", "cause_id", "closed_by", "notifying", "size",
+               "zero_portid", "note", "said_note", "expects", "type_name", "number", "latency_ns")
+
+
+def _txn_view(m, t):
+    if t is None:
+        return None
+    return ({k: getattr(t, k) for k in _TXN_FIELDS}, list(t.numbers), t.role_of(m),
+            t.describe(), None if t.request is None else t.request.number,
+            None if m.request is None else m.request.number)
+
+
 def _pipe_pairs(path, lookahead: bool, sink_members: bool = False):
-    """(message JSON, read frames when it came out) through a final pipeline."""
+    """(message JSON, read frames when it came out, frame number, what its transaction
+    says) through a final pipeline."""
     from nlscope.decode.decoder import Decoder
     from nlscope.decode.registry import default_registry
     from nlscope.pipeline import Pipeline
@@ -132,7 +149,7 @@ def _pipe_pairs(path, lookahead: bool, sink_members: bool = False):
         for fr in CaptureReader(str(path)):
             read += 1
             yield fr
-    return [(m.to_json(t), read, m.frame.number) for m, t in pipe.pairs(frames())]
+    return [(m.to_json(t), read, m.frame.number, _txn_view(m, t)) for m, t in pipe.pairs(frames())]
 
 
 @pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.pcapng")) + sorted(SAMPLES.glob("kmod/*.pcapng"))
@@ -143,9 +160,37 @@ def test_a_first_pass_gives_the_same_transactions_without_holding_messages_back(
     transaction's end, but every message goes out as soon as its frame is read."""
     waited = _pipe_pairs(path, lookahead=False)
     ahead = _pipe_pairs(path, lookahead=True)
-    assert [j for j, _, _ in ahead] == [j for j, _, _ in waited]
-    assert all(read == frame for _, read, frame in ahead)  # nothing held back
-    assert any(read > frame for _, read, frame in waited) or len(waited) < 3
+    assert [j for j, _, _, _ in ahead] == [j for j, _, _, _ in waited]
+    assert all(read == frame for _, read, frame, _ in ahead)  # nothing held back
+    assert any(read > frame for _, read, frame, _ in waited) or len(waited) < 3
+    # the transaction each message goes with, as far as anyone can look: the same,
+    # but for the members it has so far (all of them, once it waited for its end)
+    for (_, _, _, a), (_, _, _, w) in zip(ahead, waited):
+        assert (a is None) == (w is None)
+        if a is not None:
+            assert a[0] == w[0] and a[2:] == w[2:]
+            assert a[1] == w[1][:len(a[1])] and a[1][-1] <= max(w[1])
+
+
+def test_the_second_pass_pairs_nothing_again(monkeypatch):
+    """The first pass keeps each message's transaction: the second, which writes,
+    gives it by the message's number, with no Tracker."""
+    from nlscope.analysis.transactions import Tracker
+    from nlscope.decode.decoder import Decoder
+    from nlscope.decode.registry import default_registry
+    from nlscope.pipeline import Pipeline
+    path = str(FIXTURES / "txn-hard.pcap")
+    waited = _pipe_pairs(path, lookahead=False)
+    pipe = Pipeline(Decoder(default_registry()), final=True)
+    pipe.look_ahead(CaptureReader(path))
+
+    def no_pairing(self, msg):
+        raise AssertionError("paired again")
+    monkeypatch.setattr(Tracker, "feed", no_pairing)
+    ahead = [(m.to_json(t), _txn_view(m, t)) for m, t in pipe.pairs(CaptureReader(path))]
+    assert [j for j, _ in ahead] == [j for j, _, _, _ in waited]
+    assert any(v is not None and v[0]["kind"] == "event" for _, v in ahead)
+    assert any(v is not None and v[0]["status"] == "error" for _, v in ahead)
 
 
 @pytest.mark.parametrize("argv", [

@@ -506,6 +506,10 @@ class Tracker:
     def open_count(self) -> int:
         return len(self._waiting) + len(self._quiet)
 
+    def open_transactions(self) -> list[Transaction]:
+        """The transactions open now (a batch of notifications included)."""
+        return [*self._waiting.values(), *self._quiet.values()]
+
     # -- placing one message -------------------------------------------------------
     def _new(self, kind: str, msg: Message) -> Transaction:
         t = Transaction(self._next_id, kind, msg)

@@ -321,6 +321,11 @@ class Message:
         """Problems known without decoding (framing: lengths, truncation)."""
         return self._problems[:self._nscan]
 
+    @property
+    def scan_count(self) -> int:
+        """How many scan problems it has (scan_problems, without making the list)."""
+        return self._nscan
+
     def add_scan_problem(self, text: str) -> None:
         self._problems.insert(self._nscan, text)
         self._nscan += 1
