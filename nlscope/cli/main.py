@@ -232,7 +232,8 @@ def cmd_export(args) -> int:
         jobs = _jobs(args, fmt, default=None)
         if jobs > 1:
             return _run_parallel(args, registry, flt, fmt, out, jobs, show_bar)
-        sinks = [] if args.quiet else [_sink(fmt, out, flush=not to_file)]
+        # flushed per record only from a live source (as read, and tshark without -l)
+        sinks = [] if args.quiet else [_sink(fmt, out, flush=_is_live(args))]
         return _run(args, registry, sinks, flt, progress_to=args.output if show_bar else None)
     finally:
         if to_file:
