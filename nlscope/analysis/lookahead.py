@@ -18,8 +18,10 @@ from .transactions import EVENT, Tracker, Transaction
 _STATUS = ("ok", "error", "unanswered", "no_reply", "incomplete", "orphan", "event")
 _HOW = ("done", "ack", "error", "reply", "expired", "end", "superseded", "event")
 _KIND = ("request", "event", "orphan")
-# What a request asked for (Transaction fields the Tracker sets when it opens), as bits
-_ASKED = ("dump", "want_reply", "want_ack", "want_echo", "zero_portid")
+_STATUS_CODE, _HOW_CODE, _KIND_CODE = ({name: i for i, name in enumerate(names)}
+                                       for names in (_STATUS, _HOW, _KIND))
+# What a request asked for (Transaction fields the Tracker sets when it opens): bits
+# 0-4 dump, want_reply, want_ack, want_echo, zero_portid; notifying << 5
 
 
 class FinalStore:
@@ -29,7 +31,7 @@ class FinalStore:
     def __init__(self) -> None:
         self.txn = array("I")  # by message number - 1: its transaction's id, 0: none
         self.kind = array("B")
-        self.asked = array("B")  # _ASKED bits, notifying << 5
+        self.asked = array("B")
         # message numbers and transaction ids count from 1: 0 is none
         self.caused_by = array("I")  # an event's request's message number
         self.cause_id = array("I")
@@ -60,16 +62,13 @@ class FinalStore:
                       self.replies, self.multipart, self.first, self.first_ts, self.last,
                       self.last_ts, self.end, self.end_type, self.errno, self.portid, self.count):
                 a.extend([0] * grow)
-        self.kind[k] = _KIND.index(t.kind)
-        asked = t.notifying << 5
-        for bit, name in enumerate(_ASKED):
-            if getattr(t, name):
-                asked |= 1 << bit
-        self.asked[k] = asked
+        self.kind[k] = _KIND_CODE[t.kind]
+        self.asked[k] = (t.dump | t.want_reply << 1 | t.want_ack << 2 | t.want_echo << 3
+                         | t.zero_portid << 4 | t.notifying << 5)
         self.caused_by[k] = t.caused_by or 0
         self.cause_id[k] = t.cause_id or 0
-        self.status[k] = _STATUS.index(t.status)
-        self.how[k] = _HOW.index(t.closed_by) if t.closed_by in _HOW else 0
+        self.status[k] = _STATUS_CODE[t.status]
+        self.how[k] = _HOW_CODE.get(t.closed_by, 0)
         self.replies[k] = t.replies
         self.multipart[k] = t.multipart
         self.first[k] = t.first_answer or 0
@@ -115,10 +114,8 @@ class FinalStore:
             return None
         t = Transaction(tid, _KIND[self.kind[k]], m)
         asked = self.asked[k]
-        for bit, name in enumerate(_ASKED):
-            if asked & (1 << bit):
-                setattr(t, name, True)
-        t.notifying = asked >> 5
+        t.dump, t.want_reply, t.want_ack = bool(asked & 1), bool(asked & 2), bool(asked & 4)
+        t.want_echo, t.zero_portid, t.notifying = bool(asked & 8), bool(asked & 16), asked >> 5
         t.note = self.notes.get(tid)
         t.caused_by = self.caused_by[k] or None
         t.cause_id = self.cause_id[k] or None
