@@ -17,7 +17,7 @@ from nlscope.decode.decoder import Decoder
 from nlscope.decode.registry import default_registry
 from nlscope.output.sinks import SinkOptions, get_sink
 from nlscope.pipeline import Pipeline
-from nlscope.workers import first_pass, run_parallel
+from nlscope.workers import FirstPass, first_pass, run_parallel
 
 CAPTURES = sorted([*SAMPLES.glob("*.pcapng"), *SAMPLES.glob("kmod/*.pcapng"),
                    FIXTURES / "golden-be-section.pcapng", FIXTURES / "golden-le-us.pcap",
@@ -56,6 +56,37 @@ def test_every_capture_is_cut_in_several_parts(registry):
         for a, b in zip(chunks, chunks[1:]):
             assert b.first_message == a.first_message + a.messages
             assert b.checkpoint["_pos"] == a.end_offset
+
+
+def _record(store, tid: int) -> tuple:
+    """Everything the store says of transaction `tid`."""
+    from array import array
+    k = tid - 1
+    arrays = tuple(a[k] for name, a in sorted(vars(store).items())
+                   if isinstance(a, array) and name != "txn")
+    return arrays, store.text.get(tid), store.events.get(tid), store.notes.get(tid)
+
+
+def test_a_chunk_is_handed_out_once_its_transactions_are_final(registry):
+    """Workers start while the first pass goes on: a chunk is ready once every
+    transaction its messages belong to has closed, and what the store says of those
+    then is what it says at the end of the pass."""
+    early = 0
+    for path in CAPTURES:
+        fp = FirstPass(str(path), registry, 3)
+        seen: dict[int, list] = {}
+        for _ in fp.run(step=1):
+            for k in range(len(fp.chunks)):
+                if k not in seen and fp.ready(k):
+                    early += not fp.done
+                    ch = fp.chunks[k]
+                    ids = fp.store.txn[ch.first_message - 1:ch.first_message - 1 + ch.messages]
+                    assert len(ids) == ch.messages
+                    seen[k] = [(t, _record(fp.store, t)) for t in ids if t]
+        assert sorted(seen) == list(range(len(fp.chunks))), path
+        for k, recs in seen.items():
+            assert recs and all(r == _record(fp.store, t) for t, r in recs), (path, k)
+    assert early > 10  # many were ready before the pass ended
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "text", "verbose", "transactions"])
