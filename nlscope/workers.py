@@ -176,16 +176,6 @@ class FirstPass:
         return self.made[k] < oldest
 
 
-def first_pass(path: str, registry: Any, chunk_messages: int, count: int | None = None,
-               on_warning: Callable[[str], None] | None = None
-               ) -> tuple[FinalStore, list[Chunk], CaptureReader]:
-    """The whole first pass at once: (store, chunks, its reader)."""
-    fp = FirstPass(path, registry, chunk_messages, count, on_warning)
-    for _ in fp.run():
-        pass
-    return fp.store, fp.chunks, fp.reader
-
-
 # The parent's first pass and job, inherited by the forked workers.
 _JOB: dict[str, Any] = {}
 

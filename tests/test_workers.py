@@ -17,7 +17,7 @@ from nlscope.decode.decoder import Decoder
 from nlscope.decode.registry import default_registry
 from nlscope.output.sinks import SinkOptions, get_sink
 from nlscope.pipeline import Pipeline
-from nlscope.workers import FirstPass, first_pass, run_parallel
+from nlscope.workers import FirstPass, run_parallel
 
 CAPTURES = sorted([*SAMPLES.glob("*.pcapng"), *SAMPLES.glob("kmod/*.pcapng"),
                    FIXTURES / "golden-be-section.pcapng", FIXTURES / "golden-le-us.pcap",
@@ -50,7 +50,10 @@ def _parallel(path, registry, fmt, chunk, flt=None, count=None, jobs=2) -> tuple
 def test_every_capture_is_cut_in_several_parts(registry):
     for path in CAPTURES:
         assert path.exists(), path  # committed: a missing one is a failure
-        _store, chunks, _ = first_pass(str(path), registry, 1)
+        fp = FirstPass(str(path), registry, 1)
+        for _ in fp.run():
+            pass
+        chunks = fp.chunks
         assert len(chunks) > 1, path
         # each part starts where a frame starts, numbered on from the previous part
         for a, b in zip(chunks, chunks[1:]):
