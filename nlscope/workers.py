@@ -154,8 +154,7 @@ class FirstPass:
                     yield
             chunks[-1].messages += 1
             left -= 1
-            n = m.scan_count
-            store.paired(m, tracker.feed(m), n)
+            store.pair(tracker, m)
         tracker.flush()
         if chunks:
             chunks[-1].end_offset = self.reader.tell()

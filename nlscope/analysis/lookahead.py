@@ -87,9 +87,12 @@ class FinalStore:
         if t.note is not None:
             self.notes[t.id] = t.note
 
-    def paired(self, m: Message, t: Transaction | None, problems: int) -> None:
-        """The first pass paired message `m` into `t`; it had `problems` scan problems
-        before (the Tracker adds one when a family's hook fails)."""
+    def pair(self, tracker: Tracker, m: Message) -> None:
+        """The first pass: `tracker` (whose closes this store records) pairs the next
+        message; its transaction's id is kept, and the problems pairing noted on it
+        (the Tracker adds one when a family's hook fails)."""
+        problems = m.scan_count
+        t = tracker.feed(m)
         self.txn.append(0 if t is None else t.id)
         if m.scan_count > problems:
             self.problems[m.number] = m.scan_problems[problems:]
@@ -146,10 +149,8 @@ class FinalStore:
         store = cls()
         tracker = Tracker(registry=registry, keep_messages=False)
         tracker.on_close = store.record
-        feed, paired = tracker.feed, store.paired
         for m in messages:
-            n = m.scan_count
-            paired(m, feed(m), n)
+            store.pair(tracker, m)
         tracker.flush()
         return store
 
